@@ -1,0 +1,54 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong in s3crypt.
+///
+/// Authentication failures are deliberately opaque: a flipped bit, a reordered, spliced, appended or
+/// duplicated chunk, a wrong key or a wrong context all surface as [`Error::Authentication`], so a
+/// caller cannot be turned into an oracle that tells an attacker which defence caught them. Errors
+/// about the *shape* of the input (a length no honest writer produces, an out-of-range parameter) are
+/// specific, because they reveal nothing an attacker does not already know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The data, or a key commitment, failed to authenticate. Nothing beyond the last authenticated
+    /// chunk was released.
+    #[error("authentication failed")]
+    Authentication,
+
+    /// The ciphertext ended where no honest writer stops: inside the header, inside a chunk, or
+    /// without the short final chunk that closes every stream.
+    #[error("ciphertext is truncated")]
+    Truncated,
+
+    /// A key was not exactly 32 bytes long.
+    #[error("key must be 32 bytes, got {0}")]
+    InvalidKeyLength(usize),
+
+    /// A chunk size outside the supported set (a power of two from 16 KiB to 1 MiB).
+    #[error("unsupported chunk size")]
+    InvalidChunkSize,
+
+    /// A chunk handed to the in-place API has the wrong length for its position in the stream.
+    #[error("chunk has the wrong length for its position in the stream")]
+    InvalidChunkLength,
+
+    /// A plaintext or ciphertext length beyond what the format can express (2^38 chunks), or a size
+    /// computation that would overflow.
+    #[error("message too long for the format")]
+    TooLong,
+
+    /// A byte range that is empty or not inside the object.
+    #[error("range is empty or outside the object")]
+    InvalidRange,
+
+    /// More ciphertext was supplied than the range or stream being opened can contain.
+    #[error("unexpected data after the end of the stream or range")]
+    TrailingData,
+
+    /// The random number generator failed to produce bytes.
+    #[error("random number generator failed")]
+    Rng,
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
