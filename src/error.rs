@@ -48,6 +48,57 @@ pub enum Error {
     /// The random number generator failed to produce bytes.
     #[error("random number generator failed")]
     Rng,
+
+    /// The key presented is not the key the envelope was sealed under: the envelope's key check
+    /// did not match. For SSE-C this is a wrong customer key (S3 answers 403 AccessDenied).
+    #[error("wrong key for this object")]
+    WrongKey,
+
+    /// The envelope was sealed under a key the encryptor does not hold (an unknown or removed root
+    /// key id or version).
+    #[error("unknown key {key_id:?} version {version}")]
+    UnknownKey {
+        /// The key id recorded in the envelope.
+        key_id: String,
+        /// The key version recorded in the envelope.
+        version: u32,
+    },
+
+    /// The envelope belongs to another encryption scheme than the encryptor presented (for example
+    /// SSE-C headers sent for an SSE-S3 object).
+    #[error("object is encrypted with {envelope}, not {presented}")]
+    SchemeMismatch {
+        /// The scheme the object was sealed with.
+        envelope: crate::Scheme,
+        /// The scheme of the encryptor that tried to open it.
+        presented: crate::Scheme,
+    },
+
+    /// A malformed envelope: the metadata map or binary header does not follow `docs/FORMAT.md`.
+    #[error("malformed envelope: {0}")]
+    Format(#[from] crate::FormatError),
+
+    /// An S3 server-side-encryption request header is missing, malformed or inconsistent. The
+    /// variant carries the status, code and message S3 answers with.
+    #[error("{}", .0.message())]
+    Sse(#[from] crate::SseError),
+
+    /// Key material in hex or base64 that is not canonical or not 32 bytes.
+    #[error("key encoding is invalid")]
+    InvalidKeyEncoding,
+
+    /// A key id that is empty, longer than 255 bytes, or not printable ASCII.
+    #[error("key id must be 1 to 255 printable ASCII characters")]
+    InvalidKeyId,
+
+    /// A root key id and version that is already in the keyring.
+    #[error("key {key_id:?} version {version} is already in the keyring")]
+    DuplicateKey {
+        /// The key id.
+        key_id: String,
+        /// The key version.
+        version: u32,
+    },
 }
 
 /// `Result` with the crate's [`Error`].

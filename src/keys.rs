@@ -44,6 +44,27 @@ macro_rules! secret_key {
                 Ok(key)
             }
 
+            /// A key from 64 hexadecimal digits (either case).
+            ///
+            /// # Errors
+            /// [`Error::InvalidKeyEncoding`] unless `hex` is exactly 64 hex digits.
+            pub fn from_hex(hex: &str) -> Result<Self> {
+                let mut key = Self([0; KEY_LEN]);
+                decode_hex_key(hex.as_bytes(), &mut key.0).ok_or(Error::InvalidKeyEncoding)?;
+                Ok(key)
+            }
+
+            /// A key from canonical, padded, standard base64 of 32 bytes (44 characters).
+            ///
+            /// # Errors
+            /// [`Error::InvalidKeyEncoding`] for anything else (whitespace, URL-safe alphabet,
+            /// missing padding, non-canonical trailing bits, other lengths).
+            pub fn from_base64(b64: &str) -> Result<Self> {
+                let mut key = Self([0; KEY_LEN]);
+                decode_base64_key(b64.as_bytes(), &mut key.0).ok_or(Error::InvalidKeyEncoding)?;
+                Ok(key)
+            }
+
             /// The raw key bytes. Handle with care: copies are not zeroized for you.
             pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
                 &self.0
@@ -82,6 +103,43 @@ secret_key!(
     DataKey
 );
 
+secret_key!(
+    /// An SSE-S3 root key: a long-lived 256-bit key a gateway holds in a [`crate::Keyring`].
+    ///
+    /// Load it with [`RootKey::from_hex`], [`RootKey::from_base64`] or [`RootKey::from_bytes`].
+    RootKey
+);
+
+secret_key!(
+    /// An SSE-C customer key: the 256-bit key a client sends with each request. It is never stored;
+    /// parse it from request headers with [`CustomerKey::from_headers`].
+    CustomerKey
+);
+
+/// Decodes exactly 64 hex digits.
+fn decode_hex_key(digits: &[u8], out: &mut [u8; KEY_LEN]) -> Option<()> {
+    if digits.len() != 2 * KEY_LEN {
+        return None;
+    }
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let nibble = |d: u8| char::from(d).to_digit(16);
+        #[allow(clippy::cast_possible_truncation)] // two hex digits are below 256
+        let value = (nibble(pair[0])? * 16 + nibble(pair[1])?) as u8;
+        *byte = value;
+    }
+    Some(())
+}
+
+/// Decodes strict base64 of exactly 32 bytes (constant-time in the key bytes).
+pub(crate) fn decode_base64_key(b64: &[u8], out: &mut [u8; KEY_LEN]) -> Option<()> {
+    use base64ct::{Base64, Encoding};
+    if b64.len() != 44 {
+        return None;
+    }
+    let decoded = Base64::decode(b64, out).ok()?;
+    (decoded.len() == KEY_LEN).then_some(())
+}
+
 /// Fills a buffer from the caller's RNG, mapping failure to [`Error::Rng`].
 pub(crate) fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {
     rng.try_fill_bytes(buf).map_err(|_| Error::Rng)
@@ -108,6 +166,36 @@ mod tests {
             );
         }
         assert!(DataKey::from_slice(&[7; 32]).is_ok());
+    }
+
+    #[test]
+    fn root_keys_load_from_hex_and_base64_strictly() {
+        let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F";
+        let key = RootKey::from_hex(hex).unwrap();
+        assert_eq!(key.expose_secret()[31], 0x1f);
+        let b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert_eq!(RootKey::from_base64(b64).unwrap(), key);
+        for bad in [
+            &hex[1..],
+            "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "",
+        ] {
+            assert_eq!(RootKey::from_hex(bad), Err(Error::InvalidKeyEncoding));
+        }
+        for bad in [
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", // no padding
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= ", // trailing space
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", // non-canonical last digit
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh_=", // URL-safe alphabet
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", // 31 bytes
+        ] {
+            assert_eq!(
+                RootKey::from_base64(bad),
+                Err(Error::InvalidKeyEncoding),
+                "{bad}"
+            );
+        }
+        assert_eq!(format!("{key:?}"), "RootKey([REDACTED])");
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! A counting global allocator, in its own test binary so no other test disturbs the count. (The
 //! allocator is the one place in the repository with `unsafe`: `GlobalAlloc` demands it.)
-#![allow(unsafe_code)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     clippy::cast_possible_truncation,
     clippy::cast_possible_wrap,
-    clippy::cast_sign_loss
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
 )]
+#![allow(unsafe_code)]
 
 use s3crypt::{ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Opener, Sealer};
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,0 +1,128 @@
+//! The compact binary header: `"S3CE" ‖ version ‖ TLV fields in ascending tag order`.
+
+use super::{
+    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm,
+    fixed, valid_key_id,
+};
+use crate::error::Result;
+use crate::stream::ChunkSize;
+
+/// The first four bytes of every binary envelope.
+pub(crate) const MAGIC: [u8; 4] = *b"S3CE";
+/// No valid binary envelope is longer (it is checked before anything is parsed).
+pub(crate) const BINARY_MAX: usize = 1024;
+
+impl Envelope {
+    /// Encodes the envelope as a compact binary header, for embedders who store one blob.
+    pub fn to_binary(&self) -> Vec<u8> {
+        self.encode_binary(true)
+    }
+
+    /// The canonical binary encoding; without the wrapped key it is the key wrap's associated data.
+    pub(crate) fn encode_binary(&self, with_wrapped_key: bool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(&MAGIC);
+        out.push(super::ENVELOPE_VERSION);
+        for field in Field::TLV {
+            let value: &[u8] = match field {
+                Field::Scheme => &[self.scheme.code()],
+                Field::Suite => &[self.suite.code()],
+                Field::ChunkSize => &[self.chunk_size.log2()],
+                Field::Length => &self.plaintext_len.to_be_bytes(),
+                Field::Wrap => &[self.wrap.code()],
+                Field::KeyId if self.key_id.is_empty() => continue,
+                Field::KeyId => self.key_id.as_bytes(),
+                Field::KeyVersion => &self.key_version.to_be_bytes(),
+                Field::Salt => &self.salt,
+                Field::KeyCheck => &self.key_check,
+                Field::WrappedKey if !with_wrapped_key => continue,
+                Field::WrappedKey => &self.wrapped_key,
+                Field::Version => continue,
+            };
+            out.push(field.tag());
+            // A valid envelope's longest value is 303 bytes (the wrapped key), so the length fits.
+            #[allow(clippy::cast_possible_truncation)]
+            out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+            out.extend_from_slice(value);
+        }
+        out
+    }
+
+    /// Decodes a binary header strictly: any deviation from the canonical encoding is an error.
+    ///
+    /// # Errors
+    /// [`crate::Error::Format`] with the specific [`FormatError`].
+    pub fn from_binary(bytes: &[u8]) -> Result<Self> {
+        Ok(decode(bytes)?)
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Envelope, FormatError> {
+    if bytes.len() > BINARY_MAX {
+        return Err(FormatError::TooLarge);
+    }
+    let rest = bytes.strip_prefix(&MAGIC).ok_or(FormatError::BadMagic)?;
+    let (&version, mut rest) = rest.split_first().ok_or(FormatError::Truncated)?;
+    if version != super::ENVELOPE_VERSION {
+        return Err(FormatError::UnsupportedVersion(version.to_string()));
+    }
+    let mut draft = Draft::default();
+    let mut last: Option<Field> = None;
+    while let [tag, len_hi, len_lo, tail @ ..] = rest {
+        let field = Field::TLV
+            .into_iter()
+            .find(|f| f.tag() == *tag)
+            .ok_or_else(|| FormatError::UnknownField(format!("tag {tag}")))?;
+        match last {
+            Some(prev) if prev == field => return Err(FormatError::DuplicateField(field)),
+            Some(prev) if prev > field => return Err(FormatError::NonCanonical(field)),
+            _ => {}
+        }
+        last = Some(field);
+        let len = usize::from(u16::from_be_bytes([*len_hi, *len_lo]));
+        if tail.len() < len {
+            return Err(FormatError::Truncated);
+        }
+        let (value, tail) = tail.split_at(len);
+        draft.set(field, parse(field, value)?)?;
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(FormatError::Truncated);
+    }
+    draft.build()
+}
+
+fn one_byte(value: &[u8], field: Field) -> Result<u8, FormatError> {
+    match value {
+        [b] => Ok(*b),
+        _ => Err(FormatError::InvalidValue(field)),
+    }
+}
+
+fn parse(field: Field, value: &[u8]) -> Result<Value, FormatError> {
+    let invalid = FormatError::InvalidValue(field);
+    Ok(match field {
+        Field::Scheme => Value::Scheme(Scheme::from_code(one_byte(value, field)?).ok_or(invalid)?),
+        Field::Suite => Value::Suite(Suite::from_code(one_byte(value, field)?).ok_or(invalid)?),
+        Field::ChunkSize => {
+            Value::ChunkSize(ChunkSize::from_log2(one_byte(value, field)?).map_err(|_| invalid)?)
+        }
+        Field::Length => Value::Length(u64::from_be_bytes(fixed(value, field)?)),
+        Field::Wrap => {
+            Value::Wrap(WrapAlgorithm::from_code(one_byte(value, field)?).ok_or(invalid)?)
+        }
+        Field::KeyId => {
+            let id = core::str::from_utf8(value).map_err(|_| FormatError::InvalidValue(field))?;
+            if !valid_key_id(id) {
+                return Err(invalid);
+            }
+            Value::KeyId(id.to_owned())
+        }
+        Field::KeyVersion => Value::KeyVersion(u32::from_be_bytes(fixed(value, field)?)),
+        Field::Salt => Value::Salt(fixed::<SALT_LEN>(value, field)?),
+        Field::KeyCheck => Value::KeyCheck(fixed::<CHECK_LEN>(value, field)?),
+        Field::WrappedKey => Value::WrappedKey(value.to_vec()),
+        Field::Version => return Err(invalid),
+    })
+}

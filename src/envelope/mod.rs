@@ -1,0 +1,510 @@
+//! The envelope: everything stored beside an object's body that is needed to open it again.
+//!
+//! One versioned value for every scheme, with two strict encodings of it: an S3 user-metadata map
+//! ([`Envelope::to_metadata`]) and a compact binary header ([`Envelope::to_binary`]). Both decode to
+//! the same [`Envelope`], and the key wrap authenticates the canonical binary form, so it makes no
+//! difference which encoding a gateway stores. `docs/FORMAT.md` §2 is the byte-level specification.
+
+mod binary;
+mod metadata;
+
+pub use metadata::METADATA_PREFIX;
+
+use crate::error::Result;
+use crate::stream::ChunkSize;
+use core::fmt;
+
+/// Envelope format version written by this crate.
+pub const ENVELOPE_VERSION: u8 = 1;
+
+/// Length of the per-seal salt from which the key-encryption key is derived.
+pub(crate) const SALT_LEN: usize = 32;
+/// Length of the key check (the commitment to the wrapping key).
+pub(crate) const CHECK_LEN: usize = 32;
+/// Shortest wrapped key: a 32-byte data key and a 16-byte tag.
+pub(crate) const WRAPPED_MIN: usize = 48;
+/// Longest wrapped key: room for 255 bytes of sealed metadata.
+pub(crate) const WRAPPED_MAX: usize = WRAPPED_MIN + 255;
+/// Longest key id.
+pub(crate) const KEY_ID_MAX: usize = 255;
+
+/// How an object's data key is protected: the S3 encryption mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// SSE-S3: sealed under a root key the gateway holds.
+    SseS3,
+    /// SSE-C: sealed under a key the client sends with every request; never stored.
+    SseC,
+    /// SSE-KMS: sealed under a data key from a key-management service.
+    SseKms,
+    /// Client-side encryption (reserved: not produced by this version).
+    ClientSide,
+}
+
+impl Scheme {
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Self::SseS3 => 1,
+            Self::SseC => 2,
+            Self::SseKms => 3,
+            Self::ClientSide => 4,
+        }
+    }
+
+    pub(crate) const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::SseS3),
+            2 => Some(Self::SseC),
+            3 => Some(Self::SseKms),
+            4 => Some(Self::ClientSide),
+            _ => None,
+        }
+    }
+
+    pub(crate) const fn token(self) -> &'static str {
+        match self {
+            Self::SseS3 => "sse-s3",
+            Self::SseC => "sse-c",
+            Self::SseKms => "sse-kms",
+            Self::ClientSide => "client-side",
+        }
+    }
+
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
+        [Self::SseS3, Self::SseC, Self::SseKms, Self::ClientSide]
+            .into_iter()
+            .find(|s| s.token() == token)
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SseS3 => "SSE-S3",
+            Self::SseC => "SSE-C",
+            Self::SseKms => "SSE-KMS",
+            Self::ClientSide => "client-side encryption",
+        })
+    }
+}
+
+/// The body's cipher suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Suite {
+    /// C2SP chunked encryption with AES-256-GCM and HKDF-SHA-512 (`docs/FORMAT.md` §1).
+    #[default]
+    Aes256GcmChunked,
+}
+
+impl Suite {
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Self::Aes256GcmChunked => 1,
+        }
+    }
+    pub(crate) const fn token(self) -> &'static str {
+        match self {
+            Self::Aes256GcmChunked => "aes-256-gcm-chunked",
+        }
+    }
+    pub(crate) const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::Aes256GcmChunked),
+            _ => None,
+        }
+    }
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
+        (token == Self::Aes256GcmChunked.token()).then_some(Self::Aes256GcmChunked)
+    }
+}
+
+/// How the data key is wrapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum WrapAlgorithm {
+    /// HKDF-SHA-512 from the wrapping key and a fresh 32-byte salt to a single-use AES-256-GCM key
+    /// and a 32-byte key check (`docs/FORMAT.md` §3).
+    #[default]
+    HkdfSha512Aes256Gcm,
+}
+
+impl WrapAlgorithm {
+    pub(crate) const fn code(self) -> u8 {
+        match self {
+            Self::HkdfSha512Aes256Gcm => 1,
+        }
+    }
+    pub(crate) const fn token(self) -> &'static str {
+        match self {
+            Self::HkdfSha512Aes256Gcm => "hkdf-sha512-aes-256-gcm",
+        }
+    }
+    pub(crate) const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::HkdfSha512Aes256Gcm),
+            _ => None,
+        }
+    }
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
+        (token == Self::HkdfSha512Aes256Gcm.token()).then_some(Self::HkdfSha512Aes256Gcm)
+    }
+}
+
+/// A field of the envelope, as named in errors. Binary tags and map names are in `docs/FORMAT.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// The format version.
+    Version,
+    /// The scheme.
+    Scheme,
+    /// The body's cipher suite.
+    Suite,
+    /// The body's chunk size.
+    ChunkSize,
+    /// The plaintext length.
+    Length,
+    /// The wrapping algorithm.
+    Wrap,
+    /// The wrapping key's id.
+    KeyId,
+    /// The wrapping key's version.
+    KeyVersion,
+    /// The key-wrap salt.
+    Salt,
+    /// The key check.
+    KeyCheck,
+    /// The wrapped data key.
+    WrappedKey,
+}
+
+impl Field {
+    /// Fields in canonical (binary tag) order; `Version` is not a TLV field.
+    pub(crate) const TLV: [Self; 10] = [
+        Self::Scheme,
+        Self::Suite,
+        Self::ChunkSize,
+        Self::Length,
+        Self::Wrap,
+        Self::KeyId,
+        Self::KeyVersion,
+        Self::Salt,
+        Self::KeyCheck,
+        Self::WrappedKey,
+    ];
+
+    /// The binary tag.
+    pub(crate) const fn tag(self) -> u8 {
+        match self {
+            Self::Version => 0,
+            Self::Scheme => 1,
+            Self::Suite => 2,
+            Self::ChunkSize => 3,
+            Self::Length => 4,
+            Self::Wrap => 5,
+            Self::KeyId => 6,
+            Self::KeyVersion => 7,
+            Self::Salt => 8,
+            Self::KeyCheck => 9,
+            Self::WrappedKey => 10,
+        }
+    }
+
+    /// The metadata name, after [`METADATA_PREFIX`].
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Version => "version",
+            Self::Scheme => "scheme",
+            Self::Suite => "suite",
+            Self::ChunkSize => "chunk-size",
+            Self::Length => "length",
+            Self::Wrap => "wrap",
+            Self::KeyId => "key-id",
+            Self::KeyVersion => "key-version",
+            Self::Salt => "salt",
+            Self::KeyCheck => "key-check",
+            Self::WrappedKey => "wrapped-key",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why an envelope encoding was rejected. Every malformation has a specific, stable answer; none
+/// panics, and sizes are checked before anything is allocated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The binary header does not start with the envelope magic.
+    #[error("not an s3crypt envelope (bad magic)")]
+    BadMagic,
+    /// A format version this crate does not know.
+    #[error("unsupported envelope version {0}")]
+    UnsupportedVersion(String),
+    /// A field this version does not define (a binary tag, or a metadata name under the prefix).
+    #[error("unknown field {0:?}")]
+    UnknownField(String),
+    /// A field given twice (metadata names compare case-insensitively).
+    #[error("duplicate field {0}")]
+    DuplicateField(Field),
+    /// A required field is absent.
+    #[error("missing field {0}")]
+    MissingField(Field),
+    /// A field that this scheme does not allow.
+    #[error("field {0} is not allowed for this scheme")]
+    UnexpectedField(Field),
+    /// A field whose value is malformed: wrong length, out of range, unknown enumeration value, bad
+    /// base64 or decimal.
+    #[error("invalid value for {0}")]
+    InvalidValue(Field),
+    /// A value in a non-canonical encoding (leading zeros, non-canonical base64, fields out of
+    /// order): rejected so that every envelope has exactly one encoding.
+    #[error("non-canonical encoding of {0}")]
+    NonCanonical(Field),
+    /// The encoding is longer than any valid envelope (binary) or than S3's 2 KiB user-metadata
+    /// budget (map).
+    #[error("envelope too large")]
+    TooLarge,
+    /// The binary header ends in the middle of a field.
+    #[error("envelope truncated")]
+    Truncated,
+}
+
+/// An object's identity, bound into its envelope: the bucket and key as raw bytes.
+///
+/// They are bound length-prefixed, not joined into a path, so `("a/b", "c")` and `("a", "b/c")`
+/// are different objects, and nothing is normalised (`a//b` is not `a/b`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectId<'a> {
+    bucket: &'a [u8],
+    key: &'a [u8],
+}
+
+impl<'a> ObjectId<'a> {
+    /// The object `key` in `bucket`.
+    pub fn new(
+        bucket: &'a (impl AsRef<[u8]> + ?Sized),
+        key: &'a (impl AsRef<[u8]> + ?Sized),
+    ) -> Self {
+        Self {
+            bucket: bucket.as_ref(),
+            key: key.as_ref(),
+        }
+    }
+
+    /// The bucket name.
+    pub fn bucket(&self) -> &'a [u8] {
+        self.bucket
+    }
+
+    /// The object key.
+    pub fn key(&self) -> &'a [u8] {
+        self.key
+    }
+
+    /// `BE32(len(bucket)) ‖ bucket ‖ BE32(len(key)) ‖ key`.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        for part in [self.bucket, self.key] {
+            let len = u32::try_from(part.len()).map_err(|_| crate::Error::TooLong)?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        Ok(())
+    }
+}
+
+/// What is stored beside an encrypted object: the scheme, the body's parameters, the plaintext
+/// length and the wrapped data key with everything needed to unwrap it.
+///
+/// Envelopes are produced by sealing ([`crate::ObjectSealer::finish`], [`Envelope::reseal`]) or by
+/// decoding ([`Envelope::from_metadata`], [`Envelope::from_binary`]); their fields are read-only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub(crate) scheme: Scheme,
+    pub(crate) suite: Suite,
+    pub(crate) chunk_size: ChunkSize,
+    pub(crate) plaintext_len: u64,
+    pub(crate) wrap: WrapAlgorithm,
+    pub(crate) key_id: String,
+    pub(crate) key_version: u32,
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) key_check: [u8; CHECK_LEN],
+    pub(crate) wrapped_key: Vec<u8>,
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("scheme", &self.scheme)
+            .field("suite", &self.suite)
+            .field("chunk_size", &self.chunk_size)
+            .field("plaintext_len", &self.plaintext_len)
+            .field("key_id", &self.key_id)
+            .field("key_version", &self.key_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Envelope {
+    /// The scheme the data key is sealed under.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+    /// The body's cipher suite.
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+    /// The body's chunk size.
+    pub fn chunk_size(&self) -> ChunkSize {
+        self.chunk_size
+    }
+    /// The object's plaintext length (authenticated: it is part of the key wrap's associated data).
+    pub fn plaintext_len(&self) -> u64 {
+        self.plaintext_len
+    }
+    /// The stored length of the body, header and tags included.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooLong`] never, for an envelope that decoded or was sealed.
+    pub fn body_len(&self) -> Result<u64> {
+        self.chunk_size.ciphertext_len(self.plaintext_len)
+    }
+    /// The wrapping algorithm.
+    pub fn wrap_algorithm(&self) -> WrapAlgorithm {
+        self.wrap
+    }
+    /// The wrapping key's id (a root key name, a KMS key id; empty for SSE-C).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+    /// The wrapping key's version.
+    pub fn key_version(&self) -> u32 {
+        self.key_version
+    }
+
+    /// Checks the cross-field rules every decoded envelope must satisfy.
+    pub(crate) fn validate(&self) -> Result<(), FormatError> {
+        if self.scheme == Scheme::ClientSide {
+            return Err(FormatError::InvalidValue(Field::Scheme));
+        }
+        if self.scheme == Scheme::SseC {
+            if !self.key_id.is_empty() {
+                return Err(FormatError::UnexpectedField(Field::KeyId));
+            }
+        } else if self.key_id.is_empty() {
+            return Err(FormatError::MissingField(Field::KeyId));
+        }
+        if !self.key_id.is_empty() && !valid_key_id(&self.key_id) {
+            return Err(FormatError::InvalidValue(Field::KeyId));
+        }
+        if self.plaintext_len > self.chunk_size.max_plaintext_len() {
+            return Err(FormatError::InvalidValue(Field::Length));
+        }
+        if !(WRAPPED_MIN..=WRAPPED_MAX).contains(&self.wrapped_key.len()) {
+            return Err(FormatError::InvalidValue(Field::WrappedKey));
+        }
+        Ok(())
+    }
+}
+
+/// Key ids are 1 to 255 printable, non-space ASCII characters: valid as HTTP header values as they
+/// are, and unambiguous in logs.
+pub(crate) fn valid_key_id(id: &str) -> bool {
+    (1..=KEY_ID_MAX).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// An envelope being decoded: each field at most once, then checked for completeness.
+#[derive(Default)]
+pub(crate) struct Draft {
+    scheme: Option<Scheme>,
+    suite: Option<Suite>,
+    chunk_size: Option<ChunkSize>,
+    plaintext_len: Option<u64>,
+    wrap: Option<WrapAlgorithm>,
+    key_id: Option<String>,
+    key_version: Option<u32>,
+    salt: Option<[u8; SALT_LEN]>,
+    key_check: Option<[u8; CHECK_LEN]>,
+    wrapped_key: Option<Vec<u8>>,
+}
+
+/// A decoded field value.
+pub(crate) enum Value {
+    Scheme(Scheme),
+    Suite(Suite),
+    ChunkSize(ChunkSize),
+    Length(u64),
+    Wrap(WrapAlgorithm),
+    KeyId(String),
+    KeyVersion(u32),
+    Salt([u8; SALT_LEN]),
+    KeyCheck([u8; CHECK_LEN]),
+    WrappedKey(Vec<u8>),
+}
+
+fn put<T>(slot: &mut Option<T>, value: T, field: Field) -> Result<(), FormatError> {
+    if slot.is_some() {
+        return Err(FormatError::DuplicateField(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+impl Draft {
+    pub(crate) fn set(&mut self, field: Field, value: Value) -> Result<(), FormatError> {
+        match value {
+            Value::Scheme(v) => put(&mut self.scheme, v, field),
+            Value::Suite(v) => put(&mut self.suite, v, field),
+            Value::ChunkSize(v) => put(&mut self.chunk_size, v, field),
+            Value::Length(v) => put(&mut self.plaintext_len, v, field),
+            Value::Wrap(v) => put(&mut self.wrap, v, field),
+            Value::KeyId(v) => put(&mut self.key_id, v, field),
+            Value::KeyVersion(v) => put(&mut self.key_version, v, field),
+            Value::Salt(v) => put(&mut self.salt, v, field),
+            Value::KeyCheck(v) => put(&mut self.key_check, v, field),
+            Value::WrappedKey(v) => put(&mut self.wrapped_key, v, field),
+        }
+    }
+
+    pub(crate) fn build(self) -> Result<Envelope, FormatError> {
+        let envelope = Envelope {
+            scheme: self
+                .scheme
+                .ok_or(FormatError::MissingField(Field::Scheme))?,
+            suite: self.suite.ok_or(FormatError::MissingField(Field::Suite))?,
+            chunk_size: self
+                .chunk_size
+                .ok_or(FormatError::MissingField(Field::ChunkSize))?,
+            plaintext_len: self
+                .plaintext_len
+                .ok_or(FormatError::MissingField(Field::Length))?,
+            wrap: self.wrap.ok_or(FormatError::MissingField(Field::Wrap))?,
+            key_id: self.key_id.unwrap_or_default(),
+            key_version: self
+                .key_version
+                .ok_or(FormatError::MissingField(Field::KeyVersion))?,
+            salt: self.salt.ok_or(FormatError::MissingField(Field::Salt))?,
+            key_check: self
+                .key_check
+                .ok_or(FormatError::MissingField(Field::KeyCheck))?,
+            wrapped_key: self
+                .wrapped_key
+                .ok_or(FormatError::MissingField(Field::WrappedKey))?,
+        };
+        envelope.validate()?;
+        Ok(envelope)
+    }
+}
+
+/// A fixed-length byte field.
+pub(crate) fn fixed<const N: usize>(bytes: &[u8], field: Field) -> Result<[u8; N], FormatError> {
+    bytes
+        .try_into()
+        .map_err(|_| FormatError::InvalidValue(field))
+}

@@ -1,0 +1,390 @@
+//! Golden files: one file per malformed envelope encoding under `tests/testkit/`, each with the
+//! exact error it must produce (after age's `tests/testkit.rs`).
+//!
+//! A file is `expect: <error>`, `encoding: metadata|binary`, a `---` line, then the encoding: one
+//! `name: value` line per metadata pair, or the binary header in hex. `S3CRYPT_WRITE_TESTKIT=1
+//! cargo test --test testkit` regenerates the files from the cases below.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+
+mod common;
+
+use base64ct::{Base64, Encoding as _};
+use common::Replay;
+use s3crypt::{Envelope, Keyring, ObjectId, ObjectSealer, RootKey, SealOptions};
+use std::path::Path;
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testkit")
+}
+
+/// A fixed, valid SSE-S3 envelope (deterministic: replayed randomness).
+fn valid() -> Envelope {
+    let ring = Keyring::new("root-1", 3, RootKey::from_bytes([0x11; 32])).unwrap();
+    let mut rng = Replay::new(&(0..=255u8).cycle().take(32 + 24 + 32).collect::<Vec<_>>());
+    let mut sealer = ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(b"golden", &mut body).unwrap();
+    sealer
+        .finish(&mut body, &ring, &ObjectId::new("bucket", "key"), &mut rng)
+        .unwrap()
+}
+
+enum Encoding {
+    Metadata(Vec<(String, String)>),
+    Binary(Vec<u8>),
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn decode(e: &Encoding) -> String {
+    let r = match e {
+        Encoding::Metadata(m) => Envelope::from_metadata(m.clone()),
+        Encoding::Binary(b) => Envelope::from_binary(b),
+    };
+    match r {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Every malformation, by name.
+fn cases() -> Vec<(String, Encoding)> {
+    let env = valid();
+    let map = env.to_metadata();
+    let bin = env.to_binary();
+    let mut out = vec![
+        ("valid-metadata".into(), Encoding::Metadata(map.clone())),
+        ("valid-binary".into(), Encoding::Binary(bin.clone())),
+    ];
+
+    let set = |name: &str, value: &str| -> Vec<(String, String)> {
+        map.iter()
+            .map(|(k, v)| {
+                if k == &format!("s3crypt-{name}") {
+                    (k.clone(), value.to_string())
+                } else {
+                    (k.clone(), v.clone())
+                }
+            })
+            .collect()
+    };
+    let without = |name: &str| -> Vec<(String, String)> {
+        map.iter()
+            .filter(|(k, _)| k != &format!("s3crypt-{name}"))
+            .cloned()
+            .collect()
+    };
+    let with = |k: &str, v: &str| -> Vec<(String, String)> {
+        let mut m = map.clone();
+        m.push((k.to_string(), v.to_string()));
+        m
+    };
+    let m = |name: &str, pairs: Vec<(String, String)>| {
+        (format!("metadata-{name}"), Encoding::Metadata(pairs))
+    };
+    for field in [
+        "version",
+        "scheme",
+        "suite",
+        "chunk-size",
+        "length",
+        "wrap",
+        "key-id",
+        "key-version",
+        "salt",
+        "key-check",
+        "wrapped-key",
+    ] {
+        out.push(m(&format!("missing-{field}"), without(field)));
+    }
+    out.extend([
+        m("version-2", set("version", "2")),
+        m("version-01", set("version", "01")),
+        m("unknown-field", with("s3crypt-colour", "blue")),
+        m(
+            "duplicate-field",
+            with(
+                "s3crypt-salt",
+                &map.iter().find(|(k, _)| k == "s3crypt-salt").unwrap().1,
+            ),
+        ),
+        m("duplicate-field-other-case", with("S3Crypt-Length", "6")),
+        m(
+            "duplicate-field-wire-form",
+            with("x-amz-meta-s3crypt-wrap", "hkdf-sha512-aes-256-gcm"),
+        ),
+        m("scheme-uppercase", set("scheme", "SSE-S3")),
+        m("scheme-aws-kms", set("scheme", "aws:kms")),
+        m("scheme-client-side", set("scheme", "client-side")),
+        m("suite-unknown", set("suite", "aes-128-gcm-chunked")),
+        m("chunk-size-not-power-of-two", set("chunk-size", "16385")),
+        m("chunk-size-too-small", set("chunk-size", "8192")),
+        m("chunk-size-too-large", set("chunk-size", "2097152")),
+        m("chunk-size-leading-zero", set("chunk-size", "016384")),
+        m("length-leading-zero", set("length", "06")),
+        m("length-negative", set("length", "-6")),
+        m("length-plus", set("length", "+6")),
+        m("length-overflow", set("length", "18446744073709551616")),
+        m(
+            "length-beyond-format",
+            set("length", "18446744073709551615"),
+        ),
+        m("length-empty", set("length", "")),
+        m("wrap-unknown", set("wrap", "aes-key-wrap")),
+        m("key-id-space", set("key-id", "root 1")),
+        m("key-id-too-long", set("key-id", &"k".repeat(256))),
+        m("key-id-empty", set("key-id", "")),
+        m("key-version-overflow", set("key-version", "4294967296")),
+        m("salt-short", set("salt", "AAAA")),
+        m(
+            "salt-url-safe",
+            set(
+                "salt",
+                &Base64::encode_string(&[0xfb; 32])
+                    .replace('+', "-")
+                    .replace('/', "_"),
+            ),
+        ),
+        m(
+            "salt-unpadded",
+            set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
+        ),
+        m(
+            "salt-non-canonical",
+            set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9="),
+        ),
+        m(
+            "key-check-whitespace",
+            set("key-check", " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+        ),
+        m("wrapped-key-short", set("wrapped-key", "AAAA")),
+        m("wrapped-key-too-long", set("wrapped-key", &"A".repeat(500))),
+        m("over-budget", with("s3crypt-key-id", &"k".repeat(2000))),
+    ]);
+    let sse_c: Vec<(String, String)> = map
+        .iter()
+        .map(|(k, v)| {
+            if k == "s3crypt-scheme" {
+                (k.clone(), "sse-c".into())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    out.push(m("sse-c-with-key-id", sse_c));
+
+    // Binary: the header is "S3CE" 01, then (tag, BE16 length, value) fields in ascending order.
+    let b = |name: &str, bytes: Vec<u8>| (format!("binary-{name}"), Encoding::Binary(bytes));
+    let field_at = |tag: u8| -> usize {
+        let mut at = 5;
+        while bin[at] != tag {
+            at += 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
+        }
+        at
+    };
+    let field_len = |at: usize| 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
+    let remove = |tag: u8| -> Vec<u8> {
+        let at = field_at(tag);
+        [&bin[..at], &bin[at + field_len(at)..]].concat()
+    };
+    let replace = |tag: u8, value: &[u8]| -> Vec<u8> {
+        let at = field_at(tag);
+        let len = (value.len() as u16).to_be_bytes();
+        [
+            &bin[..at],
+            &[tag, len[0], len[1]],
+            value,
+            &bin[at + field_len(at)..],
+        ]
+        .concat()
+    };
+    let mut bad_magic = bin.clone();
+    bad_magic[0] = b's';
+    let mut v2 = bin.clone();
+    v2[4] = 2;
+    out.extend([
+        b("empty", vec![]),
+        b("magic-only", bin[..4].to_vec()),
+        b("bad-magic", bad_magic),
+        b("version-2", v2),
+        b(
+            "truncated-in-field-header",
+            bin[..bin.len() - 1 - 48 - 2].to_vec(),
+        ),
+        b("truncated-in-value", bin[..bin.len() - 1].to_vec()),
+        b("trailing-byte", [&bin[..], &[0]].concat()),
+        b("trailing-partial-field", [&bin[..], &[11, 0]].concat()),
+        b("unknown-tag", [&bin[..], &[200, 0, 1, 0]].concat()),
+        b("duplicate-tag", {
+            let at = field_at(10);
+            [&bin[..], &bin[at..at + field_len(at)]].concat()
+        }),
+        b("out-of-order", {
+            let (s, c) = (field_at(1), field_at(2));
+            [
+                &bin[..s],
+                &bin[c..c + field_len(c)],
+                &bin[s..c],
+                &bin[c + field_len(c)..],
+            ]
+            .concat()
+        }),
+        b("too-large", [&bin[..], &vec![0u8; 1024]].concat()),
+        b("scheme-unknown", replace(1, &[9])),
+        b("scheme-two-bytes", replace(1, &[1, 1])),
+        b("suite-unknown", replace(2, &[7])),
+        b("chunk-size-13", replace(3, &[13])),
+        b("chunk-size-21", replace(3, &[21])),
+        b("length-short", replace(4, &[0; 7])),
+        b("length-beyond-format", replace(4, &[0xff; 8])),
+        b("wrap-unknown", replace(5, &[2])),
+        b("key-id-not-utf8", replace(6, &[0xff, 0xfe])),
+        b("key-id-control", replace(6, b"root\n1")),
+        b("key-id-empty", replace(6, b"")),
+        b("key-version-short", replace(7, &[0; 3])),
+        b("salt-short", replace(8, &[0; 31])),
+        b("key-check-long", replace(9, &[0; 33])),
+        b("wrapped-key-short", replace(10, &[0; 47])),
+        b("wrapped-key-long", replace(10, &[0; 304])),
+    ]);
+    for (tag, name) in [
+        (1, "scheme"),
+        (2, "suite"),
+        (3, "chunk-size"),
+        (4, "length"),
+        (5, "wrap"),
+        (6, "key-id"),
+        (7, "key-version"),
+        (8, "salt"),
+        (9, "key-check"),
+        (10, "wrapped-key"),
+    ] {
+        out.push(b(&format!("missing-{name}"), remove(tag)));
+    }
+    out
+}
+
+fn render(expect: &str, e: &Encoding) -> String {
+    let (kind, body) = match e {
+        Encoding::Metadata(m) => (
+            "metadata",
+            m.iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect::<String>(),
+        ),
+        Encoding::Binary(b) => ("binary", format!("{}\n", hex(b))),
+    };
+    format!("expect: {expect}\nencoding: {kind}\n---\n{body}")
+}
+
+fn parse_file(text: &str) -> (String, Encoding) {
+    let (head, body) = text.split_once("---\n").unwrap();
+    let mut lines = head.lines();
+    let expect = lines
+        .next()
+        .unwrap()
+        .strip_prefix("expect: ")
+        .unwrap()
+        .to_string();
+    let kind = lines.next().unwrap().strip_prefix("encoding: ").unwrap();
+    let enc = match kind {
+        "metadata" => Encoding::Metadata(
+            body.lines()
+                .map(|l| {
+                    l.split_once(": ").map_or(
+                        (l.trim_end_matches(':').to_string(), String::new()),
+                        |(k, v)| (k.to_string(), v.to_string()),
+                    )
+                })
+                .collect(),
+        ),
+        "binary" => Encoding::Binary(unhex(body.trim())),
+        other => panic!("unknown encoding {other}"),
+    };
+    (expect, enc)
+}
+
+#[test]
+fn golden_files() {
+    if std::env::var_os("S3CRYPT_WRITE_TESTKIT").is_some() {
+        std::fs::create_dir_all(dir()).unwrap();
+        for (name, enc) in cases() {
+            std::fs::write(dir().join(&name), render(&decode(&enc), &enc)).unwrap();
+        }
+    }
+    let mut names: Vec<_> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let expected: Vec<String> = cases().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names.len(),
+        expected.len(),
+        "every case has a file and every file a case"
+    );
+    for path in names {
+        let (expect, enc) = parse_file(&std::fs::read_to_string(&path).unwrap());
+        assert_eq!(decode(&enc), expect, "{}", path.display());
+        let valid = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("valid");
+        assert_eq!(
+            expect == "ok",
+            valid,
+            "{}: only the valid files decode",
+            path.display()
+        );
+    }
+}
+
+/// The envelope fuzz targets' seeds are these cases: `envelope_binary` gets the binary headers,
+/// `envelope_map` the metadata as `name: value` lines. Kept in sync like the golden files.
+#[test]
+fn fuzz_seeds_are_the_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let write = std::env::var_os("S3CRYPT_WRITE_TESTKIT").is_some();
+    for (name, enc) in cases() {
+        let (target, bytes) = match &enc {
+            Encoding::Binary(b) => ("envelope_binary", b.clone()),
+            Encoding::Metadata(m) => (
+                "envelope_map",
+                m.iter()
+                    .map(|(k, v)| format!("{k}: {v}\n"))
+                    .collect::<String>()
+                    .into_bytes(),
+            ),
+        };
+        let path = root.join(target).join(&name);
+        if write {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "{} is stale",
+            path.display()
+        );
+    }
+}
