@@ -19,10 +19,7 @@ use std::hint::black_box;
 
 fn modes() -> Vec<(&'static str, Box<dyn Encryptor>)> {
     vec![
-        (
-            "sse-s3",
-            Box::new(Keyring::new("root-2026", 1, RootKey::from_bytes([1; 32])).unwrap()),
-        ),
+        ("sse-s3", Box::new(Keyring::new("root-2026", 1, RootKey::from_bytes([1; 32])).unwrap())),
         ("sse-c", Box::new(CustomerKey::from_bytes([2; 32]))),
     ]
 }
@@ -36,20 +33,12 @@ fn envelope(c: &mut Criterion) {
             b.iter(|| {
                 let sealer = ObjectSealer::new(SealOptions::default(), &mut OsRng).unwrap();
                 let mut body = Vec::with_capacity(128);
-                black_box(
-                    sealer
-                        .finish(&mut body, enc.as_ref(), &object, &mut OsRng)
-                        .unwrap(),
-                )
+                black_box(sealer.finish(&mut body, enc.as_ref(), &object, &mut OsRng).unwrap())
             })
         });
         let sealer = ObjectSealer::new(SealOptions::default(), &mut OsRng).unwrap();
-        let env = sealer
-            .finish(&mut Vec::new(), enc.as_ref(), &object, &mut OsRng)
-            .unwrap();
-        group.bench_function("open", |b| {
-            b.iter(|| black_box(env.open(enc.as_ref(), &object).unwrap()))
-        });
+        let env = sealer.finish(&mut Vec::new(), enc.as_ref(), &object, &mut OsRng).unwrap();
+        group.bench_function("open", |b| b.iter(|| black_box(env.open(enc.as_ref(), &object).unwrap())));
         let map = env.to_metadata();
         group.bench_function("decode metadata + open", |b| {
             b.iter(|| {
@@ -61,19 +50,11 @@ fn envelope(c: &mut Criterion) {
         });
         let bin = env.to_binary();
         group.bench_function("decode binary + open", |b| {
-            b.iter(|| {
-                Envelope::from_binary(black_box(&bin))
-                    .unwrap()
-                    .open(enc.as_ref(), &object)
-                    .unwrap()
-            })
+            b.iter(|| Envelope::from_binary(black_box(&bin)).unwrap().open(enc.as_ref(), &object).unwrap())
         });
         group.bench_function("reseal (copy to a new name)", |b| {
             b.iter(|| {
-                black_box(
-                    env.reseal((enc.as_ref(), &object), (enc.as_ref(), &other), &mut OsRng)
-                        .unwrap(),
-                )
+                black_box(env.reseal((enc.as_ref(), &object), (enc.as_ref(), &other), &mut OsRng).unwrap())
             })
         });
         group.finish();

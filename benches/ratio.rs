@@ -18,8 +18,7 @@
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use s3crypt::{
-    ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions,
-    Sealer,
+    ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions, Sealer,
 };
 use std::hint::black_box;
 use std::time::Instant;
@@ -98,8 +97,7 @@ fn main() {
                 rounds,
                 &mut || {
                     black_box(
-                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into())
-                            .unwrap(),
+                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap(),
                     );
                 },
                 &mut || {
@@ -119,8 +117,7 @@ fn main() {
                 rounds,
                 &mut || {
                     black_box(
-                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into())
-                            .unwrap(),
+                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap(),
                     );
                 },
                 &mut || {
@@ -133,14 +130,10 @@ fn main() {
                     black_box(s.seal_final(chunks.into_remainder()).unwrap());
                 },
             );
-            println!(
-                "| {label} | {cs_label} | seal in place (`ChunkSealer`) | {b:.2} | {c:.2} | {r:.3} |"
-            );
+            println!("| {label} | {cs_label} | seal in place (`ChunkSealer`) | {b:.2} | {c:.2} | {r:.3} |");
 
             let mut ct = input.clone();
-            let tag = gcm
-                .encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into())
-                .unwrap();
+            let tag = gcm.encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into()).unwrap();
             let mut plain = vec![0u8; size];
             let stored = s3crypt::seal(&key, cs, b"bench", &input, &mut Counter(0)).unwrap();
             let mut opened = Vec::with_capacity(size);
@@ -149,8 +142,7 @@ fn main() {
                 rounds,
                 &mut || {
                     let buf = InOutBuf::new(&ct, &mut plain).unwrap();
-                    gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag)
-                        .unwrap();
+                    gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag).unwrap();
                 },
                 &mut || {
                     opened.clear();
@@ -169,20 +161,13 @@ fn main() {
                     rounds / 4,
                     &mut || {
                         black_box(
-                            gcm.encrypt_inout_detached(
-                                &[0; 12].into(),
-                                &[],
-                                buf.as_mut_slice().into(),
-                            )
-                            .unwrap(),
+                            gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into())
+                                .unwrap(),
                         );
                     },
                     &mut || {
                         out.clear();
-                        let options = SealOptions {
-                            chunk_size: cs,
-                            md5: true,
-                        };
+                        let options = SealOptions { chunk_size: cs, md5: true };
                         let mut s = ObjectSealer::new(options, &mut rng).unwrap();
                         s.update(black_box(&input), &mut out).unwrap();
                         black_box(s.finish(&mut out, &ring, &object, &mut rng).unwrap());

@@ -19,12 +19,8 @@ use s3crypt::{ChunkSize, DataKey, Opener, Sealer};
 use std::hint::black_box;
 use std::time::Duration;
 
-const SIZES: [(usize, &str); 4] = [
-    (1 << 10, "1KiB"),
-    (64 << 10, "64KiB"),
-    (1 << 20, "1MiB"),
-    (64 << 20, "64MiB"),
-];
+const SIZES: [(usize, &str); 4] =
+    [(1 << 10, "1KiB"), (64 << 10, "64KiB"), (1 << 20, "1MiB"), (64 << 20, "64MiB")];
 const CHUNKS: [(ChunkSize, &str); 2] = [(ChunkSize::C2SP, "16KiB"), (ChunkSize::KIB_64, "64KiB")];
 
 /// Deterministic stand-in for a generator in benches (the salt's quality does not affect speed).
@@ -70,10 +66,7 @@ fn seal(c: &mut Criterion) {
         let input = vec![0x5a; size];
         let mut buf = input.clone();
         group.bench_function("aes-gcm one-shot (baseline)", |b| {
-            b.iter(|| {
-                gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into())
-                    .unwrap()
-            })
+            b.iter(|| gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap())
         });
         for (cs, cs_label) in CHUNKS {
             let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
@@ -98,15 +91,12 @@ fn open(c: &mut Criterion) {
         let mut group = configure(c, &format!("open/{label}"), size);
         let input = vec![0x5a; size];
         let mut ct = input.clone();
-        let tag = gcm
-            .encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into())
-            .unwrap();
+        let tag = gcm.encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into()).unwrap();
         let mut out = vec![0; size];
         group.bench_function("aes-gcm one-shot (baseline)", |b| {
             b.iter(|| {
                 let buf = InOutBuf::new(&ct, &mut out).unwrap();
-                gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag)
-                    .unwrap()
+                gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag).unwrap()
             })
         });
         for (cs, cs_label) in CHUNKS {

@@ -95,19 +95,12 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub(crate) const fn new(cap: usize) -> Self {
-        Self {
-            buf: Vec::new(),
-            filled: 0,
-            cap,
-        }
+        Self { buf: Vec::new(), filled: 0, cap }
     }
 
     /// Appends as much of `data` as fits below `limit` (at most `cap`) and returns how much it took.
     pub(crate) fn fill_to(&mut self, limit: usize, data: &[u8]) -> usize {
-        let take = limit
-            .min(self.cap)
-            .saturating_sub(self.filled)
-            .min(data.len());
+        let take = limit.min(self.cap).saturating_sub(self.filled).min(data.len());
         if self.buf.capacity() == 0 {
             self.buf.reserve_exact(self.cap);
         }

@@ -91,6 +91,11 @@ pub enum Error {
     #[error("key id must be 1 to 255 printable ASCII characters")]
     InvalidKeyId,
 
+    /// The embedder's KMS failed (GenerateDataKey, Decrypt or ReEncrypt). Distinct from
+    /// authentication failures: a gateway answers with the KMS's status and code.
+    #[error(transparent)]
+    Kms(#[from] crate::KmsError),
+
     /// A root key id and version that is already in the keyring.
     #[error("key {key_id:?} version {version} is already in the keyring")]
     DuplicateKey {

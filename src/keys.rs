@@ -5,9 +5,7 @@
 //! passed where a per-object data key is expected.
 
 use crate::error::{Error, Result};
-use ctutils::CtEq;
 use rand_core::TryCryptoRng;
-use zeroize::Zeroize;
 
 /// Length in bytes of every key in s3crypt (AES-256).
 pub const KEY_LEN: usize = 32;
@@ -16,68 +14,68 @@ pub const KEY_LEN: usize = 32;
 macro_rules! secret_key {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        pub struct $name([u8; KEY_LEN]);
+        pub struct $name([u8; $crate::keys::KEY_LEN]);
 
         impl $name {
             /// Takes ownership of 32 raw key bytes.
-            pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+            pub fn from_bytes(bytes: [u8; $crate::keys::KEY_LEN]) -> Self {
                 Self(bytes)
             }
 
             /// Copies a key from a slice.
             ///
             /// # Errors
-            /// [`Error::InvalidKeyLength`] unless the slice is exactly 32 bytes long.
-            pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-                let bytes: [u8; KEY_LEN] =
-                    bytes.try_into().map_err(|_| Error::InvalidKeyLength(bytes.len()))?;
+            /// [`$crate::Error::InvalidKeyLength`] unless the slice is exactly 32 bytes long.
+            pub fn from_slice(bytes: &[u8]) -> $crate::Result<Self> {
+                let bytes: [u8; $crate::keys::KEY_LEN] =
+                    bytes.try_into().map_err(|_| $crate::Error::InvalidKeyLength(bytes.len()))?;
                 Ok(Self(bytes))
             }
 
             /// Draws a fresh key from a cryptographically secure RNG.
             ///
             /// # Errors
-            /// [`Error::Rng`] if the generator fails.
-            pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self> {
-                let mut key = Self([0; KEY_LEN]);
-                rng.try_fill_bytes(&mut key.0).map_err(|_| Error::Rng)?;
+            /// [`$crate::Error::Rng`] if the generator fails.
+            pub fn generate<R: ::rand_core::TryCryptoRng + ?Sized>(rng: &mut R) -> $crate::Result<Self> {
+                let mut key = Self([0; $crate::keys::KEY_LEN]);
+                rng.try_fill_bytes(&mut key.0).map_err(|_| $crate::Error::Rng)?;
                 Ok(key)
             }
 
             /// A key from 64 hexadecimal digits (either case).
             ///
             /// # Errors
-            /// [`Error::InvalidKeyEncoding`] unless `hex` is exactly 64 hex digits.
-            pub fn from_hex(hex: &str) -> Result<Self> {
-                let mut key = Self([0; KEY_LEN]);
-                decode_hex_key(hex.as_bytes(), &mut key.0).ok_or(Error::InvalidKeyEncoding)?;
+            /// [`$crate::Error::InvalidKeyEncoding`] unless `hex` is exactly 64 hex digits.
+            pub fn from_hex(hex: &str) -> $crate::Result<Self> {
+                let mut key = Self([0; $crate::keys::KEY_LEN]);
+                $crate::keys::decode_hex_key(hex.as_bytes(), &mut key.0).ok_or($crate::Error::InvalidKeyEncoding)?;
                 Ok(key)
             }
 
             /// A key from canonical, padded, standard base64 of 32 bytes (44 characters).
             ///
             /// # Errors
-            /// [`Error::InvalidKeyEncoding`] for anything else (whitespace, URL-safe alphabet,
+            /// [`$crate::Error::InvalidKeyEncoding`] for anything else (whitespace, URL-safe alphabet,
             /// missing padding, non-canonical trailing bits, other lengths).
-            pub fn from_base64(b64: &str) -> Result<Self> {
-                let mut key = Self([0; KEY_LEN]);
-                decode_base64_key(b64.as_bytes(), &mut key.0).ok_or(Error::InvalidKeyEncoding)?;
+            pub fn from_base64(b64: &str) -> $crate::Result<Self> {
+                let mut key = Self([0; $crate::keys::KEY_LEN]);
+                $crate::keys::decode_base64_key(b64.as_bytes(), &mut key.0).ok_or($crate::Error::InvalidKeyEncoding)?;
                 Ok(key)
             }
 
             /// The raw key bytes. Handle with care: copies are not zeroized for you.
-            pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+            pub fn expose_secret(&self) -> &[u8; $crate::keys::KEY_LEN] {
                 &self.0
             }
         }
 
         impl Drop for $name {
             fn drop(&mut self) {
-                self.0.zeroize();
+                ::zeroize::Zeroize::zeroize(&mut self.0);
             }
         }
 
-        impl zeroize::ZeroizeOnDrop for $name {}
+        impl ::zeroize::ZeroizeOnDrop for $name {}
 
         impl core::fmt::Debug for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -87,7 +85,7 @@ macro_rules! secret_key {
 
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
-                self.0.ct_eq(&other.0).into()
+                ::ctutils::CtEq::ct_eq(&self.0, &other.0).into()
             }
         }
 
@@ -117,7 +115,7 @@ secret_key!(
 );
 
 /// Decodes exactly 64 hex digits.
-fn decode_hex_key(digits: &[u8], out: &mut [u8; KEY_LEN]) -> Option<()> {
+pub(crate) fn decode_hex_key(digits: &[u8], out: &mut [u8; KEY_LEN]) -> Option<()> {
     if digits.len() != 2 * KEY_LEN {
         return None;
     }
@@ -140,6 +138,8 @@ pub(crate) fn decode_base64_key(b64: &[u8], out: &mut [u8; KEY_LEN]) -> Option<(
     (decoded.len() == KEY_LEN).then_some(())
 }
 
+pub(crate) use secret_key;
+
 /// Fills a buffer from the caller's RNG, mapping failure to [`Error::Rng`].
 pub(crate) fn fill_random<R: TryCryptoRng + ?Sized>(rng: &mut R, buf: &mut [u8]) -> Result<()> {
     rng.try_fill_bytes(buf).map_err(|_| Error::Rng)
@@ -160,10 +160,7 @@ mod tests {
     #[test]
     fn slice_length_is_checked() {
         for len in [0, 16, 31, 33, 64] {
-            assert_eq!(
-                DataKey::from_slice(&vec![0; len]),
-                Err(Error::InvalidKeyLength(len))
-            );
+            assert_eq!(DataKey::from_slice(&vec![0; len]), Err(Error::InvalidKeyLength(len)));
         }
         assert!(DataKey::from_slice(&[7; 32]).is_ok());
     }
@@ -175,25 +172,17 @@ mod tests {
         assert_eq!(key.expose_secret()[31], 0x1f);
         let b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
         assert_eq!(RootKey::from_base64(b64).unwrap(), key);
-        for bad in [
-            &hex[1..],
-            "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-            "",
-        ] {
+        for bad in [&hex[1..], "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", ""] {
             assert_eq!(RootKey::from_hex(bad), Err(Error::InvalidKeyEncoding));
         }
         for bad in [
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", // no padding
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",   // no padding
             "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= ", // trailing space
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=", // non-canonical last digit
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh_=", // URL-safe alphabet
-            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", // 31 bytes
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=",  // non-canonical last digit
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh_=",  // URL-safe alphabet
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",  // 31 bytes
         ] {
-            assert_eq!(
-                RootKey::from_base64(bad),
-                Err(Error::InvalidKeyEncoding),
-                "{bad}"
-            );
+            assert_eq!(RootKey::from_base64(bad), Err(Error::InvalidKeyEncoding), "{bad}");
         }
         assert_eq!(format!("{key:?}"), "RootKey([REDACTED])");
     }

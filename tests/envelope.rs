@@ -62,9 +62,7 @@ fn get(
     if !plain.is_empty() {
         let len = plain.len() as u64;
         let range = len / 3..len;
-        let mut reader = key
-            .chunk_opener(&body[..HEADER_LEN])?
-            .open_range(range.clone())?;
+        let mut reader = key.chunk_opener(&body[..HEADER_LEN])?.open_range(range.clone())?;
         let fetch = reader.plan().ciphertext.clone();
         let mut part = Vec::new();
         reader.update(&body[fetch.start as usize..fetch.end as usize], &mut part)?;
@@ -87,16 +85,8 @@ fn both_modes_round_trip_through_both_encodings_at_boundary_sizes() {
         for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
             for len in lengths(cs) {
                 let msg = pattern(len);
-                let (envelope, body) = put(
-                    enc,
-                    &object,
-                    &msg,
-                    SealOptions {
-                        chunk_size: cs,
-                        md5: false,
-                    },
-                    len as u64,
-                );
+                let (envelope, body) =
+                    put(enc, &object, &msg, SealOptions { chunk_size: cs, md5: false }, len as u64);
                 assert_eq!(envelope.scheme(), enc.scheme());
                 assert_eq!(envelope.chunk_size(), cs);
 
@@ -108,11 +98,7 @@ fn both_modes_round_trip_through_both_encodings_at_boundary_sizes() {
                 let bin = envelope.to_binary();
                 let from_bin = Envelope::from_binary(&bin).unwrap();
                 assert_eq!(from_bin, envelope);
-                assert_eq!(
-                    from_bin.to_binary(),
-                    bin,
-                    "binary -> value -> binary is exact"
-                );
+                assert_eq!(from_bin.to_binary(), bin, "binary -> value -> binary is exact");
 
                 assert_eq!(get(enc, &object, &from_map, &body).unwrap(), msg);
                 assert_eq!(get(enc, &object, &from_bin, &body).unwrap(), msg);
@@ -125,28 +111,15 @@ fn both_modes_round_trip_through_both_encodings_at_boundary_sizes() {
 fn metadata_is_header_safe_and_within_budget() {
     let object = ObjectId::new("b", "k");
     for enc in [&keyring() as &dyn Encryptor, &customer()] {
-        let (envelope, _) = put(
-            enc,
-            &object,
-            b"x",
-            SealOptions {
-                md5: true,
-                ..SealOptions::default()
-            },
-            1,
-        );
+        let (envelope, _) = put(enc, &object, b"x", SealOptions { md5: true, ..SealOptions::default() }, 1);
         let map = envelope.to_metadata();
         for (name, value) in &map {
             assert!(name.starts_with(s3crypt::METADATA_PREFIX));
             assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
                 "{name}"
             );
-            assert!(
-                value.bytes().all(|b| b.is_ascii_graphic()),
-                "{name}: {value}"
-            );
+            assert!(value.bytes().all(|b| b.is_ascii_graphic()), "{name}: {value}");
         }
         assert!(envelope.metadata_len() < 2048);
         // Wire form (x-amz-meta-…, any case) decodes the same, other metadata is ignored.
@@ -166,16 +139,8 @@ fn metadata_is_header_safe_and_within_budget() {
 fn plaintext_md5_is_sealed_not_stored() {
     let object = ObjectId::new("b", "k");
     let msg = pattern(100_000);
-    let (envelope, body) = put(
-        &keyring(),
-        &object,
-        &msg,
-        SealOptions {
-            md5: true,
-            ..SealOptions::default()
-        },
-        3,
-    );
+    let (envelope, body) =
+        put(&keyring(), &object, &msg, SealOptions { md5: true, ..SealOptions::default() }, 3);
     let md5: [u8; 16] = md5::Md5::digest(&msg).into();
     let key = envelope.open(&keyring(), &object).unwrap();
     assert_eq!(key.plaintext_md5(), Some(md5));
@@ -186,10 +151,7 @@ fn plaintext_md5_is_sealed_not_stored() {
     assert!(!envelope.to_binary().windows(16).any(|w| w == md5));
     // Without the option there is none.
     let (plain, _) = put(&keyring(), &object, &msg, SealOptions::default(), 3);
-    assert_eq!(
-        plain.open(&keyring(), &object).unwrap().plaintext_md5(),
-        None
-    );
+    assert_eq!(plain.open(&keyring(), &object).unwrap().plaintext_md5(), None);
     let _ = body;
 }
 use md5::Digest;
@@ -202,14 +164,10 @@ fn sse_s3_root_key_rotation() {
     let (old, body) = put(&ring, &object, &msg, SealOptions::default(), 5);
     assert_eq!((old.key_id(), old.key_version()), ("root-a", 1));
 
-    ring.add("root-b", 7, RootKey::from_bytes([0xb7; 32]))
-        .unwrap();
+    ring.add("root-b", 7, RootKey::from_bytes([0xb7; 32])).unwrap();
     assert_eq!(
         ring.add("root-b", 7, RootKey::from_bytes([0; 32])),
-        Err(Error::DuplicateKey {
-            key_id: "root-b".into(),
-            version: 7
-        })
+        Err(Error::DuplicateKey { key_id: "root-b".into(), version: 7 })
     );
     ring.activate("root-b", 7).unwrap();
     assert!(ring.needs_rotation(&old));
@@ -218,29 +176,16 @@ fn sse_s3_root_key_rotation() {
     let rotated = ring.rotate(&old, &object, &mut TestRng(6)).unwrap();
     assert_eq!((rotated.key_id(), rotated.key_version()), ("root-b", 7));
     assert!(!ring.needs_rotation(&rotated));
-    assert_eq!(
-        get(&ring, &object, &rotated, &body).unwrap(),
-        msg,
-        "same body, new envelope"
-    );
+    assert_eq!(get(&ring, &object, &rotated, &body).unwrap(), msg, "same body, new envelope");
 
     // A keyring without the old key opens the rotated envelope but not the old one.
     let only_b = Keyring::new("root-b", 7, RootKey::from_bytes([0xb7; 32])).unwrap();
     assert_eq!(get(&only_b, &object, &rotated, &body).unwrap(), msg);
     assert_eq!(
         get(&only_b, &object, &old, &body),
-        Err(Error::UnknownKey {
-            key_id: "root-a".into(),
-            version: 1
-        })
+        Err(Error::UnknownKey { key_id: "root-a".into(), version: 1 })
     );
-    assert_eq!(
-        ring.activate("nope", 1),
-        Err(Error::UnknownKey {
-            key_id: "nope".into(),
-            version: 1
-        })
-    );
+    assert_eq!(ring.activate("nope", 1), Err(Error::UnknownKey { key_id: "nope".into(), version: 1 }));
 }
 
 #[test]
@@ -250,18 +195,10 @@ fn sse_c_key_rotation_and_wrong_key() {
     let msg = pattern(20_000);
     let (envelope, body) = put(&old_key, &object, &msg, SealOptions::default(), 8);
     assert_eq!(envelope.key_id(), "");
-    assert_eq!(
-        get(&new_key, &object, &envelope, &body),
-        Err(Error::WrongKey)
-    );
-    let rotated = envelope
-        .reseal((&old_key, &object), (&new_key, &object), &mut TestRng(9))
-        .unwrap();
+    assert_eq!(get(&new_key, &object, &envelope, &body), Err(Error::WrongKey));
+    let rotated = envelope.reseal((&old_key, &object), (&new_key, &object), &mut TestRng(9)).unwrap();
     assert_eq!(get(&new_key, &object, &rotated, &body).unwrap(), msg);
-    assert_eq!(
-        get(&old_key, &object, &rotated, &body),
-        Err(Error::WrongKey)
-    );
+    assert_eq!(get(&old_key, &object, &rotated, &body), Err(Error::WrongKey));
     assert_eq!(
         envelope.reseal((&new_key, &object), (&new_key, &object), &mut TestRng(9)),
         Err(Error::WrongKey),
@@ -271,33 +208,22 @@ fn sse_c_key_rotation_and_wrong_key() {
 
 #[test]
 fn copy_rename_and_conversion_rewrite_only_the_envelope() {
-    let (src, dst) = (
-        ObjectId::new("src-bucket", "a.txt"),
-        ObjectId::new("dst-bucket", "b.txt"),
-    );
+    let (src, dst) = (ObjectId::new("src-bucket", "a.txt"), ObjectId::new("dst-bucket", "b.txt"));
     let (ring, ck) = (keyring(), customer());
     let msg = pattern(70_000);
     let (envelope, body) = put(&ring, &src, &msg, SealOptions::default(), 10);
     let mut rng = TestRng(11);
     // Rename within SSE-S3.
-    let moved = envelope
-        .reseal((&ring, &src), (&ring, &dst), &mut rng)
-        .unwrap();
+    let moved = envelope.reseal((&ring, &src), (&ring, &dst), &mut rng).unwrap();
     assert_eq!(get(&ring, &dst, &moved, &body).unwrap(), msg);
     assert_eq!(get(&ring, &src, &moved, &body), Err(Error::Authentication));
     // SSE-S3 -> SSE-C -> SSE-S3, body untouched throughout.
-    let to_c = envelope
-        .reseal((&ring, &src), (&ck, &dst), &mut rng)
-        .unwrap();
+    let to_c = envelope.reseal((&ring, &src), (&ck, &dst), &mut rng).unwrap();
     assert_eq!(to_c.scheme(), Scheme::SseC);
     assert_eq!(get(&ck, &dst, &to_c, &body).unwrap(), msg);
     let back = to_c.reseal((&ck, &dst), (&ring, &src), &mut rng).unwrap();
     assert_eq!(get(&ring, &src, &back, &body).unwrap(), msg);
-    assert_ne!(
-        back.to_binary(),
-        envelope.to_binary(),
-        "a fresh salt every time"
-    );
+    assert_ne!(back.to_binary(), envelope.to_binary(), "a fresh salt every time");
 }
 
 // ---- hostile cases ----
@@ -315,28 +241,12 @@ fn an_envelope_moved_to_another_name_does_not_open() {
         ObjectId::new("", "bucketkey"),
         ObjectId::new("bucket", "key\0"),
     ] {
-        assert_eq!(
-            get(&ring, &other, &envelope, &body),
-            Err(Error::Authentication),
-            "{other:?}"
-        );
+        assert_eq!(get(&ring, &other, &envelope, &body), Err(Error::Authentication), "{other:?}");
     }
     // Length-prefixed, not joined: "a/b"+"c" is not "a"+"b/c".
-    let (e, b) = put(
-        &ring,
-        &ObjectId::new("a/b", "c"),
-        b"x",
-        SealOptions::default(),
-        13,
-    );
-    assert_eq!(
-        get(&ring, &ObjectId::new("a", "b/c"), &e, &b),
-        Err(Error::Authentication)
-    );
-    assert_eq!(
-        get(&ring, &ObjectId::new("a/b", "c"), &e, &b).unwrap(),
-        b"x"
-    );
+    let (e, b) = put(&ring, &ObjectId::new("a/b", "c"), b"x", SealOptions::default(), 13);
+    assert_eq!(get(&ring, &ObjectId::new("a", "b/c"), &e, &b), Err(Error::Authentication));
+    assert_eq!(get(&ring, &ObjectId::new("a/b", "c"), &e, &b).unwrap(), b"x");
 }
 
 #[test]
@@ -345,37 +255,18 @@ fn envelopes_and_bodies_swapped_between_objects_do_not_open() {
     let (a, b) = (ObjectId::new("bucket", "a"), ObjectId::new("bucket", "b"));
     let (ea, ba) = put(&ring, &a, &pattern(30_000), SealOptions::default(), 14);
     let (eb, bb) = put(&ring, &b, &pattern(30_000), SealOptions::default(), 15);
-    assert_eq!(
-        get(&ring, &a, &eb, &ba),
-        Err(Error::Authentication),
-        "b's envelope on a"
-    );
-    assert_eq!(
-        get(&ring, &a, &ea, &bb),
-        Err(Error::Authentication),
-        "b's body under a's envelope"
-    );
+    assert_eq!(get(&ring, &a, &eb, &ba), Err(Error::Authentication), "b's envelope on a");
+    assert_eq!(get(&ring, &a, &ea, &bb), Err(Error::Authentication), "b's body under a's envelope");
     let key = ea.open(&ring, &a).unwrap();
-    assert_eq!(
-        key.chunk_opener(&bb[..HEADER_LEN]).map(|_| ()),
-        Err(Error::Authentication)
-    );
+    assert_eq!(key.chunk_opener(&bb[..HEADER_LEN]).map(|_| ()), Err(Error::Authentication));
 }
 
 #[test]
 fn every_bit_of_the_binary_envelope_is_protected() {
     let ring = keyring();
     let object = ObjectId::new("bucket", "key");
-    let (envelope, body) = put(
-        &ring,
-        &object,
-        &pattern(1000),
-        SealOptions {
-            md5: true,
-            ..SealOptions::default()
-        },
-        16,
-    );
+    let (envelope, body) =
+        put(&ring, &object, &pattern(1000), SealOptions { md5: true, ..SealOptions::default() }, 16);
     let bin = envelope.to_binary();
     for bit in 0..bin.len() * 8 {
         let mut bad = bin.clone();
@@ -423,33 +314,22 @@ fn downgrades_are_refused() {
     // Version.
     let mut bin = envelope.to_binary();
     bin[4] = 0;
-    assert_eq!(
-        Envelope::from_binary(&bin),
-        Err(Error::Format(FormatError::UnsupportedVersion("0".into())))
-    );
+    assert_eq!(Envelope::from_binary(&bin), Err(Error::Format(FormatError::UnsupportedVersion("0".into()))));
     let map: Vec<_> = envelope
         .to_metadata()
         .into_iter()
-        .map(|(k, v)| {
-            if k.ends_with("version") && !k.contains("key") {
-                (k, "0".to_string())
-            } else {
-                (k, v)
-            }
-        })
+        .map(
+            |(k, v)| {
+                if k.ends_with("version") && !k.contains("key") { (k, "0".to_string()) } else { (k, v) }
+            },
+        )
         .collect();
-    assert_eq!(
-        Envelope::from_metadata(map),
-        Err(Error::Format(FormatError::UnsupportedVersion("0".into())))
-    );
+    assert_eq!(Envelope::from_metadata(map), Err(Error::Format(FormatError::UnsupportedVersion("0".into()))));
     // Suite: only one exists, any other code is refused.
     let mut bin = envelope.to_binary();
     let at = bin.windows(4).position(|w| w == [2, 0, 1, 1]).unwrap(); // tag 2, len 1, suite 1
     bin[at + 3] = 0;
-    assert!(matches!(
-        Envelope::from_binary(&bin),
-        Err(Error::Format(FormatError::InvalidValue(_)))
-    ));
+    assert!(matches!(Envelope::from_binary(&bin), Err(Error::Format(FormatError::InvalidValue(_)))));
     // Chunk size: a valid other size decodes, but the wrap authenticates the original.
     let mut bin = envelope.to_binary();
     let at = bin.windows(4).position(|w| w == [3, 0, 1, 14]).unwrap();
@@ -461,25 +341,13 @@ fn downgrades_are_refused() {
         .to_metadata()
         .into_iter()
         .filter(|(k, _)| !k.ends_with("key-id"))
-        .map(|(k, v)| {
-            if k.ends_with("scheme") {
-                (k, "sse-c".to_string())
-            } else {
-                (k, v)
-            }
-        })
+        .map(|(k, v)| if k.ends_with("scheme") { (k, "sse-c".to_string()) } else { (k, v) })
         .collect();
     let e = Envelope::from_metadata(swapped).unwrap();
-    assert!(matches!(
-        get(&ring, &object, &e, &body),
-        Err(Error::SchemeMismatch { .. })
-    ));
+    assert!(matches!(get(&ring, &object, &e, &body), Err(Error::SchemeMismatch { .. })));
     assert_eq!(
         get(&customer(), &object, &e, &body),
-        Err(Error::UnknownKey {
-            key_id: String::new(),
-            version: 1
-        })
+        Err(Error::UnknownKey { key_id: String::new(), version: 1 })
     );
 }
 
@@ -488,32 +356,20 @@ fn wrong_and_unknown_keys() {
     let object = ObjectId::new("b", "k");
     let (envelope, body) = put(&keyring(), &object, b"data", SealOptions::default(), 19);
     let same_name_other_key = Keyring::new("root-a", 1, RootKey::from_bytes([0xee; 32])).unwrap();
-    assert_eq!(
-        get(&same_name_other_key, &object, &envelope, &body),
-        Err(Error::WrongKey)
-    );
+    assert_eq!(get(&same_name_other_key, &object, &envelope, &body), Err(Error::WrongKey));
     let other_version = Keyring::new("root-a", 2, RootKey::from_bytes([0xa1; 32])).unwrap();
     assert_eq!(
         get(&other_version, &object, &envelope, &body),
-        Err(Error::UnknownKey {
-            key_id: "root-a".into(),
-            version: 1
-        })
+        Err(Error::UnknownKey { key_id: "root-a".into(), version: 1 })
     );
     assert!(matches!(
         get(&customer(), &object, &envelope, &body),
-        Err(Error::SchemeMismatch {
-            envelope: Scheme::SseS3,
-            presented: Scheme::SseC
-        })
+        Err(Error::SchemeMismatch { envelope: Scheme::SseS3, presented: Scheme::SseC })
     ));
     let (c_env, c_body) = put(&customer(), &object, b"data", SealOptions::default(), 20);
     assert!(matches!(
         get(&keyring(), &object, &c_env, &c_body),
-        Err(Error::SchemeMismatch {
-            envelope: Scheme::SseC,
-            presented: Scheme::SseS3
-        })
+        Err(Error::SchemeMismatch { envelope: Scheme::SseC, presented: Scheme::SseS3 })
     ));
 }
 
@@ -532,19 +388,9 @@ fn invalid_key_ids_are_refused_at_the_keyring() {
 #[test]
 fn secrets_never_print() {
     let ring = keyring();
-    let shown = format!(
-        "{ring:?} {:?} {:?}",
-        customer(),
-        RootKey::from_bytes([0xa1; 32])
-    );
+    let shown = format!("{ring:?} {:?} {:?}", customer(), RootKey::from_bytes([0xa1; 32]));
     assert!(!shown.contains("a1a1") && !shown.contains("161, 161") && !shown.contains("c1c1"));
-    let (envelope, _) = put(
-        &ring,
-        &ObjectId::new("b", "k"),
-        b"x",
-        SealOptions::default(),
-        21,
-    );
+    let (envelope, _) = put(&ring, &ObjectId::new("b", "k"), b"x", SealOptions::default(), 21);
     let key = envelope.open(&ring, &ObjectId::new("b", "k")).unwrap();
     let shown = format!("{envelope:?} {key:?}");
     assert!(shown.contains("root-a") && !shown.contains("wrapped") && !shown.contains("salt"));

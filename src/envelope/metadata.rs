@@ -1,8 +1,8 @@
 //! The S3 metadata map: one `s3crypt-<field>` user-metadata entry per field.
 
 use super::{
-    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm,
-    fixed, valid_key_id,
+    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm, fixed,
+    valid_key_id,
 };
 use crate::error::Result;
 use crate::stream::ChunkSize;
@@ -36,22 +36,25 @@ impl Envelope {
                 Field::Salt => Base64::encode_string(&self.salt),
                 Field::KeyCheck => Base64::encode_string(&self.key_check),
                 Field::WrappedKey => Base64::encode_string(&self.wrapped_key),
-                Field::Version => continue,
+                Field::KmsBlob => match &self.kms {
+                    Some(k) => Base64::encode_string(&k.blob),
+                    None => continue,
+                },
+                Field::KmsContext => match &self.kms {
+                    Some(k) => k.context.to_header(),
+                    None => continue,
+                },
+                Field::BucketKey if self.bucket_key() => "true".to_owned(),
+                Field::BucketKey | Field::Version => continue,
             };
             pairs.push((field, value));
         }
-        pairs
-            .into_iter()
-            .map(|(f, v)| (format!("{METADATA_PREFIX}{}", f.name()), v))
-            .collect()
+        pairs.into_iter().map(|(f, v)| (format!("{METADATA_PREFIX}{}", f.name()), v)).collect()
     }
 
     /// Bytes the envelope takes of S3's 2 KiB user-metadata budget (names and values).
     pub fn metadata_len(&self) -> usize {
-        self.to_metadata()
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum()
+        self.to_metadata().iter().map(|(k, v)| k.len() + v.len()).sum()
     }
 
     /// Decodes an envelope from an object's user metadata. Pairs whose names do not start with
@@ -86,8 +89,7 @@ fn field_of(name: &str) -> Option<Result<Field, FormatError>> {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 fn decode<I, K, V>(pairs: I) -> Result<Envelope, FormatError>
@@ -105,9 +107,7 @@ where
             continue;
         };
         let field = field?;
-        budget = budget
-            .saturating_add(name.len())
-            .saturating_add(value.len());
+        budget = budget.saturating_add(name.len()).saturating_add(value.len());
         if budget > METADATA_BUDGET {
             return Err(FormatError::TooLarge);
         }
@@ -122,9 +122,7 @@ where
     match version {
         None => return Err(FormatError::MissingField(Field::Version)),
         Some(v) if v != super::ENVELOPE_VERSION.to_string() => {
-            return Err(FormatError::UnsupportedVersion(
-                v.chars().take(16).collect(),
-            ));
+            return Err(FormatError::UnsupportedVersion(v.chars().take(16).collect()));
         }
         Some(_) => {}
     }
@@ -164,15 +162,16 @@ fn parse(field: Field, value: &str) -> Result<Value, FormatError> {
         Field::Wrap => Value::Wrap(WrapAlgorithm::from_token(value).ok_or(invalid)?),
         Field::KeyId if valid_key_id(value) => Value::KeyId(value.to_owned()),
         Field::KeyId => return Err(invalid),
-        Field::KeyVersion => {
-            Value::KeyVersion(u32::try_from(decimal(value, field)?).map_err(|_| invalid)?)
-        }
+        Field::KeyVersion => Value::KeyVersion(u32::try_from(decimal(value, field)?).map_err(|_| invalid)?),
         Field::Salt => Value::Salt(fixed::<SALT_LEN>(&base64(value, field, SALT_LEN)?, field)?),
-        Field::KeyCheck => Value::KeyCheck(fixed::<CHECK_LEN>(
-            &base64(value, field, CHECK_LEN)?,
-            field,
-        )?),
+        Field::KeyCheck => Value::KeyCheck(fixed::<CHECK_LEN>(&base64(value, field, CHECK_LEN)?, field)?),
         Field::WrappedKey => Value::WrappedKey(base64(value, field, super::WRAPPED_MAX)?),
-        Field::Version => return Err(invalid),
+        Field::KmsBlob => Value::KmsBlob(base64(value, field, super::KMS_BLOB_MAX)?),
+        Field::KmsContext => {
+            let json = base64(value, field, crate::kms::MAX_CONTEXT_LEN)?;
+            Value::KmsContext(super::stored_context(&json)?)
+        }
+        Field::BucketKey if value == "true" => Value::BucketKey(true),
+        Field::BucketKey | Field::Version => return Err(invalid),
     })
 }

@@ -27,6 +27,8 @@ pub(crate) const WRAPPED_MIN: usize = 48;
 pub(crate) const WRAPPED_MAX: usize = WRAPPED_MIN + 255;
 /// Longest key id.
 pub(crate) const KEY_ID_MAX: usize = 255;
+/// Longest KMS ciphertext blob (AWS KMS returns about 184 bytes for a 256-bit data key).
+pub(crate) const KMS_BLOB_MAX: usize = 512;
 
 /// How an object's data key is protected: the S3 encryption mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,9 +74,7 @@ impl Scheme {
     }
 
     pub(crate) fn from_token(token: &str) -> Option<Self> {
-        [Self::SseS3, Self::SseC, Self::SseKms, Self::ClientSide]
-            .into_iter()
-            .find(|s| s.token() == token)
+        [Self::SseS3, Self::SseC, Self::SseKms, Self::ClientSide].into_iter().find(|s| s.token() == token)
     }
 }
 
@@ -178,11 +178,17 @@ pub enum Field {
     KeyCheck,
     /// The wrapped data key.
     WrappedKey,
+    /// The KMS ciphertext blob of the wrapping key (SSE-KMS).
+    KmsBlob,
+    /// The KMS encryption context, canonical JSON (SSE-KMS).
+    KmsContext,
+    /// The wrapping key is an S3 Bucket Key (SSE-KMS).
+    BucketKey,
 }
 
 impl Field {
     /// Fields in canonical (binary tag) order; `Version` is not a TLV field.
-    pub(crate) const TLV: [Self; 10] = [
+    pub(crate) const TLV: [Self; 13] = [
         Self::Scheme,
         Self::Suite,
         Self::ChunkSize,
@@ -193,6 +199,9 @@ impl Field {
         Self::Salt,
         Self::KeyCheck,
         Self::WrappedKey,
+        Self::KmsBlob,
+        Self::KmsContext,
+        Self::BucketKey,
     ];
 
     /// The binary tag.
@@ -209,6 +218,9 @@ impl Field {
             Self::Salt => 8,
             Self::KeyCheck => 9,
             Self::WrappedKey => 10,
+            Self::KmsBlob => 11,
+            Self::KmsContext => 12,
+            Self::BucketKey => 13,
         }
     }
 
@@ -226,6 +238,9 @@ impl Field {
             Self::Salt => "salt",
             Self::KeyCheck => "key-check",
             Self::WrappedKey => "wrapped-key",
+            Self::KmsBlob => "kms-blob",
+            Self::KmsContext => "kms-context",
+            Self::BucketKey => "bucket-key",
         }
     }
 }
@@ -288,14 +303,8 @@ pub struct ObjectId<'a> {
 
 impl<'a> ObjectId<'a> {
     /// The object `key` in `bucket`.
-    pub fn new(
-        bucket: &'a (impl AsRef<[u8]> + ?Sized),
-        key: &'a (impl AsRef<[u8]> + ?Sized),
-    ) -> Self {
-        Self {
-            bucket: bucket.as_ref(),
-            key: key.as_ref(),
-        }
+    pub fn new(bucket: &'a (impl AsRef<[u8]> + ?Sized), key: &'a (impl AsRef<[u8]> + ?Sized)) -> Self {
+        Self { bucket: bucket.as_ref(), key: key.as_ref() }
     }
 
     /// The bucket name.
@@ -336,6 +345,15 @@ pub struct Envelope {
     pub(crate) salt: [u8; SALT_LEN],
     pub(crate) key_check: [u8; CHECK_LEN],
     pub(crate) wrapped_key: Vec<u8>,
+    pub(crate) kms: Option<KmsFields>,
+}
+
+/// What an SSE-KMS envelope records to get its wrapping key back from the KMS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KmsFields {
+    pub(crate) blob: Vec<u8>,
+    pub(crate) context: crate::EncryptionContext,
+    pub(crate) bucket_key: bool,
 }
 
 impl fmt::Debug for Envelope {
@@ -347,6 +365,8 @@ impl fmt::Debug for Envelope {
             .field("plaintext_len", &self.plaintext_len)
             .field("key_id", &self.key_id)
             .field("key_version", &self.key_version)
+            .field("kms_context", &self.kms.as_ref().map(|k| &k.context))
+            .field("bucket_key", &self.bucket_key())
             .finish_non_exhaustive()
     }
 }
@@ -387,6 +407,18 @@ impl Envelope {
     pub fn key_version(&self) -> u32 {
         self.key_version
     }
+    /// SSE-KMS: the KMS ciphertext blob of the wrapping key.
+    pub fn kms_blob(&self) -> Option<&[u8]> {
+        self.kms.as_ref().map(|k| k.blob.as_slice())
+    }
+    /// SSE-KMS: the encryption context the KMS must be given to decrypt the blob.
+    pub fn kms_context(&self) -> Option<&crate::EncryptionContext> {
+        self.kms.as_ref().map(|k| &k.context)
+    }
+    /// SSE-KMS: whether the wrapping key is an S3 Bucket Key.
+    pub fn bucket_key(&self) -> bool {
+        self.kms.as_ref().is_some_and(|k| k.bucket_key)
+    }
 
     /// Checks the cross-field rules every decoded envelope must satisfy.
     pub(crate) fn validate(&self) -> Result<(), FormatError> {
@@ -408,6 +440,20 @@ impl Envelope {
         }
         if !(WRAPPED_MIN..=WRAPPED_MAX).contains(&self.wrapped_key.len()) {
             return Err(FormatError::InvalidValue(Field::WrappedKey));
+        }
+        match (&self.kms, self.scheme) {
+            (None, Scheme::SseKms) => return Err(FormatError::MissingField(Field::KmsBlob)),
+            (Some(_), s) if s != Scheme::SseKms => return Err(FormatError::UnexpectedField(Field::KmsBlob)),
+            (Some(k), _) if k.blob.is_empty() || k.blob.len() > KMS_BLOB_MAX => {
+                return Err(FormatError::InvalidValue(Field::KmsBlob));
+            }
+            _ => {}
+        }
+        if self.scheme == Scheme::SseKms && self.key_version != 0 {
+            return Err(FormatError::InvalidValue(Field::KeyVersion));
+        }
+        if self.metadata_len() > metadata::METADATA_BUDGET {
+            return Err(FormatError::TooLarge);
         }
         Ok(())
     }
@@ -432,6 +478,9 @@ pub(crate) struct Draft {
     salt: Option<[u8; SALT_LEN]>,
     key_check: Option<[u8; CHECK_LEN]>,
     wrapped_key: Option<Vec<u8>>,
+    kms_blob: Option<Vec<u8>>,
+    kms_context: Option<crate::EncryptionContext>,
+    bucket_key: Option<bool>,
 }
 
 /// A decoded field value.
@@ -446,6 +495,9 @@ pub(crate) enum Value {
     Salt([u8; SALT_LEN]),
     KeyCheck([u8; CHECK_LEN]),
     WrappedKey(Vec<u8>),
+    KmsBlob(Vec<u8>),
+    KmsContext(crate::EncryptionContext),
+    BucketKey(bool),
 }
 
 fn put<T>(slot: &mut Option<T>, value: T, field: Field) -> Result<(), FormatError> {
@@ -469,42 +521,49 @@ impl Draft {
             Value::Salt(v) => put(&mut self.salt, v, field),
             Value::KeyCheck(v) => put(&mut self.key_check, v, field),
             Value::WrappedKey(v) => put(&mut self.wrapped_key, v, field),
+            Value::KmsBlob(v) => put(&mut self.kms_blob, v, field),
+            Value::KmsContext(v) => put(&mut self.kms_context, v, field),
+            Value::BucketKey(v) => put(&mut self.bucket_key, v, field),
         }
     }
 
     pub(crate) fn build(self) -> Result<Envelope, FormatError> {
         let envelope = Envelope {
-            scheme: self
-                .scheme
-                .ok_or(FormatError::MissingField(Field::Scheme))?,
+            scheme: self.scheme.ok_or(FormatError::MissingField(Field::Scheme))?,
             suite: self.suite.ok_or(FormatError::MissingField(Field::Suite))?,
-            chunk_size: self
-                .chunk_size
-                .ok_or(FormatError::MissingField(Field::ChunkSize))?,
-            plaintext_len: self
-                .plaintext_len
-                .ok_or(FormatError::MissingField(Field::Length))?,
+            chunk_size: self.chunk_size.ok_or(FormatError::MissingField(Field::ChunkSize))?,
+            plaintext_len: self.plaintext_len.ok_or(FormatError::MissingField(Field::Length))?,
             wrap: self.wrap.ok_or(FormatError::MissingField(Field::Wrap))?,
             key_id: self.key_id.unwrap_or_default(),
-            key_version: self
-                .key_version
-                .ok_or(FormatError::MissingField(Field::KeyVersion))?,
+            key_version: self.key_version.ok_or(FormatError::MissingField(Field::KeyVersion))?,
             salt: self.salt.ok_or(FormatError::MissingField(Field::Salt))?,
-            key_check: self
-                .key_check
-                .ok_or(FormatError::MissingField(Field::KeyCheck))?,
-            wrapped_key: self
-                .wrapped_key
-                .ok_or(FormatError::MissingField(Field::WrappedKey))?,
+            key_check: self.key_check.ok_or(FormatError::MissingField(Field::KeyCheck))?,
+            wrapped_key: self.wrapped_key.ok_or(FormatError::MissingField(Field::WrappedKey))?,
+            kms: match (self.kms_blob, self.kms_context, self.bucket_key) {
+                (None, None, None) => None,
+                (Some(blob), Some(context), bucket_key) => {
+                    Some(KmsFields { blob, context, bucket_key: bucket_key.unwrap_or(false) })
+                }
+                (None, _, _) => return Err(FormatError::MissingField(Field::KmsBlob)),
+                (Some(_), None, _) => return Err(FormatError::MissingField(Field::KmsContext)),
+            },
         };
         envelope.validate()?;
         Ok(envelope)
     }
 }
 
+/// A stored context: canonical JSON, exactly as [`crate::EncryptionContext::canonical_json`] writes it.
+pub(crate) fn stored_context(json: &[u8]) -> Result<crate::EncryptionContext, FormatError> {
+    let context = crate::EncryptionContext::from_json(json)
+        .map_err(|_| FormatError::InvalidValue(Field::KmsContext))?;
+    if context.canonical_json().as_bytes() != json {
+        return Err(FormatError::NonCanonical(Field::KmsContext));
+    }
+    Ok(context)
+}
+
 /// A fixed-length byte field.
 pub(crate) fn fixed<const N: usize>(bytes: &[u8], field: Field) -> Result<[u8; N], FormatError> {
-    bytes
-        .try_into()
-        .map_err(|_| FormatError::InvalidValue(field))
+    bytes.try_into().map_err(|_| FormatError::InvalidValue(field))
 }

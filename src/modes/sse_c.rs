@@ -17,14 +17,8 @@ impl CustomerKey {
     /// (base64), never the key.
     pub fn response_headers(&self) -> [(&'static str, String); 2] {
         [
-            (
-                "x-amz-server-side-encryption-customer-algorithm",
-                "AES256".to_owned(),
-            ),
-            (
-                "x-amz-server-side-encryption-customer-key-MD5",
-                Base64::encode_string(&self.md5()),
-            ),
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256".to_owned()),
+            ("x-amz-server-side-encryption-customer-key-MD5", Base64::encode_string(&self.md5())),
         ]
     }
 }
@@ -40,10 +34,7 @@ impl Encryptor for CustomerKey {
 
     fn opening_key(&self, envelope: &Envelope) -> Result<WrappingKey<'_>> {
         if envelope.key_version() != 0 {
-            return Err(Error::UnknownKey {
-                key_id: String::new(),
-                version: envelope.key_version(),
-            });
+            return Err(Error::UnknownKey { key_id: String::new(), version: envelope.key_version() });
         }
         Ok(WrappingKey::new(self.expose_secret(), "", 0))
     }

@@ -24,15 +24,8 @@ pub struct Keyring {
 
 impl core::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let keys: Vec<(&str, u32)> = self
-            .entries
-            .iter()
-            .map(|e| (e.id.as_str(), e.version))
-            .collect();
-        f.debug_struct("Keyring")
-            .field("keys", &keys)
-            .field("active", &keys.get(self.active))
-            .finish()
+        let keys: Vec<(&str, u32)> = self.entries.iter().map(|e| (e.id.as_str(), e.version)).collect();
+        f.debug_struct("Keyring").field("keys", &keys).field("active", &keys.get(self.active)).finish()
     }
 }
 
@@ -45,14 +38,7 @@ impl Keyring {
         if !valid_key_id(id) {
             return Err(Error::InvalidKeyId);
         }
-        Ok(Self {
-            entries: vec![Entry {
-                id: id.to_owned(),
-                version,
-                key,
-            }],
-            active: 0,
-        })
+        Ok(Self { entries: vec![Entry { id: id.to_owned(), version, key }], active: 0 })
     }
 
     /// Adds a key (not active until [`Keyring::activate`]).
@@ -65,16 +51,9 @@ impl Keyring {
             return Err(Error::InvalidKeyId);
         }
         if self.find(id, version).is_some() {
-            return Err(Error::DuplicateKey {
-                key_id: id.to_owned(),
-                version,
-            });
+            return Err(Error::DuplicateKey { key_id: id.to_owned(), version });
         }
-        self.entries.push(Entry {
-            id: id.to_owned(),
-            version,
-            key,
-        });
+        self.entries.push(Entry { id: id.to_owned(), version, key });
         Ok(())
     }
 
@@ -95,8 +74,7 @@ impl Keyring {
 
     /// Whether `envelope` is sealed under a key other than the active one.
     pub fn needs_rotation(&self, envelope: &Envelope) -> bool {
-        envelope.scheme() != Scheme::SseS3
-            || (envelope.key_id(), envelope.key_version()) != self.active()
+        envelope.scheme() != Scheme::SseS3 || (envelope.key_id(), envelope.key_version()) != self.active()
     }
 
     /// Re-seals `envelope` of `object` under the active key. The body is untouched.
@@ -113,17 +91,12 @@ impl Keyring {
     }
 
     fn find(&self, id: &str, version: u32) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.id == id && e.version == version)
+        self.entries.iter().position(|e| e.id == id && e.version == version)
     }
 }
 
 fn unknown(id: &str, version: u32) -> Error {
-    Error::UnknownKey {
-        key_id: id.to_owned(),
-        version,
-    }
+    Error::UnknownKey { key_id: id.to_owned(), version }
 }
 
 impl Encryptor for Keyring {

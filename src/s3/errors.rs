@@ -1,6 +1,7 @@
 //! The status, code and message S3 answers each failure with.
 
 use crate::{Error, Scheme};
+use std::borrow::Cow;
 
 /// A problem with the server-side-encryption headers of an S3 request.
 ///
@@ -30,6 +31,34 @@ pub enum SseError {
     /// The SSE-C key MD5 does not match the key (or is not base64 of 16 bytes).
     #[error("SSE-C key MD5 mismatch")]
     CustomerKeyMd5Mismatch,
+    /// `x-amz-server-side-encryption` is neither `AES256` nor `aws:kms`.
+    #[error("unsupported server-side encryption")]
+    UnsupportedEncryption,
+    /// `aws:kms:dsse` (dual-layer SSE-KMS): recognised, and refused: s3crypt has one layer.
+    #[error("DSSE-KMS is not supported")]
+    DsseNotSupported,
+    /// SSE-C headers together with `x-amz-server-side-encryption`.
+    #[error("SSE-C together with another server-side encryption")]
+    ConflictingEncryption,
+    /// A KMS key id, encryption context or bucket-key header without `aws:kms`.
+    #[error("SSE-KMS parameters without aws:kms")]
+    KmsParametersWithoutKms,
+    /// A KMS key id that is empty, too long or not printable ASCII.
+    #[error("invalid KMS key id")]
+    InvalidKmsKeyId,
+    /// An encryption context that is not base64 of a UTF-8 JSON object of string pairs, has a
+    /// duplicate key, or is too large.
+    #[error("invalid encryption context")]
+    InvalidEncryptionContext,
+    /// An encryption context key with the reserved `aws:` prefix.
+    #[error("reserved encryption context key")]
+    ReservedContextKey,
+    /// `x-amz-server-side-encryption-bucket-key-enabled` is neither `true` nor `false`.
+    #[error("invalid bucket-key-enabled value")]
+    InvalidBucketKeyEnabled,
+    /// A header given more than once (or not UTF-8), which makes the request ambiguous.
+    #[error("ambiguous server-side encryption header")]
+    AmbiguousHeader,
 }
 
 impl SseError {
@@ -52,6 +81,24 @@ impl SseError {
             Self::CustomerKeyMd5Mismatch => {
                 "The calculated MD5 hash of the key did not match the hash that was provided."
             }
+            Self::UnsupportedEncryption | Self::DsseNotSupported => {
+                "The encryption method specified is not supported"
+            }
+            Self::ConflictingEncryption => {
+                "Server Side Encryption with Customer provided key is incompatible with the encryption method specified"
+            }
+            Self::KmsParametersWithoutKms => {
+                "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+            }
+            Self::InvalidKmsKeyId => "Invalid keyId",
+            Self::InvalidEncryptionContext => {
+                "The encryption context must be base64-encoded UTF-8 JSON of string pairs, at most 1 KiB"
+            }
+            Self::ReservedContextKey => "Encryption context keys may not use the reserved aws: prefix",
+            Self::InvalidBucketKeyEnabled => {
+                "The x-amz-server-side-encryption-bucket-key-enabled header must be true or false"
+            }
+            Self::AmbiguousHeader => "A server-side encryption header was given more than once",
         }
     }
 
@@ -61,23 +108,25 @@ impl SseError {
             Self::InsecureTransport => "InvalidRequest",
             _ => "InvalidArgument",
         };
-        S3ErrorResponse {
-            status: 400,
-            code,
-            message: self.message(),
-        }
+        S3ErrorResponse::fixed(400, code, self.message())
     }
 }
 
 /// An S3 error response: what a gateway sends back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct S3ErrorResponse {
     /// HTTP status.
     pub status: u16,
-    /// S3 error code (`InvalidArgument`, `AccessDenied`, …).
-    pub code: &'static str,
+    /// S3 error code (`InvalidArgument`, `AccessDenied`, `KMS.NotFoundException`, …).
+    pub code: Cow<'static, str>,
     /// S3 error message.
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
+}
+
+impl S3ErrorResponse {
+    const fn fixed(status: u16, code: &'static str, message: &'static str) -> Self {
+        Self { status, code: Cow::Borrowed(code), message: Cow::Borrowed(message) }
+    }
 }
 
 /// How a wrong SSE-C key on GET or HEAD is answered: AWS (and MinIO) say 403 AccessDenied, Ceph
@@ -92,11 +141,8 @@ pub enum WrongKeyStatus {
     BadRequest,
 }
 
-const INTERNAL: S3ErrorResponse = S3ErrorResponse {
-    status: 500,
-    code: "InternalError",
-    message: "We encountered an internal error. Please try again.",
-};
+const INTERNAL: S3ErrorResponse =
+    S3ErrorResponse::fixed(500, "InternalError", "We encountered an internal error. Please try again.");
 
 impl Error {
     /// The S3 response a gateway should send for this error.
@@ -109,37 +155,30 @@ impl Error {
         match self {
             Self::Sse(e) => e.response(),
             Self::WrongKey => match wrong_key {
-                WrongKeyStatus::AccessDenied => S3ErrorResponse {
-                    status: 403,
-                    code: "AccessDenied",
-                    message: "Access Denied",
-                },
-                WrongKeyStatus::BadRequest => S3ErrorResponse {
-                    status: 400,
-                    code: "InvalidArgument",
-                    message: "The provided encryption parameters did not match the ones used originally.",
-                },
+                WrongKeyStatus::AccessDenied => S3ErrorResponse::fixed(403, "AccessDenied", "Access Denied"),
+                WrongKeyStatus::BadRequest => S3ErrorResponse::fixed(
+                    400,
+                    "InvalidArgument",
+                    "The provided encryption parameters did not match the ones used originally.",
+                ),
             },
-            Self::SchemeMismatch {
-                envelope: Scheme::SseC,
-                ..
-            } => S3ErrorResponse {
-                status: 400,
-                code: "InvalidRequest",
-                message: "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
-            },
-            Self::SchemeMismatch {
-                presented: Scheme::SseC,
-                ..
-            } => S3ErrorResponse {
-                status: 400,
-                code: "InvalidRequest",
-                message: "The encryption parameters are not applicable to this object.",
-            },
-            Self::InvalidRange => S3ErrorResponse {
-                status: 416,
-                code: "InvalidRange",
-                message: "The requested range is not satisfiable",
+            Self::SchemeMismatch { envelope: Scheme::SseC, .. } => S3ErrorResponse::fixed(
+                400,
+                "InvalidRequest",
+                "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+            ),
+            Self::SchemeMismatch { presented: Scheme::SseC, .. } => S3ErrorResponse::fixed(
+                400,
+                "InvalidRequest",
+                "The encryption parameters are not applicable to this object.",
+            ),
+            Self::InvalidRange => {
+                S3ErrorResponse::fixed(416, "InvalidRange", "The requested range is not satisfiable")
+            }
+            Self::Kms(e) => S3ErrorResponse {
+                status: e.status,
+                code: e.code.clone(),
+                message: Cow::Owned(e.message.clone()),
             },
             _ => INTERNAL,
         }

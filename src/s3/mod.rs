@@ -1,9 +1,11 @@
 //! S3 request semantics: server-side-encryption request headers and the error responses S3 gives.
 
 mod errors;
+mod sse;
 mod ssec;
 
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
+pub use sse::{SseKmsRequest, SseRequest};
 
 /// Finds the single value of header `name` (case-insensitive) among `headers`.
 ///

@@ -50,9 +50,8 @@ where
     N: AsRef<str> + 'h,
     V: AsRef<[u8]> + 'h,
 {
-    let get = |suffix: &str, dup: SseError| {
-        single(headers.clone(), &format!("{prefix}{suffix}")).map_err(|()| dup)
-    };
+    let get =
+        |suffix: &str, dup: SseError| single(headers.clone(), &format!("{prefix}{suffix}")).map_err(|()| dup);
     let algorithm = get("algorithm", SseError::InvalidCustomerAlgorithm)?;
     let key = get("key", SseError::InvalidCustomerKey)?;
     let md5 = get("key-md5", SseError::CustomerKeyMd5Mismatch)?;
@@ -68,8 +67,7 @@ where
     let key = CustomerKey::from_base64(key).map_err(|_| SseError::InvalidCustomerKey)?;
     let md5 = md5.ok_or(SseError::MissingCustomerKeyMd5)?;
     let mut claimed = [0u8; 16];
-    let claimed_ok =
-        md5.len() == 24 && Base64::decode(md5, &mut claimed).is_ok_and(|d| d.len() == 16);
+    let claimed_ok = md5.len() == 24 && Base64::decode(md5, &mut claimed).is_ok_and(|d| d.len() == 16);
     if !claimed_ok || !bool::from(key.md5().ct_eq(&claimed)) {
         return Err(SseError::CustomerKeyMd5Mismatch.into());
     }

@@ -54,10 +54,7 @@ impl ChunkAead for RustCryptoGcm {
     }
 
     fn seal_in_place(&self, nonce: &Nonce, buf: &mut [u8]) -> Result<Tag> {
-        let tag = self
-            .0
-            .encrypt_inout_detached(nonce.into(), &[], buf.into())
-            .map_err(|_| Error::TooLong)?;
+        let tag = self.0.encrypt_inout_detached(nonce.into(), &[], buf.into()).map_err(|_| Error::TooLong)?;
         Ok(tag.into())
     }
 
@@ -69,9 +66,7 @@ impl ChunkAead for RustCryptoGcm {
 
     fn open_to(&self, nonce: &Nonce, ciphertext: &[u8], tag: &Tag, out: &mut [u8]) -> Result<()> {
         let buf = InOutBuf::new(ciphertext, out).map_err(|_| Error::Authentication)?;
-        self.0
-            .decrypt_inout_detached(nonce.into(), &[], buf, tag.into())
-            .map_err(|_| Error::Authentication)
+        self.0.decrypt_inout_detached(nonce.into(), &[], buf, tag.into()).map_err(|_| Error::Authentication)
     }
 }
 

@@ -42,9 +42,7 @@ pub(crate) fn expand_sha512(key: &[u8; KEY_LEN], info: &[&[u8]], okm: &mut [u8])
     prk[..KEY_LEN].copy_from_slice(key);
     let hkdf = Hkdf::<Sha512>::from_prk(&prk).map_err(|_| Error::InvalidKeyLength(KEY_LEN));
     prk.zeroize();
-    hkdf?
-        .expand_multi_info(info, okm)
-        .map_err(|_| Error::TooLong)
+    hkdf?.expand_multi_info(info, okm).map_err(|_| Error::TooLong)
 }
 
 /// The keys of one stream.
@@ -70,11 +68,7 @@ impl StreamKeys {
             k.copy_from_slice(aead_key);
             let aead = DefaultAead::new(&k);
             k.zeroize();
-            let mut keys = Self {
-                aead,
-                base_nonce: [0; NONCE_LEN],
-                commitment: [0; COMMITMENT_LEN],
-            };
+            let mut keys = Self { aead, base_nonce: [0; NONCE_LEN], commitment: [0; COMMITMENT_LEN] };
             keys.base_nonce.copy_from_slice(base_nonce);
             keys.commitment.copy_from_slice(commitment);
             keys

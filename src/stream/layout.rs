@@ -99,11 +99,7 @@ impl ChunkSize {
     /// [`Error::TooLong`] beyond [`MAX_CHUNKS`].
     pub const fn chunk_count(self, plaintext_len: u64) -> Result<u64> {
         let count = (plaintext_len >> self.log2) + 1;
-        if count > MAX_CHUNKS {
-            Err(Error::TooLong)
-        } else {
-            Ok(count)
-        }
+        if count > MAX_CHUNKS { Err(Error::TooLong) } else { Ok(count) }
     }
 
     /// Largest plaintext length the format can carry with this chunk size.
@@ -157,10 +153,7 @@ impl ChunkSize {
 
     /// Offset in the stored stream at which chunk `index` starts.
     fn chunk_offset(self, index: u64) -> Result<u64> {
-        index
-            .checked_mul(self.sealed_len_u64())
-            .and_then(|n| n.checked_add(HEADER))
-            .ok_or(Error::TooLong)
+        index.checked_mul(self.sealed_len_u64()).and_then(|n| n.checked_add(HEADER)).ok_or(Error::TooLong)
     }
 
     /// Plans the read of plaintext bytes `range` of a message of `plaintext_len` bytes: which stored
@@ -179,10 +172,7 @@ impl ChunkSize {
         let last_chunk = (range.end - 1) >> self.log2;
         let last_len = self.chunk_plaintext_len(plaintext_len, last_chunk)?;
         let start = self.chunk_offset(first_chunk)?;
-        let end = self
-            .chunk_offset(last_chunk)?
-            .checked_add(last_len as u64 + TAG)
-            .ok_or(Error::TooLong)?;
+        let end = self.chunk_offset(last_chunk)?.checked_add(last_len as u64 + TAG).ok_or(Error::TooLong)?;
         let skip = range.start - (first_chunk << self.log2);
         Ok(RangePlan {
             ciphertext: start..end,
@@ -230,11 +220,7 @@ mod tests {
         assert_eq!(ChunkSize::from_bytes(16384), Ok(ChunkSize::C2SP));
         assert_eq!(ChunkSize::from_bytes(1 << 20), Ok(ChunkSize::MIB_1));
         for bad in [0, 1, 8192, 16385, 3 << 14, 1 << 21, u64::MAX] {
-            assert_eq!(
-                ChunkSize::from_bytes(bad),
-                Err(Error::InvalidChunkSize),
-                "{bad}"
-            );
+            assert_eq!(ChunkSize::from_bytes(bad), Err(Error::InvalidChunkSize), "{bad}");
         }
         assert_eq!(ChunkSize::from_log2(13), Err(Error::InvalidChunkSize));
         assert_eq!(ChunkSize::from_log2(21), Err(Error::InvalidChunkSize));

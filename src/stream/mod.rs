@@ -45,12 +45,7 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
 /// # Errors
 /// [`crate::Error::Truncated`] for a length no honest writer produces; [`crate::Error::Authentication`]
 /// for a wrong key or context, or any modification.
-pub fn open(
-    key: &DataKey,
-    chunk_size: ChunkSize,
-    context: &[u8],
-    stored: &[u8],
-) -> Result<Vec<u8>> {
+pub fn open(key: &DataKey, chunk_size: ChunkSize, context: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
     let len = chunk_size.plaintext_len(stored.len() as u64)?;
     let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
     let mut opener = Opener::new(key, chunk_size, context);

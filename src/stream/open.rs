@@ -50,10 +50,7 @@ fn open_into<B: OutputBuffer + ?Sized>(
     let (ciphertext, tag) = split_tag(sealed)?;
     let start = out.len();
     out.extend_zeroed(ciphertext.len());
-    if let Err(e) = keys
-        .aead
-        .open_to(&keys.nonce(index), ciphertext, &tag, out.tail_mut(start))
-    {
+    if let Err(e) = keys.aead.open_to(&keys.nonce(index), ciphertext, &tag, out.tail_mut(start)) {
         discard_from(out, start);
         return Err(e);
     }
@@ -80,10 +77,7 @@ enum Piece<'i> {
 
 impl Assembler {
     fn new(capacity: usize) -> Self {
-        Self {
-            scratch: Scratch::new(capacity),
-            consumed: false,
-        }
+        Self { scratch: Scratch::new(capacity), consumed: false }
     }
 
     /// Takes bytes from `input` until `want` are available: straight from `input` when nothing is
@@ -113,11 +107,7 @@ impl Assembler {
 
     /// The bytes buffered so far.
     fn buffered(&self) -> &[u8] {
-        if self.consumed {
-            &[]
-        } else {
-            self.scratch.filled()
-        }
+        if self.consumed { &[] } else { self.scratch.filled() }
     }
 }
 
@@ -174,10 +164,7 @@ impl Opener {
     /// Prepares to open a stream sealed under `key` with `chunk_size` and `context`.
     pub fn new(key: &DataKey, chunk_size: ChunkSize, context: &[u8]) -> Self {
         Self {
-            state: State::Header {
-                key: DataKey::from_bytes(*key.expose_secret()),
-                context: context.into(),
-            },
+            state: State::Header { key: DataKey::from_bytes(*key.expose_secret()), context: context.into() },
             chunk_size,
             input: Assembler::new(chunk_size.sealed_len()),
         }
@@ -282,12 +269,7 @@ impl ChunkOpener {
     ) -> Result<Self> {
         let chunk_count = chunk_size.chunk_count(plaintext_len)?;
         let keys = keys_from_header(key, chunk_size, context, header)?;
-        Ok(Self {
-            keys,
-            chunk_size,
-            plaintext_len,
-            chunk_count,
-        })
+        Ok(Self { keys, chunk_size, plaintext_len, chunk_count })
     }
 
     /// The plaintext length this opener checks chunks against.
@@ -314,24 +296,14 @@ impl ChunkOpener {
     /// [`Error::InvalidRange`] if the stream has no chunk `index`; [`Error::Truncated`] if `sealed`
     /// is not as long as that chunk must be; [`Error::Authentication`] if it does not authenticate,
     /// in which case `sealed` is wiped.
-    pub fn open_chunk_in_place<'a>(
-        &self,
-        index: u64,
-        sealed: &'a mut [u8],
-    ) -> Result<&'a mut [u8]> {
-        let plain = self
-            .chunk_size
-            .chunk_plaintext_len(self.plaintext_len, index)?;
+    pub fn open_chunk_in_place<'a>(&self, index: u64, sealed: &'a mut [u8]) -> Result<&'a mut [u8]> {
+        let plain = self.chunk_size.chunk_plaintext_len(self.plaintext_len, index)?;
         if sealed.len() != plain + TAG_LEN {
             return Err(Error::Truncated);
         }
         let (ciphertext, tag_bytes) = sealed.split_at_mut(plain);
         let tag: Tag = (&*tag_bytes).try_into().map_err(|_| Error::Truncated)?;
-        if let Err(e) = self
-            .keys
-            .aead
-            .open_in_place(&self.keys.nonce(index), ciphertext, &tag)
-        {
+        if let Err(e) = self.keys.aead.open_in_place(&self.keys.nonce(index), ciphertext, &tag) {
             ciphertext.zeroize();
             tag_bytes.zeroize();
             return Err(e);
@@ -355,14 +327,7 @@ impl ChunkOpener {
     pub fn open_range(self, range: Range<u64>) -> Result<RangeOpener> {
         let plan = self.plan_range(range)?;
         let input = Assembler::new(self.chunk_size.sealed_len());
-        Ok(RangeOpener {
-            next: plan.first_chunk,
-            emitted: 0,
-            plan,
-            opener: self,
-            input,
-            failed: None,
-        })
+        Ok(RangeOpener { next: plan.first_chunk, emitted: 0, plan, opener: self, input, failed: None })
     }
 }
 
@@ -416,21 +381,14 @@ impl RangeOpener {
                 return Err(Error::TrailingData);
             }
             let opener = &self.opener;
-            let plain = opener
-                .chunk_size
-                .chunk_plaintext_len(opener.plaintext_len, self.next)?;
+            let plain = opener.chunk_size.chunk_plaintext_len(opener.plaintext_len, self.next)?;
             let Some(sealed) = self.input.next(&mut input, plain + TAG_LEN) else {
                 return Ok(());
             };
             let sealed = self.input.get(&sealed);
-            let skip = if self.next == self.plan.first_chunk {
-                self.plan.skip
-            } else {
-                0
-            };
+            let skip = if self.next == self.plan.first_chunk { self.plan.skip } else { 0 };
             let wanted = self.plan.len - self.emitted;
-            let keep_end =
-                usize::try_from(wanted).map_or(plain, |w| w.saturating_add(skip).min(plain));
+            let keep_end = usize::try_from(wanted).map_or(plain, |w| w.saturating_add(skip).min(plain));
             open_into(&opener.keys, self.next, sealed, skip..keep_end, out)?;
             self.emitted += (keep_end - skip) as u64;
             self.next += 1;

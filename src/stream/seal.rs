@@ -49,14 +49,7 @@ impl ChunkSealer {
         let salt: &[u8; SALT_LEN] = (&*salt).try_into().map_err(|_| Error::Rng)?;
         let keys = StreamKeys::derive(key, chunk_size, salt, context)?;
         commitment.copy_from_slice(keys.commitment());
-        Ok((
-            Self {
-                keys,
-                chunk_size,
-                next: 0,
-            },
-            header,
-        ))
+        Ok((Self { keys, chunk_size, next: 0 }, header))
     }
 
     /// The stream's chunk size.
@@ -96,10 +89,7 @@ impl ChunkSealer {
         if !last && self.next >= MAX_CHUNKS - 1 {
             return Err(Error::TooLong);
         }
-        let tag = self
-            .keys
-            .aead
-            .seal_in_place(&self.keys.nonce(self.next), chunk)?;
+        let tag = self.keys.aead.seal_in_place(&self.keys.nonce(self.next), chunk)?;
         self.next += 1;
         Ok(tag)
     }
@@ -173,12 +163,7 @@ impl Sealer {
         rng: &mut R,
     ) -> Result<Self> {
         let (chunks, header) = ChunkSealer::new(key, chunk_size, context, rng)?;
-        Ok(Self {
-            chunks,
-            header: Some(header),
-            pending: Scratch::new(chunk_size.bytes()),
-            failed: false,
-        })
+        Ok(Self { chunks, header: Some(header), pending: Scratch::new(chunk_size.bytes()), failed: false })
     }
 
     /// The stream's chunk size.
@@ -197,11 +182,7 @@ impl Sealer {
     /// # Errors
     /// [`Error::TooLong`] past the format's maximum length. After an error the sealer refuses
     /// further input.
-    pub fn update<B: OutputBuffer + ?Sized>(
-        &mut self,
-        mut input: &[u8],
-        out: &mut B,
-    ) -> Result<()> {
+    pub fn update<B: OutputBuffer + ?Sized>(&mut self, mut input: &[u8], out: &mut B) -> Result<()> {
         if self.failed {
             return Err(Error::TooLong);
         }
@@ -244,9 +225,7 @@ impl Sealer {
         if let Some(header) = self.header.take() {
             out.extend_from_slice(&header);
         }
-        let Self {
-            chunks, pending, ..
-        } = &mut self;
+        let Self { chunks, pending, .. } = &mut self;
         chunks.seal_into(pending.filled(), out, true)
     }
 }

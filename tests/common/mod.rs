@@ -15,10 +15,7 @@ pub struct Replay {
 
 impl Replay {
     pub fn new(bytes: &[u8]) -> Self {
-        Self {
-            bytes: bytes.to_vec(),
-            at: 0,
-        }
+        Self { bytes: bytes.to_vec(), at: 0 }
     }
 
     pub fn exhausted(&self) -> bool {
@@ -50,11 +47,7 @@ impl TryRng for Replay {
         Ok(u64::from_le_bytes(b))
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Exhausted> {
-        let end = self
-            .at
-            .checked_add(dst.len())
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or(Exhausted)?;
+        let end = self.at.checked_add(dst.len()).filter(|&e| e <= self.bytes.len()).ok_or(Exhausted)?;
         dst.copy_from_slice(&self.bytes[self.at..end]);
         self.at = end;
         Ok(())
@@ -92,7 +85,5 @@ impl TryCryptoRng for TestRng {}
 
 /// `n` bytes of a reproducible pattern.
 pub fn pattern(n: usize) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8)
-        .collect()
+    (0..n).map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8).collect()
 }

@@ -9,15 +9,9 @@ pub fn check_plan(cs: ChunkSize, len: u64, a: u64, b: u64) {
     let (l, t, h) = (len as u128, TAG_LEN as u128, HEADER_LEN as u128);
     let chunks = l / c + 1;
     let fits = chunks <= MAX_CHUNKS as u128;
-    assert_eq!(
-        cs.chunk_count(len).ok().map(u128::from),
-        fits.then_some(chunks)
-    );
+    assert_eq!(cs.chunk_count(len).ok().map(u128::from), fits.then_some(chunks));
     let ct = h + l + chunks * t;
-    assert_eq!(
-        cs.ciphertext_len(len).ok().map(u128::from),
-        fits.then_some(ct)
-    );
+    assert_eq!(cs.ciphertext_len(len).ok().map(u128::from), fits.then_some(ct));
     if fits {
         assert_eq!(cs.plaintext_len(ct as u64), Ok(len), "inverse");
     }
@@ -35,10 +29,7 @@ pub fn check_plan(cs: ChunkSize, len: u64, a: u64, b: u64) {
     assert_eq!(plan.first_chunk as u128, first);
     assert_eq!(plan.chunk_count as u128, last - first + 1);
     assert_eq!(plan.ciphertext.start as u128, h + first * (c + t));
-    assert_eq!(
-        plan.ciphertext.end as u128,
-        h + last * (c + t) + last_len + t
-    );
+    assert_eq!(plan.ciphertext.end as u128, h + last * (c + t) + last_len + t);
     assert_eq!(plan.skip as u128, s - first * c);
     assert_eq!(plan.len as u128, e - s);
 }

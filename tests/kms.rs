@@ -1,0 +1,537 @@
+//! SSE-KMS: the sans-I/O round trip, encryption contexts, header rules, bucket keys, re-wrapping
+//! and the copy matrix, against a KMS stub that counts calls, fails on demand and binds contexts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+
+mod common;
+
+use common::{TestRng, pattern};
+use s3crypt::{
+    AsyncKms, BucketKeyCache, CustomerKey, DecryptRequest, EncryptionContext, Encryptor, Envelope, Error,
+    GenerateDataKeyRequest, GenerateDataKeyResponse, Keyring, Kms, KmsDataKey, KmsError, KmsKey, LocalKms,
+    ObjectId, ObjectSealer, ReEncryptRequest, ReEncryptResponse, RootKey, Scheme, SealOptions, SseError,
+    SseKms, SseRequest, WrongKeyStatus,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const KEY_A: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_B: &str = "alias/other-key";
+
+/// A KMS stub over the local KMS: counts calls, fails on demand, and can be told to ignore the
+/// context on decrypt (a careless KMS), to show the envelope still catches a changed context.
+struct Stub {
+    kms: LocalKms<TestRng>,
+    generated: Cell<u64>,
+    decrypted: Cell<u64>,
+    re_encrypted: Cell<u64>,
+    fail_next: RefCell<Option<KmsError>>,
+    ignore_context: bool,
+    contexts: RefCell<HashMap<Vec<u8>, EncryptionContext>>,
+}
+
+impl Stub {
+    fn new() -> Self {
+        let mut kms = LocalKms::new(TestRng(77));
+        kms.create_key(KEY_A, RootKey::from_bytes([0xaa; 32])).unwrap();
+        kms.create_key(KEY_B, RootKey::from_bytes([0xbb; 32])).unwrap();
+        Self {
+            kms,
+            generated: Cell::new(0),
+            decrypted: Cell::new(0),
+            re_encrypted: Cell::new(0),
+            fail_next: RefCell::new(None),
+            ignore_context: false,
+            contexts: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn fail(&self) -> Result<(), KmsError> {
+        self.fail_next.borrow_mut().take().map_or(Ok(()), Err)
+    }
+}
+
+impl Kms for Stub {
+    fn generate_data_key(&self, r: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse, KmsError> {
+        self.generated.set(self.generated.get() + 1);
+        self.fail()?;
+        let response = self.kms.generate_data_key(r)?;
+        self.contexts.borrow_mut().insert(response.ciphertext_blob.clone(), r.context.clone());
+        Ok(response)
+    }
+    fn decrypt(&self, r: &DecryptRequest) -> Result<KmsDataKey, KmsError> {
+        self.decrypted.set(self.decrypted.get() + 1);
+        self.fail()?;
+        let mut r = r.clone();
+        if self.ignore_context {
+            if let Some(original) = self.contexts.borrow().get(&r.ciphertext_blob) {
+                r.context = original.clone();
+            }
+        }
+        self.kms.decrypt(&r)
+    }
+    fn re_encrypt(&self, r: &ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
+        self.re_encrypted.set(self.re_encrypted.get() + 1);
+        self.fail()?;
+        self.kms.re_encrypt(r)
+    }
+}
+
+/// The async face of the same stub: ready futures (the runtime is the caller's business).
+struct AsyncStub(Mutex<Stub>);
+
+impl AsyncKms for AsyncStub {
+    fn generate_data_key(
+        &self,
+        r: &GenerateDataKeyRequest,
+    ) -> impl Future<Output = Result<GenerateDataKeyResponse, KmsError>> + Send {
+        std::future::ready(self.0.lock().unwrap().kms.generate_data_key(r))
+    }
+    fn decrypt(&self, r: &DecryptRequest) -> impl Future<Output = Result<KmsDataKey, KmsError>> + Send {
+        std::future::ready(self.0.lock().unwrap().kms.decrypt(r))
+    }
+    fn re_encrypt(
+        &self,
+        r: &ReEncryptRequest,
+    ) -> impl Future<Output = Result<ReEncryptResponse, KmsError>> + Send {
+        std::future::ready(self.0.lock().unwrap().kms.re_encrypt(r))
+    }
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn seal(enc: &dyn Encryptor, object: &ObjectId<'_>, msg: &[u8], seed: u64) -> (Envelope, Vec<u8>) {
+    let mut rng = TestRng(seed);
+    let mut sealer = ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(msg, &mut body).unwrap();
+    let envelope = sealer.finish(&mut body, enc, object, &mut rng).unwrap();
+    (envelope, body)
+}
+
+fn open(
+    enc: &dyn Encryptor,
+    object: &ObjectId<'_>,
+    envelope: &Envelope,
+    body: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let key = envelope.open(enc, object)?;
+    let mut out = Vec::new();
+    let mut opener = key.opener();
+    opener.update(body, &mut out)?;
+    opener.finish(&mut out)?;
+    Ok(out)
+}
+
+fn user_context() -> EncryptionContext {
+    let mut c = EncryptionContext::new();
+    c.insert("tenant", "t1").unwrap();
+    c
+}
+
+#[test]
+fn round_trip_with_context_through_both_encodings() {
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let msg = pattern(50_000);
+    let sse = SseKms::new(KEY_A).unwrap().with_context(user_context());
+    let key = sse.generate_key(&kms, &object).unwrap();
+    let (envelope, body) = seal(&key, &object, &msg, 1);
+    assert_eq!(envelope.scheme(), Scheme::SseKms);
+    assert_eq!(envelope.key_id(), KEY_A);
+    let ctx = envelope.kms_context().unwrap();
+    assert_eq!(ctx.get("tenant"), Some("t1"));
+    assert_eq!(ctx.get("aws:s3:arn"), Some("arn:aws:s3:::bkt/k"));
+    assert_eq!(ctx.canonical_json(), r#"{"aws:s3:arn":"arn:aws:s3:::bkt/k","tenant":"t1"}"#);
+    for decoded in [
+        Envelope::from_metadata(envelope.to_metadata()).unwrap(),
+        Envelope::from_binary(&envelope.to_binary()).unwrap(),
+    ] {
+        assert_eq!(decoded, envelope);
+        let request = KmsKey::decrypt_request(&decoded).unwrap();
+        assert_eq!(&request.context, ctx, "the KMS gets back exactly the stored context");
+        let key = KmsKey::for_envelope(&kms, &decoded).unwrap();
+        assert_eq!(open(&key, &object, &decoded, &body).unwrap(), msg);
+    }
+    assert_eq!((kms.generated.get(), kms.decrypted.get()), (1, 2));
+    assert!(envelope.metadata_len() < 2048);
+}
+
+#[test]
+fn async_round_trip_needs_no_runtime() {
+    let kms = AsyncStub(Mutex::new(Stub::new()));
+    let object = ObjectId::new("bkt", "k");
+    let sse = SseKms::new(KEY_A).unwrap();
+    let key = block_on(sse.generate_key_async(&kms, &object)).unwrap();
+    let (envelope, body) = seal(&key, &object, b"async", 2);
+    let key = block_on(KmsKey::for_envelope_async(&kms, &envelope)).unwrap();
+    assert_eq!(open(&key, &object, &envelope, &body).unwrap(), b"async");
+}
+
+type Pairs = Vec<(String, String)>;
+type Edit = Box<dyn Fn(&mut Pairs)>;
+
+/// Rewrites the stored context of an SSE-KMS envelope's metadata.
+fn with_context(envelope: &Envelope, edit: impl Fn(&mut Vec<(String, String)>)) -> Envelope {
+    let ctx = envelope.kms_context().unwrap();
+    let mut pairs: Vec<(String, String)> = ctx.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    edit(&mut pairs);
+    let mut sorted: Vec<(String, String)> = pairs.clone();
+    sorted.sort();
+    let canonical = format!(
+        "{{{}}}",
+        sorted.iter().map(|(k, v)| format!("{:?}:{:?}", k, v)).collect::<Vec<_>>().join(",")
+    );
+    let b64 = <base64ct::Base64 as base64ct::Encoding>::encode_string(canonical.as_bytes());
+    let map: Vec<(String, String)> = envelope
+        .to_metadata()
+        .into_iter()
+        .map(|(k, v)| if k == "s3crypt-kms-context" { (k, b64.clone()) } else { (k, v) })
+        .collect();
+    Envelope::from_metadata(map).unwrap()
+}
+
+#[test]
+fn a_changed_missing_or_extra_context_entry_fails() {
+    let object = ObjectId::new("bkt", "k");
+    for ignore_context in [false, true] {
+        let mut kms = Stub::new();
+        kms.ignore_context = ignore_context;
+        let key =
+            SseKms::new(KEY_A).unwrap().with_context(user_context()).generate_key(&kms, &object).unwrap();
+        let (envelope, body) = seal(&key, &object, b"data", 3);
+        let edits: [Edit; 3] = [
+            Box::new(|p| p.iter_mut().filter(|(k, _)| k == "tenant").for_each(|(_, v)| *v = "t2".into())),
+            Box::new(|p| p.retain(|(k, _)| k != "tenant")),
+            Box::new(|p| p.push(("extra".into(), "1".into()))),
+        ];
+        for edit in edits {
+            let tampered = with_context(&envelope, edit);
+            let result =
+                KmsKey::for_envelope(&kms, &tampered).and_then(|k| open(&k, &object, &tampered, &body));
+            if ignore_context {
+                // A KMS that ignores the context hands out the key; the envelope's AAD still fails.
+                assert_eq!(result, Err(Error::Authentication));
+            } else {
+                let Err(Error::Kms(e)) = result else { panic!("{result:?}") };
+                assert_eq!(e.code, "KMS.InvalidCiphertextException");
+            }
+        }
+    }
+}
+
+#[test]
+fn kms_errors_pass_through_and_nothing_is_half_written() {
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let sse = SseKms::new(KEY_A).unwrap();
+    // During seal: the key is resolved before the body is written, so a failure writes nothing.
+    *kms.fail_next.borrow_mut() =
+        Some(KmsError::new("KMS.DisabledException", "key disabled").with_status(400));
+    let body: Vec<u8> = Vec::new();
+    let err = sse.generate_key(&kms, &object).unwrap_err();
+    assert!(body.is_empty());
+    let r = err.s3_response(WrongKeyStatus::default());
+    assert_eq!((r.status, &*r.code), (400, "KMS.DisabledException"));
+    assert_ne!(err, Error::Authentication, "a KMS failure is not an authentication failure");
+    // During open: nothing is released.
+    let key = sse.generate_key(&kms, &object).unwrap();
+    let (envelope, body) = seal(&key, &object, b"data", 4);
+    *kms.fail_next.borrow_mut() = Some(KmsError::new("KMS.KMSInvalidStateException", "pending deletion"));
+    let err = KmsKey::for_envelope(&kms, &envelope).unwrap_err();
+    assert!(matches!(err, Error::Kms(ref e) if e.code == "KMS.KMSInvalidStateException"));
+    assert_eq!(err.s3_response(WrongKeyStatus::default()).status, 500);
+    // An unknown key id at the KMS.
+    let err = SseKms::new("alias/missing").unwrap().generate_key(&kms, &object).unwrap_err();
+    assert!(matches!(err, Error::Kms(ref e) if e.code == "KMS.NotFoundException"));
+    assert_eq!(
+        open(&KmsKey::for_envelope(&kms, &envelope).unwrap(), &object, &envelope, &body).unwrap(),
+        b"data"
+    );
+}
+
+#[test]
+fn keys_and_blobs_of_other_objects_do_not_open() {
+    let kms = Stub::new();
+    let (a, b) = (ObjectId::new("bkt", "a"), ObjectId::new("bkt", "b"));
+    let ka = SseKms::new(KEY_A).unwrap().generate_key(&kms, &a).unwrap();
+    let kb = SseKms::new(KEY_B).unwrap().generate_key(&kms, &b).unwrap();
+    let (ea, ba) = seal(&ka, &a, b"a", 5);
+    let (eb, _) = seal(&kb, &b, b"b", 6);
+    // The key for another KMS key id.
+    assert_eq!(open(&kb, &a, &ea, &ba), Err(Error::UnknownKey { key_id: KEY_A.into(), version: 0 }));
+    // Another object's data key presented as this envelope's (same key id).
+    let ka2 = SseKms::new(KEY_A).unwrap().generate_key(&kms, &a).unwrap();
+    assert_eq!(open(&ka2, &a, &ea, &ba), Err(Error::WrongKey));
+    let stolen = kms.kms.decrypt(&KmsKey::decrypt_request(&eb).unwrap()).unwrap();
+    let forged = KmsKey::from_decrypted(&ea, stolen).unwrap();
+    assert_eq!(open(&forged, &a, &ea, &ba), Err(Error::WrongKey));
+    // b's blob and context spliced into a's envelope: the KMS (context) or the key check refuses.
+    let map: Vec<(String, String)> = ea
+        .to_metadata()
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "s3crypt-kms-blob" | "s3crypt-kms-context" => {
+                let v2 = eb.to_metadata().into_iter().find(|(k2, _)| *k2 == k).unwrap().1;
+                (k, v2)
+            }
+            "s3crypt-key-id" => (k, KEY_B.to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    let spliced = Envelope::from_metadata(map).unwrap();
+    let r = KmsKey::for_envelope(&kms, &spliced).and_then(|k| open(&k, &a, &spliced, &ba));
+    assert_eq!(r, Err(Error::WrongKey));
+    // The envelope moved to another name.
+    assert_eq!(open(&ka, &b, &ea, &ba), Err(Error::Authentication));
+}
+
+#[test]
+fn request_headers() {
+    let object = ObjectId::new("bkt", "k");
+    let parse = |h: &[(&str, &str)]| SseRequest::from_headers(h, &object);
+    // boto3-captures/sse_kms_put_with_context_bucket_key.json
+    let h = [
+        ("x-amz-server-side-encryption", "aws:kms"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", KEY_A),
+        (
+            "x-amz-server-side-encryption-context",
+            "eyJ0ZW5hbnQiOiJ0MSIsImF3czpzMzphcm4iOiJhcm46YXdzOnMzOjo6Ymt0L2sifQ==",
+        ),
+        ("x-amz-server-side-encryption-bucket-key-enabled", "true"),
+    ];
+    let SseRequest::SseKms(req) = parse(&h).unwrap() else { panic!() };
+    assert_eq!(req.key_id.as_deref(), Some(KEY_A));
+    assert_eq!(req.context.canonical_json(), r#"{"tenant":"t1"}"#);
+    assert_eq!(req.bucket_key, Some(true));
+    let sse = req.settings("alias/aws/s3", false).unwrap();
+    assert!(sse.bucket_key());
+    assert_eq!(
+        sse.context_for(&object).unwrap().get("aws:s3:arn"),
+        Some("arn:aws:s3:::bkt"),
+        "bucket ARN with a bucket key"
+    );
+    // Defaults.
+    let SseRequest::SseKms(req) = parse(&[("X-Amz-Server-Side-Encryption", "aws:kms")]).unwrap() else {
+        panic!()
+    };
+    assert_eq!(req.settings("alias/aws/s3", false).unwrap().key_id(), "alias/aws/s3");
+    assert!(matches!(parse(&[("x-amz-server-side-encryption", "AES256")]).unwrap(), SseRequest::SseS3));
+    assert!(matches!(parse(&[("content-type", "x")]).unwrap(), SseRequest::None));
+
+    let ssec = [
+        ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+        ("x-amz-server-side-encryption-customer-key", "pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs="),
+        ("x-amz-server-side-encryption-customer-key-MD5", "DWygnHRtgiJ77HCm+1rvHw=="),
+    ];
+    assert!(matches!(parse(&ssec).unwrap(), SseRequest::SseC(_)));
+    let err = |h: &[(&str, &str)]| match parse(h) {
+        Err(Error::Sse(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    let mut both = ssec.to_vec();
+    both.push(("x-amz-server-side-encryption", "aws:kms"));
+    assert_eq!(err(&both), SseError::ConflictingEncryption);
+    assert_eq!(
+        err(&[
+            ("x-amz-server-side-encryption", "AES256"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", KEY_A)
+        ]),
+        SseError::KmsParametersWithoutKms
+    );
+    assert_eq!(err(&[("x-amz-server-side-encryption-context", "e30=")]), SseError::KmsParametersWithoutKms);
+    assert_eq!(err(&[("x-amz-server-side-encryption", "aws:kms:dsse")]), SseError::DsseNotSupported);
+    for v in ["AES128", "aws:KMS", "aes256", ""] {
+        assert_eq!(err(&[("x-amz-server-side-encryption", v)]), SseError::UnsupportedEncryption, "{v:?}");
+    }
+    let kms = |k: &'static str, v: &'static str| [("x-amz-server-side-encryption", "aws:kms"), (k, v)];
+    let ctx = "x-amz-server-side-encryption-context";
+    // boto3-captures/sse_kms_put_context_raw_json_not_encoded.json
+    assert_eq!(
+        err(&kms(ctx, r#"{"tenant":"t1","aws:s3:arn":"arn:aws:s3:::bkt/k"}"#)),
+        SseError::InvalidEncryptionContext
+    );
+    for (json_b64, expected) in [
+        ("eyJhIjoiMSIsImEiOiIyIn0=", SseError::InvalidEncryptionContext), // {"a":"1","a":"2"}
+        ("eyJhIjoxfQ==", SseError::InvalidEncryptionContext),             // {"a":1}
+        ("eyJhd3M6eCI6IjEifQ==", SseError::ReservedContextKey),           // {"aws:x":"1"}
+    ] {
+        assert_eq!(err(&kms(ctx, json_b64)), expected, "{json_b64}");
+    }
+    assert_eq!(
+        err(&kms("x-amz-server-side-encryption-bucket-key-enabled", "yes")),
+        SseError::InvalidBucketKeyEnabled
+    );
+    assert_eq!(
+        err(&kms("x-amz-server-side-encryption-aws-kms-key-id", "bad key")),
+        SseError::InvalidKmsKeyId
+    );
+    assert_eq!(
+        err(&[("x-amz-server-side-encryption", "aws:kms"), ("x-amz-server-side-encryption", "aws:kms")]),
+        SseError::AmbiguousHeader
+    );
+    let r = Error::Sse(SseError::ConflictingEncryption).s3_response(WrongKeyStatus::default());
+    assert_eq!((r.status, &*r.code), (400, "InvalidArgument"));
+}
+
+#[test]
+fn master_key_rotation_and_rewrap_leave_the_body_alone() {
+    let mut stub = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let msg = pattern(33_000);
+    let sse_a = SseKms::new(KEY_A).unwrap().with_context(user_context());
+    let key = sse_a.generate_key(&stub, &object).unwrap();
+    let (envelope, body) = seal(&key, &object, &msg, 7);
+
+    // Rotation at the KMS: old blobs still decrypt.
+    stub.kms.rotate(KEY_A, RootKey::from_bytes([0xa2; 32])).unwrap();
+    let old = KmsKey::for_envelope(&stub, &envelope).unwrap();
+    assert_eq!(open(&old, &object, &envelope, &body).unwrap(), msg);
+
+    // Re-wrap after the rotation (ReEncrypt to the same key: the blob moves to the new version).
+    let request = old.re_encrypt_request(&sse_a, &object).unwrap();
+    let response = stub.re_encrypt(&request).unwrap();
+    let new = old.re_encrypted(&request, response, &sse_a).unwrap();
+    assert_ne!(new.blob(), old.blob());
+    let rewrapped = envelope.reseal((&old, &object), (&new, &object), &mut TestRng(8)).unwrap();
+    assert_eq!(
+        open(&KmsKey::for_envelope(&stub, &rewrapped).unwrap(), &object, &rewrapped, &body).unwrap(),
+        msg
+    );
+
+    // Move to another KMS key.
+    let sse_b = SseKms::new(KEY_B).unwrap();
+    let request = old.re_encrypt_request(&sse_b, &object).unwrap();
+    let response = stub.re_encrypt(&request).unwrap();
+    let moved_key = old.re_encrypted(&request, response, &sse_b).unwrap();
+    let moved = envelope.reseal((&old, &object), (&moved_key, &object), &mut TestRng(9)).unwrap();
+    assert_eq!(moved.key_id(), KEY_B);
+    assert_eq!(open(&KmsKey::for_envelope(&stub, &moved).unwrap(), &object, &moved, &body).unwrap(), msg);
+    assert_eq!(stub.re_encrypted.get(), 2);
+}
+
+#[test]
+fn the_copy_matrix_rewrites_only_envelopes() {
+    let kms = Stub::new();
+    let (src, dst) = (ObjectId::new("bkt", "src"), ObjectId::new("bkt2", "dst"));
+    let ring = Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
+    let customer = CustomerKey::from_bytes([2; 32]);
+    let msg = pattern(20_000);
+    let (start, body) = seal(&ring, &src, &msg, 10);
+    let mut rng = TestRng(11);
+    // SSE-S3 -> SSE-KMS -> SSE-C -> SSE-KMS (bucket key) -> SSE-S3, alternating names.
+    let kms_key = SseKms::new(KEY_A).unwrap().generate_key(&kms, &dst).unwrap();
+    let e1 = start.reseal((&ring, &src), (&kms_key, &dst), &mut rng).unwrap();
+    let k1 = KmsKey::for_envelope(&kms, &e1).unwrap();
+    let e2 = e1.reseal((&k1, &dst), (&customer, &src), &mut rng).unwrap();
+    let bucket = SseKms::new(KEY_B).unwrap().with_bucket_key(true).generate_key(&kms, &dst).unwrap();
+    let e3 = e2.reseal((&customer, &src), (&bucket, &dst), &mut rng).unwrap();
+    assert!(e3.bucket_key());
+    let k3 = KmsKey::for_envelope(&kms, &e3).unwrap();
+    let e4 = e3.reseal((&k3, &dst), (&ring, &src), &mut rng).unwrap();
+    assert_eq!(open(&k1, &dst, &e1, &body).unwrap(), msg);
+    assert_eq!(open(&customer, &src, &e2, &body).unwrap(), msg);
+    assert_eq!(open(&k3, &dst, &e3, &body).unwrap(), msg);
+    assert_eq!(open(&ring, &src, &e4, &body).unwrap(), msg);
+}
+
+/// KMS calls for 10,000 PUTs, one every 360 ms (an hour), then 10,000 GETs of them in the same
+/// order from a cold cache, with and without bucket keys (TTL 5 minutes).
+fn calls(bucket_key: bool) -> (u64, u64) {
+    let kms = Stub::new();
+    let sse = SseKms::new(KEY_A).unwrap().with_bucket_key(bucket_key);
+    let names: Vec<String> = (0..10_000).map(|i| format!("obj-{i}")).collect();
+    let start = Instant::now();
+    let mut writes = BucketKeyCache::new(Duration::from_secs(300), 64);
+    let mut stored = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let now = start + Duration::from_millis(360 * i as u64);
+        let object = ObjectId::new("bkt", name);
+        let key = match writes.for_write(&sse, &object, now).unwrap() {
+            Some(key) => key,
+            None => writes.insert(sse.generate_key(&kms, &object).unwrap(), now),
+        };
+        stored.push(seal(key.as_ref(), &object, b"", i as u64).0);
+    }
+    let mut reads = BucketKeyCache::new(Duration::from_secs(300), 64);
+    for (i, (name, envelope)) in names.iter().zip(&stored).enumerate() {
+        let now = start + Duration::from_secs(7200) + Duration::from_millis(360 * i as u64);
+        let object = ObjectId::new("bkt", name);
+        let key = match reads.for_read(envelope, now) {
+            Some(key) => key,
+            None => reads.insert(KmsKey::for_envelope(&kms, envelope).unwrap(), now),
+        };
+        envelope.open(key.as_ref(), &object).unwrap();
+    }
+    (kms.generated.get(), kms.decrypted.get())
+}
+
+#[test]
+fn bucket_keys_cut_kms_calls() {
+    let without = calls(false);
+    let with = calls(true);
+    println!("KMS calls per 10,000 PUTs and 10,000 GETs: without bucket keys {without:?}, with {with:?}");
+    assert_eq!(without, (10_000, 10_000));
+    // 10,000 PUTs over 3,600 s with a 300 s TTL: one GenerateDataKey per 300 s window.
+    assert_eq!(with, (12, 12));
+}
+
+#[test]
+fn bucket_key_cache_expires_and_matches_exactly() {
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let sse = SseKms::new(KEY_A).unwrap().with_bucket_key(true);
+    let t0 = Instant::now();
+    let mut cache = BucketKeyCache::new(Duration::from_secs(60), 2);
+    cache.insert(sse.generate_key(&kms, &object).unwrap(), t0);
+    assert!(
+        cache
+            .for_write(&sse, &ObjectId::new("bkt", "other"), t0 + Duration::from_secs(59))
+            .unwrap()
+            .is_some()
+    );
+    assert!(cache.for_write(&sse, &object, t0 + Duration::from_secs(60)).unwrap().is_none(), "expired");
+    assert!(cache.for_write(&sse, &ObjectId::new("bkt2", "k"), t0).unwrap().is_none(), "another bucket");
+    assert!(
+        cache.for_write(&SseKms::new(KEY_B).unwrap().with_bucket_key(true), &object, t0).unwrap().is_none()
+    );
+    // Per-object keys are never cached.
+    let per_object = SseKms::new(KEY_A).unwrap();
+    cache.insert(per_object.generate_key(&kms, &object).unwrap(), t0);
+    assert!(cache.for_write(&per_object, &object, t0).unwrap().is_none());
+}
+
+#[test]
+fn local_kms_binds_key_id_context_and_version() {
+    let kms = Stub::new();
+    let req = GenerateDataKeyRequest { key_id: KEY_A.into(), context: user_context() };
+    let resp = kms.kms.generate_data_key(&req).unwrap();
+    assert_eq!(resp.ciphertext_blob.len(), 89);
+    let dec = |key_id: &str, context: EncryptionContext, blob: Vec<u8>| {
+        kms.kms.decrypt(&DecryptRequest { key_id: key_id.into(), ciphertext_blob: blob, context })
+    };
+    assert_eq!(dec(KEY_A, user_context(), resp.ciphertext_blob.clone()).unwrap(), resp.plaintext);
+    assert!(dec(KEY_B, user_context(), resp.ciphertext_blob.clone()).is_err());
+    assert!(dec(KEY_A, EncryptionContext::new(), resp.ciphertext_blob.clone()).is_err());
+    let mut flipped = resp.ciphertext_blob.clone();
+    flipped[6] ^= 1; // the version
+    assert!(dec(KEY_A, user_context(), flipped).is_err());
+    assert!(format!("{:?} {:?}", kms.kms, resp).contains("[REDACTED]"));
+}
