@@ -13,14 +13,21 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use s3crypt::{
-    CustomerKey, Encryptor, Envelope, Keyring, ObjectId, ObjectSealer, OsRng, RootKey, SealOptions,
+    CustomerKey, Encryptor, Envelope, Keyring, LocalKms, ObjectId, ObjectSealer, OsRng, RootKey, SealOptions,
+    SseKms,
 };
 use std::hint::black_box;
 
 fn modes() -> Vec<(&'static str, Box<dyn Encryptor>)> {
+    // SSE-KMS after the KMS round trip (a local KMS; the round trip itself is the embedder's).
+    let mut kms = LocalKms::new(OsRng);
+    kms.create_key("alias/photos", RootKey::from_bytes([3; 32])).unwrap();
+    let object = ObjectId::new("bucket", "photos/2026/cat.jpg");
+    let kms_key = SseKms::new("alias/photos").unwrap().generate_key(&kms, &object).unwrap();
     vec![
         ("sse-s3", Box::new(Keyring::new("root-2026", 1, RootKey::from_bytes([1; 32])).unwrap())),
         ("sse-c", Box::new(CustomerKey::from_bytes([2; 32]))),
+        ("sse-kms", Box::new(kms_key)),
     ]
 }
 

@@ -1,10 +1,13 @@
-//! Interleaved ratio measurement: streaming vs the one-shot AES-256-GCM baseline on the same buffer.
+//! Interleaved ratio measurement: s3crypt against the one-shot AES-256-GCM baseline on the same
+//! buffer, for every backend built in, plus the parallel path against the sequential one.
 //!
 //! Criterion (`benches/stream.rs`) measures one function after another, so on a shared, noisy
-//! machine the speed can drift between the baseline and the stream. This harness alternates them
-//! round by round and reports the median of the per-round ratios, which drift cannot bias.
+//! machine the speed can drift between the baseline and the candidate. This harness alternates them
+//! round by round and reports the median of the per-round ratios, which drift cannot bias, and the
+//! fixed cost per chunk implied by the in-place rows.
 //!
-//! `cargo bench --bench ratio` prints a Markdown table (GB/s = 10^9 bytes/s, medians).
+//! `cargo bench --bench ratio [--features aws-lc,parallel]` prints Markdown tables
+//! (GB/s = 10^9 bytes/s, medians). `S3CRYPT_BENCH_QUICK=1` runs fewer rounds.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,31 +18,15 @@
     clippy::cast_precision_loss
 )]
 
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
+use common::{Counter, OneShot};
 use s3crypt::{
-    ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions, Sealer,
+    Backend, ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions,
+    Sealer, StreamParams,
 };
 use std::hint::black_box;
-use std::time::Instant;
 
-struct Counter(u64);
-impl s3crypt::TryRng for Counter {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 += 1;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        dst.fill(self.0 as u8);
-        self.0 += 1;
-        Ok(())
-    }
-}
-impl s3crypt::TryCryptoRng for Counter {}
+mod common;
+use std::time::Instant;
 
 fn time(f: &mut dyn FnMut()) -> f64 {
     let t = Instant::now();
@@ -52,129 +39,248 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Alternates `baseline` and `candidate`; returns (baseline GB/s, candidate GB/s, median ratio).
-fn compare(
-    bytes: usize,
+/// Alternates `baseline` and `candidate`; returns (baseline s, candidate s, median ratio of speeds).
+fn compare(rounds: usize, baseline: &mut dyn FnMut(), candidate: &mut dyn FnMut()) -> (f64, f64, f64) {
+    compare_after(rounds, &mut || {}, baseline, candidate)
+}
+
+/// As [`compare`], running the untimed `setup` before every timed call.
+fn compare_after(
     rounds: usize,
+    setup: &mut dyn FnMut(),
     baseline: &mut dyn FnMut(),
     candidate: &mut dyn FnMut(),
 ) -> (f64, f64, f64) {
     for _ in 0..3 {
+        setup();
         baseline();
+        setup();
         candidate();
     }
+    let mut timed = |f: &mut dyn FnMut()| {
+        setup();
+        time(f)
+    };
     let (mut b, mut c, mut r) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..rounds {
         let (tb, tc) = if i % 2 == 0 {
-            let tb = time(baseline);
-            (tb, time(candidate))
+            let tb = timed(baseline);
+            (tb, timed(candidate))
         } else {
-            let tc = time(candidate);
-            (time(baseline), tc)
+            let tc = timed(candidate);
+            (timed(baseline), tc)
         };
-        b.push(bytes as f64 / tb / 1e9);
-        c.push(bytes as f64 / tc / 1e9);
+        b.push(tb);
+        c.push(tc);
         r.push(tb / tc);
     }
     (median(b), median(c), median(r))
 }
 
 fn main() {
+    let quick = std::env::var_os("S3CRYPT_BENCH_QUICK").is_some();
     let key = DataKey::from_bytes([7; 32]);
-    let gcm = Aes256Gcm::new(&[7; 32].into());
     let ring = Keyring::new("bench", 1, RootKey::from_bytes([9; 32])).unwrap();
     let object = ObjectId::new("bucket", "key");
-    println!("| size | chunk | op | baseline GB/s | s3crypt GB/s | ratio |");
-    println!("|---|---|---|---|---|---|");
-    for (size, label, rounds) in [(1usize << 20, "1 MiB", 400), (64 << 20, "64 MiB", 30)] {
-        let input = vec![0x5au8; size];
-        for (cs, cs_label) in [(ChunkSize::C2SP, "16 KiB"), (ChunkSize::KIB_64, "64 KiB")] {
+    let sizes = [(1usize << 20, "1 MiB", 300), (64 << 20, "64 MiB", 20)];
+    println!("| backend | size | chunk | s3crypt path | baseline GB/s | s3crypt GB/s | ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut per_chunk = Vec::new();
+    for &backend in Backend::ALL {
+        let one_shot = OneShot::new(backend);
+        for (size, label, rounds) in sizes {
+            let rounds = if quick { rounds / 5 } else { rounds };
+            let input = vec![0x5au8; size];
             let mut buf = input.clone();
-            let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
-            let mut rng = Counter(0);
-            let (b, c, r) = compare(
-                size,
-                rounds,
-                &mut || {
-                    black_box(
-                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap(),
-                    );
-                },
-                &mut || {
-                    out.clear();
-                    let mut s = Sealer::new(&key, cs, b"bench", &mut rng).unwrap();
-                    s.update(black_box(&input), &mut out).unwrap();
-                    s.finish(&mut out).unwrap();
-                },
-            );
-            println!(
-                "| {label} | {cs_label} | seal (`Sealer`, copies into the output) | {b:.2} | {c:.2} | {r:.3} |"
-            );
-
-            let mut inplace = input.clone();
-            let (b, c, r) = compare(
-                size,
-                rounds,
-                &mut || {
-                    black_box(
-                        gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap(),
-                    );
-                },
-                &mut || {
-                    let (mut s, header) = ChunkSealer::new(&key, cs, b"bench", &mut rng).unwrap();
-                    black_box(header);
-                    let mut chunks = inplace.chunks_exact_mut(cs.bytes());
-                    for chunk in &mut chunks {
-                        black_box(s.seal_chunk(chunk).unwrap());
-                    }
-                    black_box(s.seal_final(chunks.into_remainder()).unwrap());
-                },
-            );
-            println!("| {label} | {cs_label} | seal in place (`ChunkSealer`) | {b:.2} | {c:.2} | {r:.3} |");
-
             let mut ct = input.clone();
-            let tag = gcm.encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into()).unwrap();
+            let tag = one_shot.seal(&mut ct);
             let mut plain = vec![0u8; size];
-            let stored = s3crypt::seal(&key, cs, b"bench", &input, &mut Counter(0)).unwrap();
-            let mut opened = Vec::with_capacity(size);
-            let (b, c, r) = compare(
-                size,
-                rounds,
-                &mut || {
-                    let buf = InOutBuf::new(&ct, &mut plain).unwrap();
-                    gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag).unwrap();
-                },
-                &mut || {
-                    opened.clear();
-                    let mut o = Opener::new(&key, cs, b"bench");
-                    o.update(black_box(&stored), &mut opened).unwrap();
-                    o.finish(&mut opened).unwrap();
-                },
-            );
-            println!(
-                "| {label} | {cs_label} | open (`Opener`, into the output) | {b:.2} | {c:.2} | {r:.3} |"
-            );
-
-            if cs == ChunkSize::C2SP {
-                let (b, c, r) = compare(
-                    size,
-                    rounds / 4,
+            let gbps = |s: f64| size as f64 / s / 1e9;
+            for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+                let params = StreamParams::new(cs).with_backend(backend);
+                let row = |path: &str, (b, c, r): (f64, f64, f64)| {
+                    println!(
+                        "| {} | {label} | {} KiB | {path} | {:.2} | {:.2} | {r:.3} |",
+                        backend.name(),
+                        cs.bytes() >> 10,
+                        gbps(b),
+                        gbps(c)
+                    );
+                };
+                let mut rng = Counter(0);
+                let mut inplace = input.clone();
+                let timing = compare(
+                    rounds,
                     &mut || {
-                        black_box(
-                            gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into())
-                                .unwrap(),
-                        );
+                        black_box(one_shot.seal(&mut buf));
                     },
                     &mut || {
-                        out.clear();
-                        let options = SealOptions { chunk_size: cs, md5: true };
-                        let mut s = ObjectSealer::new(options, &mut rng).unwrap();
-                        s.update(black_box(&input), &mut out).unwrap();
-                        black_box(s.finish(&mut out, &ring, &object, &mut rng).unwrap());
+                        let (mut s, header) = ChunkSealer::new(&key, params, b"bench", &mut rng).unwrap();
+                        black_box(header);
+                        let mut chunks = inplace.chunks_exact_mut(cs.bytes());
+                        for chunk in &mut chunks {
+                            black_box(s.seal_chunk(chunk).unwrap());
+                        }
+                        black_box(s.seal_final(chunks.into_remainder()).unwrap());
                     },
                 );
-                println!(
-                    "| {label} | {cs_label} | seal + plaintext MD5 (`ObjectSealer`, `md5: true`) | {b:.2} | {c:.2} | {r:.3} |"
+                row("seal in place (`ChunkSealer`)", timing);
+                let chunks = (size / cs.bytes() + 1) as f64;
+                per_chunk.push((backend, label, cs, (timing.1 - timing.0) / chunks * 1e9));
+
+                let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
+                row(
+                    "seal, streaming (`Sealer`: copies into the output)",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            out.clear();
+                            let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
+                            s.update(black_box(&input), &mut out).unwrap();
+                            s.finish(&mut out).unwrap();
+                        },
+                    ),
+                );
+
+                let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
+                let mut opened = Vec::with_capacity(size);
+                row(
+                    "open, streaming (`Opener`: into the output)",
+                    compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
+                        opened.clear();
+                        let mut o = Opener::new(&key, params, b"bench");
+                        o.update(black_box(&stored), &mut opened).unwrap();
+                        o.finish(&mut opened).unwrap();
+                    }),
+                );
+
+                if cs == ChunkSize::C2SP {
+                    let options = SealOptions { chunk_size: cs, md5: true, backend };
+                    row(
+                        "seal + plaintext MD5 (`ObjectSealer`, `md5: true`)",
+                        compare(
+                            rounds.div_ceil(4),
+                            &mut || {
+                                black_box(one_shot.seal(&mut buf));
+                            },
+                            &mut || {
+                                out.clear();
+                                let mut s = ObjectSealer::new(options, &mut rng).unwrap();
+                                s.update(black_box(&input), &mut out).unwrap();
+                                black_box(s.finish(&mut out, &ring, &object, &mut rng).unwrap());
+                            },
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    println!("\nFixed cost per chunk, in place: (chunked time - one-shot time) / chunks\n");
+    println!("| backend | size | chunk | ns per chunk |");
+    println!("|---|---|---|---|");
+    for (backend, label, cs, ns) in per_chunk {
+        println!("| {} | {label} | {} KiB | {ns:.0} |", backend.name(), cs.bytes() >> 10);
+    }
+
+    #[cfg(feature = "parallel")]
+    {
+        let threads = rayon::current_num_threads();
+        println!(
+            "\nParallel (`seal_parallel`/`open_parallel`, {threads} threads) against the sequential one-call path\n"
+        );
+        println!("| backend | size | op | sequential GB/s | parallel GB/s | speed-up |");
+        println!("|---|---|---|---|---|---|");
+        for &backend in Backend::ALL {
+            let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
+            let cs = ChunkSize::C2SP.bytes();
+            for (size, label, rounds) in sizes {
+                let rounds = if quick { rounds / 5 } else { rounds };
+                let input = vec![0x5au8; size];
+                let gbps = |s: f64| size as f64 / s / 1e9;
+                let row = |op: &str, (b, c, r): (f64, f64, f64)| {
+                    println!(
+                        "| {} | {label} | {op} | {:.2} | {:.2} | {r:.2}× |",
+                        backend.name(),
+                        gbps(b),
+                        gbps(c)
+                    );
+                };
+                let buf = std::cell::RefCell::new(input.clone());
+                let mut rng = Counter(0);
+                row(
+                    "seal in place (`ChunkSealer` / `seal_rest_parallel`)",
+                    compare(
+                        rounds,
+                        &mut || {
+                            let (mut s, _) = ChunkSealer::new(&key, params, b"bench", &mut rng).unwrap();
+                            let mut buf = buf.borrow_mut();
+                            let mut chunks = buf.chunks_exact_mut(cs);
+                            for chunk in &mut chunks {
+                                black_box(s.seal_chunk(chunk).unwrap());
+                            }
+                            black_box(s.seal_final(chunks.into_remainder()).unwrap());
+                        },
+                        &mut || {
+                            let (s, _) = ChunkSealer::new(&key, params, b"bench", &mut Counter(0)).unwrap();
+                            black_box(s.seal_rest_parallel(&mut buf.borrow_mut()).unwrap());
+                        },
+                    ),
+                );
+                let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
+                let opener = s3crypt::ChunkOpener::new(
+                    &key,
+                    params,
+                    b"bench",
+                    &stored[..s3crypt::HEADER_LEN],
+                    size as u64,
+                )
+                .unwrap();
+                let body = std::cell::RefCell::new(stored[s3crypt::HEADER_LEN..].to_vec());
+                row(
+                    "open in place (`open_chunk_in_place` / `open_in_place_parallel`)",
+                    compare_after(
+                        rounds,
+                        &mut || body.borrow_mut().copy_from_slice(&stored[s3crypt::HEADER_LEN..]),
+                        &mut || {
+                            for (i, slot) in body.borrow_mut().chunks_mut(cs + 16).enumerate() {
+                                black_box(opener.open_chunk_in_place(i as u64, slot).unwrap());
+                            }
+                        },
+                        &mut || opener.open_in_place_parallel(&mut body.borrow_mut()).unwrap(),
+                    ),
+                );
+                row(
+                    "seal, whole buffer (`seal` / `seal_parallel`, allocating)",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(
+                                s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap(),
+                            );
+                        },
+                        &mut || {
+                            black_box(
+                                s3crypt::seal_parallel(&key, params, b"bench", &input, &mut Counter(0))
+                                    .unwrap(),
+                            );
+                        },
+                    ),
+                );
+                row(
+                    "open, whole buffer (`open` / `open_parallel`, allocating)",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(s3crypt::open(&key, params, b"bench", &stored).unwrap());
+                        },
+                        &mut || {
+                            black_box(s3crypt::open_parallel(&key, params, b"bench", &stored).unwrap());
+                        },
+                    ),
                 );
             }
         }

@@ -1,48 +1,23 @@
-//! Streaming seal and open beside the one-shot AES-256-GCM baseline on the same buffer.
+//! Streaming seal and open beside the one-shot AES-256-GCM baseline on the same buffer, for every
+//! backend built in, and the parallel path beside the sequential one (feature `parallel`).
 //!
-//! Every group holds the baseline, so the figure that matters is the ratio within a group.
-//! `cargo bench --bench stream` runs everything; `S3CRYPT_BENCH_QUICK=1` shortens the runs.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_sign_loss,
-    clippy::cast_precision_loss
-)]
+//! Every group holds its baseline, so the figure that matters is the ratio within a group.
+//! `cargo bench --bench stream [--features aws-lc,parallel]`; `S3CRYPT_BENCH_QUICK=1` shortens the
+//! runs. For ratios on a noisy machine, `benches/ratio.rs` interleaves the two sides.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
+mod common;
+
+use common::{Counter, OneShot};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use s3crypt::{ChunkSize, DataKey, Opener, Sealer};
+use s3crypt::{Backend, ChunkSize, DataKey, Opener, Sealer, StreamParams};
 use std::hint::black_box;
 use std::time::Duration;
 
 const SIZES: [(usize, &str); 4] =
     [(1 << 10, "1KiB"), (64 << 10, "64KiB"), (1 << 20, "1MiB"), (64 << 20, "64MiB")];
-const CHUNKS: [(ChunkSize, &str); 2] = [(ChunkSize::C2SP, "16KiB"), (ChunkSize::KIB_64, "64KiB")];
 
-/// Deterministic stand-in for a generator in benches (the salt's quality does not affect speed).
-struct Counter(u64);
-impl s3crypt::TryRng for Counter {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 += 1;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        dst.iter_mut().for_each(|b| *b = self.0 as u8);
-        self.0 += 1;
-        Ok(())
-    }
-}
-impl s3crypt::TryCryptoRng for Counter {}
-
-fn configure<'a>(
+fn group<'a>(
     c: &'a mut Criterion,
     name: &str,
     size: usize,
@@ -60,60 +35,100 @@ fn configure<'a>(
 
 fn seal(c: &mut Criterion) {
     let key = DataKey::from_bytes([7; 32]);
-    let gcm = Aes256Gcm::new(&[7; 32].into());
     for (size, label) in SIZES {
-        let mut group = configure(c, &format!("seal/{label}"), size);
+        let mut g = group(c, &format!("seal/{label}"), size);
         let input = vec![0x5a; size];
-        let mut buf = input.clone();
-        group.bench_function("aes-gcm one-shot (baseline)", |b| {
-            b.iter(|| gcm.encrypt_inout_detached(&[0; 12].into(), &[], buf.as_mut_slice().into()).unwrap())
-        });
-        for (cs, cs_label) in CHUNKS {
-            let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
+        for &backend in Backend::ALL {
+            let one_shot = OneShot::new(backend);
+            let mut buf = input.clone();
+            g.bench_function(BenchmarkId::new("one-shot (baseline)", backend.name()), |b| {
+                b.iter(|| one_shot.seal(black_box(&mut buf)))
+            });
+            let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
+            let mut out = Vec::with_capacity(ChunkSize::C2SP.ciphertext_len(size as u64).unwrap() as usize);
             let mut rng = Counter(0);
-            group.bench_function(BenchmarkId::new("stream", cs_label), |b| {
+            g.bench_function(BenchmarkId::new("stream 16KiB", backend.name()), |b| {
                 b.iter(|| {
                     out.clear();
-                    let mut s = Sealer::new(&key, cs, b"bench", &mut rng).unwrap();
+                    let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
                     s.update(black_box(&input), &mut out).unwrap();
                     s.finish(&mut out).unwrap();
                 })
             });
         }
-        group.finish();
+        g.finish();
     }
 }
 
 fn open(c: &mut Criterion) {
     let key = DataKey::from_bytes([7; 32]);
-    let gcm = Aes256Gcm::new(&[7; 32].into());
     for (size, label) in SIZES {
-        let mut group = configure(c, &format!("open/{label}"), size);
+        let mut g = group(c, &format!("open/{label}"), size);
         let input = vec![0x5a; size];
-        let mut ct = input.clone();
-        let tag = gcm.encrypt_inout_detached(&[0; 12].into(), &[], ct.as_mut_slice().into()).unwrap();
-        let mut out = vec![0; size];
-        group.bench_function("aes-gcm one-shot (baseline)", |b| {
-            b.iter(|| {
-                let buf = InOutBuf::new(&ct, &mut out).unwrap();
-                gcm.decrypt_inout_detached(&[0; 12].into(), &[], buf, &tag).unwrap()
-            })
-        });
-        for (cs, cs_label) in CHUNKS {
-            let stored = s3crypt::seal(&key, cs, b"bench", &input, &mut Counter(0)).unwrap();
+        for &backend in Backend::ALL {
+            let one_shot = OneShot::new(backend);
+            let mut ct = input.clone();
+            let tag = one_shot.seal(&mut ct);
+            let mut plain = vec![0; size];
+            g.bench_function(BenchmarkId::new("one-shot (baseline)", backend.name()), |b| {
+                b.iter(|| one_shot.open(black_box(&ct), &tag, &mut plain))
+            });
+            let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
+            let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
             let mut out = Vec::with_capacity(size);
-            group.bench_function(BenchmarkId::new("stream", cs_label), |b| {
+            g.bench_function(BenchmarkId::new("stream 16KiB", backend.name()), |b| {
                 b.iter(|| {
                     out.clear();
-                    let mut o = Opener::new(&key, cs, b"bench");
+                    let mut o = Opener::new(&key, params, b"bench");
                     o.update(black_box(&stored), &mut out).unwrap();
                     o.finish(&mut out).unwrap();
                 })
             });
         }
-        group.finish();
+        g.finish();
     }
 }
 
-criterion_group!(benches, seal, open);
+#[cfg(feature = "parallel")]
+fn parallel(c: &mut Criterion) {
+    let key = DataKey::from_bytes([7; 32]);
+    for (size, label) in [(1usize << 20, "1MiB"), (64 << 20, "64MiB")] {
+        let mut g = group(c, &format!("parallel/{label}"), size);
+        let input = vec![0x5a; size];
+        for &backend in Backend::ALL {
+            let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
+            let mut buf = input.clone();
+            g.bench_function(BenchmarkId::new("seal in place, sequential", backend.name()), |b| {
+                b.iter(|| {
+                    let (mut s, _) =
+                        s3crypt::ChunkSealer::new(&key, params, b"bench", &mut Counter(0)).unwrap();
+                    let mut chunks = buf.chunks_exact_mut(ChunkSize::C2SP.bytes());
+                    for chunk in &mut chunks {
+                        black_box(s.seal_chunk(chunk).unwrap());
+                    }
+                    black_box(s.seal_final(chunks.into_remainder()).unwrap());
+                })
+            });
+            g.bench_function(BenchmarkId::new("seal in place, parallel", backend.name()), |b| {
+                b.iter(|| {
+                    let (s, _) = s3crypt::ChunkSealer::new(&key, params, b"bench", &mut Counter(0)).unwrap();
+                    black_box(s.seal_rest_parallel(&mut buf).unwrap())
+                })
+            });
+            let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
+            g.bench_function(BenchmarkId::new("open, sequential", backend.name()), |b| {
+                b.iter(|| s3crypt::open(&key, params, b"bench", black_box(&stored)).unwrap())
+            });
+            g.bench_function(BenchmarkId::new("open, parallel", backend.name()), |b| {
+                b.iter(|| s3crypt::open_parallel(&key, params, b"bench", black_box(&stored)).unwrap())
+            });
+        }
+        g.finish();
+    }
+}
+
+#[cfg(not(feature = "parallel"))]
+fn parallel(_: &mut Criterion) {}
+
+criterion_group!(benches, seal, open, parallel);
 criterion_main!(benches);

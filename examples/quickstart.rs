@@ -78,7 +78,12 @@ fn main() -> Result<()> {
     let mut body = Vec::with_capacity(OBJECT_LEN + OBJECT_LEN / 512);
     let mut plain = Vec::with_capacity(OBJECT_LEN);
 
-    println!("== SSE-S3: a {} MiB object under a root key", OBJECT_LEN >> 20);
+    println!(
+        "AES-256-GCM backend: {} (built in: {:?})",
+        s3crypt::Backend::default().name(),
+        s3crypt::Backend::ALL.iter().map(|b| b.name()).collect::<Vec<_>>()
+    );
+    println!("\n== SSE-S3: a {} MiB object under a root key", OBJECT_LEN >> 20);
     let mut keyring = Keyring::new("root-2026-01", 1, RootKey::generate(&mut OsRng)?)?;
     let (envelope, sealed_in) = put(&keyring, &id, &object, &mut body)?;
     let metadata = envelope.to_metadata();

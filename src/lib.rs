@@ -29,10 +29,13 @@ pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
 pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
 pub use stream::{
-    ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan, Sealer,
-    TAG_LEN, open, seal,
+    Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,
+    Sealer, StreamParams, TAG_LEN, open, seal,
 };
 pub use wrap::{Encryptor, WrappingKey};
+
+#[cfg(feature = "parallel")]
+pub use stream::{open_parallel, seal_parallel};
 
 /// The operating system's CSPRNG (`getrandom`), the generator to pass wherever s3crypt asks for one.
 #[cfg(feature = "os-rng")]

@@ -5,7 +5,7 @@ use crate::buffer::OutputBuffer;
 use crate::envelope::{Envelope, ObjectId, Suite};
 use crate::error::Result;
 use crate::keys::DataKey;
-use crate::stream::{ChunkOpener, ChunkSize, Opener, Sealer};
+use crate::stream::{Backend, ChunkOpener, ChunkSize, Opener, Sealer, StreamParams};
 use crate::wrap::{self, BodyInfo, Encryptor, Payload};
 use md5::{Digest, Md5};
 use rand_core::TryCryptoRng;
@@ -31,6 +31,8 @@ pub(crate) fn body_context(suite: Suite, chunk_size: ChunkSize, part: u32) -> [u
 pub struct SealOptions {
     /// The body's chunk size; 16 KiB (C2SP) by default.
     pub chunk_size: ChunkSize,
+    /// The AES-GCM backend for the body (not recorded: every backend writes the same bytes).
+    pub backend: Backend,
     /// Compute the plaintext's MD5 in the same pass and seal it into the envelope (S3 returns it
     /// as the ETag of single-part SSE-S3 objects). Off by default: MD5 runs at roughly a third of
     /// AES-GCM's speed, so it dominates the cost of sealing (see the README's table).
@@ -81,7 +83,8 @@ impl ObjectSealer {
     pub fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
         let key = DataKey::generate(rng)?;
         let context = body_context(Suite::default(), options.chunk_size, SINGLE_PART);
-        let body = Sealer::new(&key, options.chunk_size, &context, rng)?;
+        let params = StreamParams { chunk_size: options.chunk_size, backend: options.backend };
+        let body = Sealer::new(&key, params, &context, rng)?;
         Ok(Self { key, body, chunk_size: options.chunk_size, md5: options.md5.then(Md5::new) })
     }
 
@@ -201,5 +204,51 @@ impl Envelope {
         let body =
             BodyInfo { suite: self.suite, chunk_size: self.chunk_size, plaintext_len: self.plaintext_len };
         wrap::seal(to.0, to.1, body, &payload, rng)
+    }
+}
+
+#[cfg(feature = "parallel")]
+impl ObjectSealer {
+    /// Seals a whole in-memory object (a multipart part, a small object) on rayon's thread pool:
+    /// a fresh data key, the body sealed in parallel (byte-identical to the streaming path), the
+    /// plaintext MD5 if asked for (computed beside the encryption), and the envelope.
+    ///
+    /// # Errors
+    /// As [`ObjectSealer::new`] and [`ObjectSealer::finish`].
+    pub fn seal_parallel<R: TryCryptoRng + ?Sized>(
+        options: SealOptions,
+        plaintext: &[u8],
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Envelope, Vec<u8>)> {
+        let key = DataKey::generate(rng)?;
+        let context = body_context(Suite::default(), options.chunk_size, SINGLE_PART);
+        let params = StreamParams { chunk_size: options.chunk_size, backend: options.backend };
+        let (keys, header) = crate::stream::seal::begin(&key, params, &context, rng)?;
+        let (md5, body) = rayon::join(
+            || options.md5.then(|| Md5::digest(plaintext).into()),
+            || crate::stream::parallel::seal_with(&keys, &header, params, plaintext),
+        );
+        let body = body?;
+        let info = BodyInfo {
+            suite: Suite::default(),
+            chunk_size: options.chunk_size,
+            plaintext_len: plaintext.len() as u64,
+        };
+        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5 }, rng)?;
+        Ok((envelope, body))
+    }
+}
+
+#[cfg(feature = "parallel")]
+impl ObjectKey {
+    /// Opens a whole stored body on rayon's thread pool; nothing is returned unless every chunk
+    /// authenticates.
+    ///
+    /// # Errors
+    /// As [`crate::open`].
+    pub fn open_parallel(&self, body: &[u8]) -> Result<Vec<u8>> {
+        crate::stream::open_parallel(&self.payload.key, self.chunk_size, &self.context(), body)
     }
 }

@@ -85,8 +85,13 @@ fn both_modes_round_trip_through_both_encodings_at_boundary_sizes() {
         for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
             for len in lengths(cs) {
                 let msg = pattern(len);
-                let (envelope, body) =
-                    put(enc, &object, &msg, SealOptions { chunk_size: cs, md5: false }, len as u64);
+                let (envelope, body) = put(
+                    enc,
+                    &object,
+                    &msg,
+                    SealOptions { chunk_size: cs, ..SealOptions::default() },
+                    len as u64,
+                );
                 assert_eq!(envelope.scheme(), enc.scheme());
                 assert_eq!(envelope.chunk_size(), cs);
 

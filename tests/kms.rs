@@ -535,3 +535,46 @@ fn local_kms_binds_key_id_context_and_version() {
     assert!(dec(KEY_A, user_context(), flipped).is_err());
     assert!(format!("{:?} {:?}", kms.kms, resp).contains("[REDACTED]"));
 }
+
+/// The envelope sizes the README quotes (`cargo test --test kms envelope_sizes -- --nocapture`).
+#[test]
+fn envelope_sizes() {
+    let object = ObjectId::new("example-bucket", "photos/2026/cat.jpg");
+    let ring = Keyring::new("root-2026-01", 1, RootKey::from_bytes([1; 32])).unwrap();
+    let customer = CustomerKey::from_bytes([2; 32]);
+    let mut department = EncryptionContext::new();
+    department.insert("department", "marketing").unwrap();
+    let mut local = LocalKms::new(TestRng(1));
+    local.create_key("alias/photos", RootKey::from_bytes([3; 32])).unwrap();
+    let local_key = SseKms::new("alias/photos")
+        .unwrap()
+        .with_context(department.clone())
+        .generate_key(&local, &object)
+        .unwrap();
+    // An AWS-KMS-sized answer: the key ARN and a 184-byte blob.
+    let sse = SseKms::new(KEY_A).unwrap().with_context(department);
+    let request = sse.generate_data_key_request(&object).unwrap();
+    let response = GenerateDataKeyResponse {
+        key_id: KEY_A.into(),
+        plaintext: KmsDataKey::from_bytes([4; 32]),
+        ciphertext_blob: vec![0xb1; 184],
+    };
+    let aws_key = sse.key_from_response(&request, response).unwrap();
+    for (name, enc) in [
+        ("sse-s3", &ring as &dyn Encryptor),
+        ("sse-c", &customer),
+        ("sse-kms local", &local_key),
+        ("sse-kms aws-sized", &aws_key),
+    ] {
+        let (envelope, _) = seal(enc, &object, b"x", 12);
+        let meta = envelope.to_metadata();
+        println!(
+            "{name}: {} bytes of metadata in {} pairs, {} bytes binary",
+            envelope.metadata_len(),
+            meta.len(),
+            envelope.to_binary().len()
+        );
+        assert!(envelope.metadata_len() <= 2048);
+        assert_eq!(Envelope::from_binary(&envelope.to_binary()).unwrap(), envelope);
+    }
+}

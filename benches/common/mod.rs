@@ -1,0 +1,77 @@
+//! Shared by the benches: a deterministic generator and the one-shot AES-256-GCM baselines.
+#![allow(dead_code, clippy::unwrap_used, clippy::cast_possible_truncation, clippy::large_enum_variant)]
+
+use s3crypt::Backend;
+
+/// A counter as the generator: a salt's quality does not change the speed.
+pub struct Counter(pub u64);
+impl s3crypt::TryRng for Counter {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 += 1;
+        Ok(self.0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.fill(self.0 as u8);
+        self.0 += 1;
+        Ok(())
+    }
+}
+impl s3crypt::TryCryptoRng for Counter {}
+
+/// One-shot AES-256-GCM of a whole buffer through a backend: the baselines.
+pub enum OneShot {
+    RustCrypto(aes_gcm::Aes256Gcm),
+    #[cfg(feature = "aws-lc")]
+    AwsLc(aws_lc_rs::aead::LessSafeKey),
+}
+
+impl OneShot {
+    pub fn new(backend: Backend) -> Self {
+        use aes_gcm::aead::KeyInit;
+        match backend {
+            Backend::RustCrypto => Self::RustCrypto(aes_gcm::Aes256Gcm::new(&[7; 32].into())),
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => {
+                use aws_lc_rs::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
+                Self::AwsLc(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7; 32]).unwrap()))
+            }
+            _ => unimplemented!(),
+        }
+    }
+
+    pub fn seal(&self, buf: &mut [u8]) -> [u8; 16] {
+        match self {
+            Self::RustCrypto(g) => {
+                use aes_gcm::aead::AeadInOut;
+                g.encrypt_inout_detached(&[0; 12].into(), &[], buf.into()).unwrap().into()
+            }
+            #[cfg(feature = "aws-lc")]
+            Self::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let tag =
+                    k.seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), buf);
+                tag.unwrap().as_ref().try_into().unwrap()
+            }
+        }
+    }
+
+    pub fn open(&self, ct: &[u8], tag: &[u8; 16], out: &mut [u8]) {
+        match self {
+            Self::RustCrypto(g) => {
+                use aes_gcm::aead::{AeadInOut, inout::InOutBuf};
+                let buf = InOutBuf::new(ct, out).unwrap();
+                g.decrypt_inout_detached(&[0; 12].into(), &[], buf, tag.into()).unwrap();
+            }
+            #[cfg(feature = "aws-lc")]
+            Self::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                k.open_separate_gather(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), ct, tag, out)
+                    .unwrap();
+            }
+        }
+    }
+}
