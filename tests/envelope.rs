@@ -15,8 +15,8 @@ mod common;
 
 use common::{TestRng, pattern};
 use s3crypt::{
-    ChunkSize, CustomerKey, Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, ObjectId,
-    ObjectSealer, RootKey, Scheme, SealOptions,
+    ChunkSize, CustomerKey, Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, ObjectId, RootKey,
+    Scheme, SealOptions,
 };
 
 fn keyring() -> Keyring {
@@ -27,23 +27,7 @@ fn customer() -> CustomerKey {
     CustomerKey::from_bytes([0xc1; 32])
 }
 
-/// Seals `msg` for `object`; returns the envelope and the stored body.
-fn put(
-    enc: &dyn Encryptor,
-    object: &ObjectId<'_>,
-    msg: &[u8],
-    options: SealOptions,
-    seed: u64,
-) -> (Envelope, Vec<u8>) {
-    let mut rng = TestRng(seed);
-    let mut sealer = ObjectSealer::new(options, &mut rng).unwrap();
-    let mut body = Vec::new();
-    for piece in msg.chunks(7919) {
-        sealer.update(piece, &mut body).unwrap();
-    }
-    let envelope = sealer.finish(&mut body, enc, object, &mut rng).unwrap();
-    (envelope, body)
-}
+use common::seal_object as put;
 
 /// Opens `body` through `envelope`; checks the whole body and a ranged read.
 fn get(
@@ -52,11 +36,8 @@ fn get(
     envelope: &Envelope,
     body: &[u8],
 ) -> Result<Vec<u8>, Error> {
+    let plain = common::open_object(enc, object, envelope, body)?;
     let key = envelope.open(enc, object)?;
-    let mut plain = Vec::new();
-    let mut opener = key.opener();
-    opener.update(body, &mut plain)?;
-    opener.finish(&mut plain)?;
     assert_eq!(plain.len() as u64, envelope.plaintext_len());
     assert_eq!(body.len() as u64, envelope.body_len()?);
     if !plain.is_empty() {

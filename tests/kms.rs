@@ -16,8 +16,8 @@ use common::{TestRng, pattern};
 use s3crypt::{
     AsyncKms, BucketKeyCache, CustomerKey, DecryptRequest, EncryptionContext, Encryptor, Envelope, Error,
     GenerateDataKeyRequest, GenerateDataKeyResponse, Keyring, Kms, KmsDataKey, KmsError, KmsKey, LocalKms,
-    ObjectId, ObjectSealer, ReEncryptRequest, ReEncryptResponse, RootKey, Scheme, SealOptions, SseError,
-    SseKms, SseRequest, WrongKeyStatus,
+    ObjectId, ReEncryptRequest, ReEncryptResponse, RootKey, Scheme, SealOptions, SseError, SseKms,
+    SseRequest, WrongKeyStatus,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -118,27 +118,10 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 fn seal(enc: &dyn Encryptor, object: &ObjectId<'_>, msg: &[u8], seed: u64) -> (Envelope, Vec<u8>) {
-    let mut rng = TestRng(seed);
-    let mut sealer = ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
-    let mut body = Vec::new();
-    sealer.update(msg, &mut body).unwrap();
-    let envelope = sealer.finish(&mut body, enc, object, &mut rng).unwrap();
-    (envelope, body)
+    common::seal_object(enc, object, msg, SealOptions::default(), seed)
 }
 
-fn open(
-    enc: &dyn Encryptor,
-    object: &ObjectId<'_>,
-    envelope: &Envelope,
-    body: &[u8],
-) -> Result<Vec<u8>, Error> {
-    let key = envelope.open(enc, object)?;
-    let mut out = Vec::new();
-    let mut opener = key.opener();
-    opener.update(body, &mut out)?;
-    opener.finish(&mut out)?;
-    Ok(out)
-}
+use common::open_object as open;
 
 fn user_context() -> EncryptionContext {
     let mut c = EncryptionContext::new();

@@ -53,6 +53,38 @@ fn valid_kms() -> Envelope {
     sealer.finish(&mut body, &key, &object, &mut rng).unwrap()
 }
 
+/// `map` with field `name`'s value replaced.
+fn set_field(map: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let key = format!("s3crypt-{name}");
+    map.iter().map(|(k, v)| (k.clone(), if *k == key { value.to_string() } else { v.clone() })).collect()
+}
+
+/// `map` without field `name`.
+fn without_field(map: &[(String, String)], name: &str) -> Vec<(String, String)> {
+    map.iter().filter(|(k, _)| *k != format!("s3crypt-{name}")).cloned().collect()
+}
+
+/// Where the binary field `tag` starts.
+fn field_at(bin: &[u8], tag: u8) -> usize {
+    let mut at = 5;
+    while bin[at] != tag {
+        at += field_len(bin, at);
+    }
+    at
+}
+
+/// Length of the binary field at `at`, header included.
+fn field_len(bin: &[u8], at: usize) -> usize {
+    3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]))
+}
+
+/// `bin` with field `tag`'s value replaced.
+fn replace_field(bin: &[u8], tag: u8, value: &[u8]) -> Vec<u8> {
+    let at = field_at(bin, tag);
+    let len = (value.len() as u16).to_be_bytes();
+    [&bin[..at], &[tag, len[0], len[1]], value, &bin[at + field_len(bin, at)..]].concat()
+}
+
 enum Encoding {
     Metadata(Vec<(String, String)>),
     Binary(Vec<u8>),
@@ -87,20 +119,8 @@ fn cases() -> Vec<(String, Encoding)> {
         ("valid-binary".into(), Encoding::Binary(bin.clone())),
     ];
 
-    let set = |name: &str, value: &str| -> Vec<(String, String)> {
-        map.iter()
-            .map(|(k, v)| {
-                if k == &format!("s3crypt-{name}") {
-                    (k.clone(), value.to_string())
-                } else {
-                    (k.clone(), v.clone())
-                }
-            })
-            .collect()
-    };
-    let without = |name: &str| -> Vec<(String, String)> {
-        map.iter().filter(|(k, _)| k != &format!("s3crypt-{name}")).cloned().collect()
-    };
+    let set = |name: &str, value: &str| set_field(&map, name, value);
+    let without = |name: &str| without_field(&map, name);
     let with = |k: &str, v: &str| -> Vec<(String, String)> {
         let mut m = map.clone();
         m.push((k.to_string(), v.to_string()));
@@ -173,23 +193,13 @@ fn cases() -> Vec<(String, Encoding)> {
 
     // Binary: the header is "S3CE" 01, then (tag, BE16 length, value) fields in ascending order.
     let b = |name: &str, bytes: Vec<u8>| (format!("binary-{name}"), Encoding::Binary(bytes));
-    let field_at = |tag: u8| -> usize {
-        let mut at = 5;
-        while bin[at] != tag {
-            at += 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
-        }
-        at
-    };
-    let field_len = |at: usize| 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
+    let field_at = |tag: u8| field_at(&bin, tag);
+    let field_len = |at: usize| field_len(&bin, at);
     let remove = |tag: u8| -> Vec<u8> {
         let at = field_at(tag);
         [&bin[..at], &bin[at + field_len(at)..]].concat()
     };
-    let replace = |tag: u8, value: &[u8]| -> Vec<u8> {
-        let at = field_at(tag);
-        let len = (value.len() as u16).to_be_bytes();
-        [&bin[..at], &[tag, len[0], len[1]], value, &bin[at + field_len(at)..]].concat()
-    };
+    let replace = |tag: u8, value: &[u8]| replace_field(&bin, tag, value);
     let mut bad_magic = bin.clone();
     bad_magic[0] = b's';
     let mut v2 = bin.clone();
@@ -254,20 +264,8 @@ fn kms_cases(sse_s3_map: &[(String, String)]) -> Vec<(String, Encoding)> {
     let map = env.to_metadata();
     let bin = env.to_binary();
     let b64 = |s: &str| Base64::encode_string(s.as_bytes());
-    let set = |name: &str, value: &str| -> Vec<(String, String)> {
-        map.iter()
-            .map(|(k, v)| {
-                if k == &format!("s3crypt-{name}") {
-                    (k.clone(), value.to_string())
-                } else {
-                    (k.clone(), v.clone())
-                }
-            })
-            .collect()
-    };
-    let without = |name: &str| -> Vec<(String, String)> {
-        map.iter().filter(|(k, _)| k != &format!("s3crypt-{name}")).cloned().collect()
-    };
+    let set = |name: &str, value: &str| set_field(&map, name, value);
+    let without = |name: &str| without_field(&map, name);
     let m = |name: &str, pairs: Vec<(String, String)>| {
         (format!("metadata-kms-{name}"), Encoding::Metadata(pairs))
     };
@@ -300,19 +298,7 @@ fn kms_cases(sse_s3_map: &[(String, String)]) -> Vec<(String, Encoding)> {
         m("fields-on-sse-s3", kms_on_s3),
     ];
     // Binary: tags 11 (blob), 12 (context), 13 (bucket key).
-    let field_at = |tag: u8| -> usize {
-        let mut at = 5;
-        while bin[at] != tag {
-            at += 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
-        }
-        at
-    };
-    let replace = |tag: u8, value: &[u8]| -> Vec<u8> {
-        let at = field_at(tag);
-        let end = at + 3 + usize::from(u16::from_be_bytes([bin[at + 1], bin[at + 2]]));
-        let len = (value.len() as u16).to_be_bytes();
-        [&bin[..at], &[tag, len[0], len[1]], value, &bin[end..]].concat()
-    };
+    let replace = |tag: u8, value: &[u8]| replace_field(&bin, tag, value);
     out.extend([
         ("binary-kms-bucket-key-0".to_string(), Encoding::Binary(replace(13, &[0]))),
         ("binary-kms-bucket-key-2".to_string(), Encoding::Binary(replace(13, &[2]))),

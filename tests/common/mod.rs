@@ -4,6 +4,7 @@
 pub mod model;
 
 use core::convert::Infallible;
+use s3crypt::{Encryptor, Envelope, Error, ObjectId, ObjectSealer, SealOptions};
 use s3crypt::{TryCryptoRng, TryRng};
 
 /// A "generator" that replays fixed bytes, then refuses: the way tests inject a salt, and prove the
@@ -86,4 +87,37 @@ impl TryCryptoRng for TestRng {}
 /// `n` bytes of a reproducible pattern.
 pub fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8).collect()
+}
+
+/// Seals `msg` as object `object` under `enc` (in uneven pieces); returns the envelope and body.
+pub fn seal_object(
+    enc: &dyn Encryptor,
+    object: &ObjectId<'_>,
+    msg: &[u8],
+    options: SealOptions,
+    seed: u64,
+) -> (Envelope, Vec<u8>) {
+    let mut rng = TestRng(seed);
+    let mut sealer = ObjectSealer::new(options, &mut rng).unwrap();
+    let mut body = Vec::new();
+    for piece in msg.chunks(7919) {
+        sealer.update(piece, &mut body).unwrap();
+    }
+    let envelope = sealer.finish(&mut body, enc, object, &mut rng).unwrap();
+    (envelope, body)
+}
+
+/// Opens `body` of `object` through `envelope` with `enc`, streaming.
+pub fn open_object(
+    enc: &dyn Encryptor,
+    object: &ObjectId<'_>,
+    envelope: &Envelope,
+    body: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let key = envelope.open(enc, object)?;
+    let mut plain = Vec::new();
+    let mut opener = key.opener();
+    opener.update(body, &mut plain)?;
+    opener.finish(&mut plain)?;
+    Ok(plain)
 }
