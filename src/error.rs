@@ -96,6 +96,12 @@ pub enum Error {
     #[error(transparent)]
     Kms(#[from] crate::KmsError),
 
+    /// An SSE-KMS key whose encryption context names another object (or, for a bucket key, another
+    /// bucket) than the one being sealed. A copy to a new name needs a key generated for the new
+    /// name, as S3 does: CopyObject does not carry the KMS context over.
+    #[error("the KMS key's encryption context is for another object")]
+    KmsContextMismatch,
+
     /// A root key id and version that is already in the keyring.
     #[error("key {key_id:?} version {version} is already in the keyring")]
     DuplicateKey {

@@ -20,7 +20,7 @@ use crate::envelope::{
 };
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
-use crate::kms::EncryptionContext;
+use crate::kms::{EncryptionContext, S3_ARN_KEY, s3_arn};
 use crate::primitives::OnceKey;
 use crate::stream::ChunkSize;
 use ctutils::CtEq;
@@ -129,6 +129,9 @@ impl Payload {
             }
             rest = tail;
         }
+        if !rest.is_empty() {
+            return Err(invalid()); // a stray byte after the last item
+        }
         Ok(payload)
     }
 }
@@ -183,6 +186,14 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     if !id_ok {
         return Err(Error::InvalidKeyId);
     }
+    if let Some(kms) = &key.kms {
+        // The KMS saw (and logs, and may condition its policy on) this object's ARN — or its
+        // bucket's, for a bucket key. A key generated for another object must not seal this one.
+        let arn = s3_arn(object.bucket(), (!kms.bucket_key).then(|| object.key()))?;
+        if kms.context.get(S3_ARN_KEY) != Some(arn.as_str()) {
+            return Err(Error::KmsContextMismatch);
+        }
+    }
     let mut salt = [0u8; SALT_LEN];
     fill_random(rng, &mut salt)?;
     let wrap = WrapAlgorithm::default();
@@ -235,6 +246,25 @@ pub(crate) fn open(envelope: &Envelope, encryptor: &dyn Encryptor, object: &Obje
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn payloads_are_parsed_strictly() {
+        use super::Payload;
+        let key = [7u8; 32];
+        assert!(Payload::decode(&key).is_ok());
+        let with_md5 = [&key[..], &[1, 16], &[9; 16]].concat();
+        assert_eq!(Payload::decode(&with_md5).unwrap().md5, Some([9; 16]));
+        for bad in [
+            [&key[..], &[1]].concat(),                    // a stray byte
+            [&key[..], &[1, 15], &[9; 15]].concat(),      // MD5 of the wrong length
+            [&key[..], &[2, 1, 0]].concat(),              // unknown item
+            [&with_md5[..], &[1, 16], &[9; 16]].concat(), // twice
+            [&key[..], &[1, 16], &[9; 10]].concat(),      // runs past the end
+            key[..31].to_vec(),                           // short key
+        ] {
+            assert!(Payload::decode(&bad).is_err(), "{bad:?}");
+        }
+    }
+
     #[test]
     fn kek_derivation_is_hkdf_sha512_per_wycheproof() {
         // The KEK derivation is plain RFC 5869 HKDF-SHA-512; check the exact call shape (salt,

@@ -322,19 +322,27 @@ fn downgrades_are_refused() {
     bin[at + 3] = 16;
     let e = Envelope::from_binary(&bin).unwrap();
     assert_eq!(get(&ring, &object, &e, &body), Err(Error::Authentication));
-    // Scheme: SSE-S3 relabelled SSE-C needs a customer key, and no customer key opens it.
-    let swapped: Vec<_> = envelope
-        .to_metadata()
-        .into_iter()
-        .filter(|(k, _)| !k.ends_with("key-id"))
-        .map(|(k, v)| if k.ends_with("scheme") { (k, "sse-c".to_string()) } else { (k, v) })
-        .collect();
-    let e = Envelope::from_metadata(swapped).unwrap();
-    assert!(matches!(get(&ring, &object, &e, &body), Err(Error::SchemeMismatch { .. })));
+    // Scheme: SSE-S3 relabelled SSE-C is malformed (an SSE-C envelope names no key and records
+    // version 0); with the version zeroed too, it needs a customer key and none opens it.
+    let relabel = |version: &str| -> Vec<(String, String)> {
+        envelope
+            .to_metadata()
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with("key-id"))
+            .map(|(k, v)| match k.as_str() {
+                "s3crypt-scheme" => (k, "sse-c".to_string()),
+                "s3crypt-key-version" => (k, version.to_string()),
+                _ => (k, v),
+            })
+            .collect()
+    };
     assert_eq!(
-        get(&customer(), &object, &e, &body),
-        Err(Error::UnknownKey { key_id: String::new(), version: 1 })
+        Envelope::from_metadata(relabel("1")),
+        Err(Error::Format(FormatError::InvalidValue(s3crypt::Field::KeyVersion)))
     );
+    let e = Envelope::from_metadata(relabel("0")).unwrap();
+    assert!(matches!(get(&ring, &object, &e, &body), Err(Error::SchemeMismatch { .. })));
+    assert_eq!(get(&customer(), &object, &e, &body), Err(Error::WrongKey));
 }
 
 #[test]

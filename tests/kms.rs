@@ -332,6 +332,9 @@ fn request_headers() {
     let mut both = ssec.to_vec();
     both.push(("x-amz-server-side-encryption", "aws:kms"));
     assert_eq!(err(&both), SseError::ConflictingEncryption);
+    let mut with_bucket_key = ssec.to_vec();
+    with_bucket_key.push(("x-amz-server-side-encryption-bucket-key-enabled", "true"));
+    assert_eq!(err(&with_bucket_key), SseError::ConflictingEncryption);
     assert_eq!(
         err(&[
             ("x-amz-server-side-encryption", "AES256"),
@@ -560,4 +563,85 @@ fn envelope_sizes() {
         assert!(envelope.metadata_len() <= 2048);
         assert_eq!(Envelope::from_binary(&envelope.to_binary()).unwrap(), envelope);
     }
+}
+
+#[test]
+fn a_kms_key_only_seals_the_object_its_context_names() {
+    let kms = Stub::new();
+    let (a, b, other_bucket) =
+        (ObjectId::new("bkt", "a"), ObjectId::new("bkt", "b"), ObjectId::new("bkt2", "a"));
+    let per_object = SseKms::new(KEY_A).unwrap().generate_key(&kms, &a).unwrap();
+    let (envelope, body) = seal(&per_object, &a, b"data", 30);
+    // Copying under the same KMS key to another name: S3 does not carry the context over.
+    assert_eq!(
+        envelope.reseal((&per_object, &a), (&per_object, &b), &mut TestRng(31)),
+        Err(Error::KmsContextMismatch)
+    );
+    let for_b = SseKms::new(KEY_A).unwrap().generate_key(&kms, &b).unwrap();
+    let copied = envelope.reseal((&per_object, &a), (&for_b, &b), &mut TestRng(32)).unwrap();
+    assert_eq!(open(&for_b, &b, &copied, &body).unwrap(), b"data");
+    // A bucket key serves its bucket, and only it.
+    let bucket = SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &a).unwrap();
+    let in_bucket = envelope.reseal((&per_object, &a), (&bucket, &b), &mut TestRng(33)).unwrap();
+    assert_eq!(open(&bucket, &b, &in_bucket, &body).unwrap(), b"data");
+    assert_eq!(
+        envelope.reseal((&per_object, &a), (&bucket, &other_bucket), &mut TestRng(34)),
+        Err(Error::KmsContextMismatch)
+    );
+}
+
+/// A KMS that, like AWS, names keys by ARN in its answers whatever alias it was asked with.
+struct ArnKms(Stub);
+
+impl Kms for ArnKms {
+    fn generate_data_key(&self, r: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse, KmsError> {
+        let mut response = self.0.generate_data_key(&GenerateDataKeyRequest {
+            key_id: KEY_A.into(),
+            context: r.context.clone(),
+        })?;
+        response.key_id = KEY_A.into();
+        Ok(response)
+    }
+    fn decrypt(&self, r: &DecryptRequest) -> Result<KmsDataKey, KmsError> {
+        self.0.decrypt(r)
+    }
+    fn re_encrypt(&self, r: &ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
+        self.0.re_encrypt(r)
+    }
+}
+
+#[test]
+fn bucket_key_cache_hits_when_the_kms_answers_an_alias_with_an_arn() {
+    let kms = ArnKms(Stub::new());
+    let sse = SseKms::new("alias/aws/s3").unwrap().with_bucket_key(true);
+    let t0 = Instant::now();
+    let mut cache = BucketKeyCache::new(Duration::from_secs(300), 8);
+    for i in 0..10 {
+        let name = format!("o{i}");
+        let object = ObjectId::new("bkt", &name);
+        let key = match cache.for_write(&sse, &object, t0).unwrap() {
+            Some(key) => key,
+            None => cache.insert(sse.generate_key(&kms, &object).unwrap(), t0),
+        };
+        let (envelope, _) = seal(key.as_ref(), &object, b"x", i);
+        assert_eq!(envelope.key_id(), KEY_A, "the envelope records the ARN the KMS answered with");
+        assert!(cache.for_read(&envelope, t0).is_some());
+    }
+    assert_eq!(kms.0.generated.get(), 1);
+}
+
+#[test]
+fn large_envelopes_decode_from_the_wire_form_too() {
+    // An envelope near the 2 KiB budget decodes from `x-amz-meta-` headers: the transport prefix
+    // does not count against S3's user-metadata budget.
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let mut context = EncryptionContext::new();
+    context.insert("note", &"n".repeat(930)).unwrap();
+    let key = SseKms::new(KEY_A).unwrap().with_context(context).generate_key(&kms, &object).unwrap();
+    let (envelope, _) = seal(&key, &object, b"x", 35);
+    assert!(envelope.metadata_len() + 13 * "x-amz-meta-".len() > 2048, "{}", envelope.metadata_len());
+    let wire: Vec<(String, String)> =
+        envelope.to_metadata().into_iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v)).collect();
+    assert_eq!(Envelope::from_metadata(wire).unwrap(), envelope);
 }

@@ -189,7 +189,10 @@ fn cases() -> Vec<(String, Encoding)> {
             },
         )
         .collect();
-    out.push(m("sse-c-with-key-id", sse_c));
+    out.push(m("sse-c-with-key-id", sse_c.clone()));
+    let sse_c_versioned: Vec<(String, String)> =
+        sse_c.into_iter().filter(|(k, _)| k != "s3crypt-key-id").collect();
+    out.push(m("sse-c-key-version-3", sse_c_versioned));
 
     // Binary: the header is "S3CE" 01, then (tag, BE16 length, value) fields in ascending order.
     let b = |name: &str, bytes: Vec<u8>| (format!("binary-{name}"), Encoding::Binary(bytes));

@@ -107,6 +107,8 @@ where
             continue;
         };
         let field = field?;
+        // The budget counts user-metadata names, as S3 does: without the `x-amz-meta-` transport prefix.
+        let name = strip_prefix_ci(name, WIRE_PREFIX).unwrap_or(name);
         budget = budget.saturating_add(name.len()).saturating_add(value.len());
         if budget > METADATA_BUDGET {
             return Err(FormatError::TooLarge);

@@ -449,7 +449,8 @@ impl Envelope {
             }
             _ => {}
         }
-        if self.scheme == Scheme::SseKms && self.key_version != 0 {
+        // SSE-C keys are unnamed and SSE-KMS keys are versioned by the KMS: both record version 0.
+        if matches!(self.scheme, Scheme::SseC | Scheme::SseKms) && self.key_version != 0 {
             return Err(FormatError::InvalidValue(Field::KeyVersion));
         }
         if self.metadata_len() > metadata::METADATA_BUDGET {

@@ -55,13 +55,17 @@ impl EncryptionContext {
         self.insert_unchecked(key, value)
     }
 
+    /// Adds a pair after checking it, so that a refused pair leaves the context unchanged.
     fn insert_unchecked(&mut self, key: &str, value: &str) -> Result<()> {
-        if self.pairs.insert(key.to_owned(), value.to_owned()).is_some() {
+        if self.pairs.contains_key(key) {
             return Err(invalid());
         }
-        if self.canonical_json().len() > MAX_CONTEXT_LEN {
+        let mut grown = self.pairs.clone();
+        grown.insert(key.to_owned(), value.to_owned());
+        if serde_json::to_string(&grown).map_or(true, |json| json.len() > MAX_CONTEXT_LEN) {
             return Err(invalid());
         }
+        self.pairs = grown;
         Ok(())
     }
 
@@ -259,5 +263,8 @@ mod tests {
         assert_eq!(c.insert("aws:thing", "x").map(|()| c.clone()), reserved);
         c.insert("a", "1").unwrap();
         assert_eq!(c.insert("a", "2").map(|()| c.clone()), invalid);
+        assert_eq!(c.get("a"), Some("1"), "a refused pair changes nothing");
+        assert_eq!(c.insert("b", &"v".repeat(MAX_CONTEXT_LEN)).map(|()| c.clone()), invalid);
+        assert_eq!(c.len(), 1);
     }
 }

@@ -101,13 +101,14 @@ impl<R: TryCryptoRng> LocalKms<R> {
         OnceKey::derive(salt, master.expose_secret(), &info, &mut []).map_err(|_| invalid_ciphertext())
     }
 
-    fn aad(key_id: &str, version: u32, context: &EncryptionContext) -> Vec<u8> {
+    fn aad(key_id: &str, version: u32, context: &EncryptionContext) -> Result<Vec<u8>, KmsError> {
+        let id_len = u8::try_from(key_id.len()).map_err(|_| not_found(key_id))?;
         let mut aad = INFO.to_vec();
         aad.extend_from_slice(&version.to_be_bytes());
-        aad.extend_from_slice(&(key_id.len() as u64).to_be_bytes());
+        aad.push(id_len);
         aad.extend_from_slice(key_id.as_bytes());
         aad.extend_from_slice(context.canonical_json().as_bytes());
-        aad
+        Ok(aad)
     }
 
     /// Encrypts `plaintext` under the active version of `key_id`.
@@ -123,7 +124,7 @@ impl<R: TryCryptoRng> LocalKms<R> {
         let mut salt = [0u8; SALT_LEN];
         self.random(&mut salt)?;
         let sealed = Self::kek(key_id, version, key, &salt)?
-            .seal(&Self::aad(key_id, version, context), plaintext.expose_secret())
+            .seal(&Self::aad(key_id, version, context)?, plaintext.expose_secret())
             .map_err(|_| invalid_ciphertext())?;
         let mut blob = Vec::with_capacity(BLOB_LEN);
         blob.extend_from_slice(MAGIC);
@@ -148,7 +149,7 @@ impl<R: TryCryptoRng> LocalKms<R> {
         let key = master.versions.get(&version).ok_or_else(invalid_ciphertext)?;
         let (salt, sealed) = blob[9..].split_at(SALT_LEN);
         let plaintext = Self::kek(key_id, version, key, salt)?
-            .open(&Self::aad(key_id, version, context), sealed)
+            .open(&Self::aad(key_id, version, context)?, sealed)
             .map_err(|_| invalid_ciphertext())?;
         KmsDataKey::from_slice(&plaintext).map_err(|_| invalid_ciphertext())
     }

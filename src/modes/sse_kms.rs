@@ -88,6 +88,7 @@ impl SseKms {
         response: GenerateDataKeyResponse,
     ) -> Result<KmsKey> {
         KmsKey::new(
+            &request.key_id,
             response.key_id,
             response.plaintext,
             response.ciphertext_blob,
@@ -125,6 +126,9 @@ impl SseKms {
 /// [`KmsKey::from_decrypted`]). With bucket keys one `KmsKey` serves many objects.
 pub struct KmsKey {
     key_id: String,
+    /// The key id the request named (an alias, say), which the KMS may have answered with an ARN:
+    /// what a writer's cache is looked up by.
+    requested: String,
     plaintext: KmsDataKey,
     blob: Vec<u8>,
     context: EncryptionContext,
@@ -150,6 +154,7 @@ fn bad_blob() -> Error {
 
 impl KmsKey {
     fn new(
+        requested: &str,
         key_id: String,
         plaintext: KmsDataKey,
         blob: Vec<u8>,
@@ -162,7 +167,7 @@ impl KmsKey {
         if blob.is_empty() || blob.len() > KMS_BLOB_MAX {
             return Err(bad_blob());
         }
-        Ok(Self { key_id, plaintext, blob, context, bucket_key })
+        Ok(Self { key_id, requested: requested.to_owned(), plaintext, blob, context, bucket_key })
     }
 
     /// The KMS key id (as the KMS named it when generating).
@@ -208,7 +213,15 @@ impl KmsKey {
     /// envelope's key is caught when opening: [`Error::WrongKey`].)
     pub fn from_decrypted(envelope: &Envelope, plaintext: KmsDataKey) -> Result<Self> {
         let request = Self::decrypt_request(envelope)?;
-        Self::new(request.key_id, plaintext, request.ciphertext_blob, request.context, envelope.bucket_key())
+        let requested = request.key_id.clone();
+        Self::new(
+            &requested,
+            request.key_id,
+            plaintext,
+            request.ciphertext_blob,
+            request.context,
+            envelope.bucket_key(),
+        )
     }
 
     /// The whole round trip with a blocking client.
@@ -258,6 +271,7 @@ impl KmsKey {
     ) -> Result<Self> {
         let plaintext = KmsDataKey::from_bytes(*self.plaintext.expose_secret());
         Self::new(
+            &request.destination_key_id,
             response.key_id,
             plaintext,
             response.ciphertext_blob,
@@ -329,7 +343,11 @@ impl BucketKeyCache {
         now: Instant,
     ) -> Result<Option<Arc<KmsKey>>> {
         let context = sse.context_for(object)?;
-        Ok(self.live(now).find(|k| k.bucket_key && k.key_id == sse.key_id && k.context == context).cloned())
+        // By the id the writer asks for: AWS answers an alias with the key's ARN.
+        Ok(self
+            .live(now)
+            .find(|k| k.bucket_key && k.requested == sse.key_id && k.context == context)
+            .cloned())
     }
 
     /// A live bucket key that opens `envelope` (same key id, blob and context).

@@ -73,7 +73,7 @@ impl SseRequest {
         let customer = CustomerKey::from_headers(headers.clone())?;
 
         if let Some(customer) = customer {
-            if sse.is_some() || key_id.is_some() || context.is_some() {
+            if sse.is_some() || key_id.is_some() || context.is_some() || bucket_key.is_some() {
                 return Err(SseError::ConflictingEncryption.into());
             }
             return Ok(Self::SseC(customer));

@@ -19,17 +19,23 @@ use zeroize::{Zeroize, Zeroizing};
 
 const INFO_PREFIX: &[u8] = b"c2sp.org/chunked-encryption@v1+";
 
-/// The HKDF-Expand label naming the AEAD (and, off the C2SP size, the chunk size).
-pub(crate) const fn label(chunk_size: ChunkSize) -> &'static [u8] {
-    match chunk_size.log2() {
-        15 => b"AEAD_AES_256_GCM;chunk=32768",
-        16 => b"AEAD_AES_256_GCM;chunk=65536",
-        17 => b"AEAD_AES_256_GCM;chunk=131072",
-        18 => b"AEAD_AES_256_GCM;chunk=262144",
-        19 => b"AEAD_AES_256_GCM;chunk=524288",
-        20 => b"AEAD_AES_256_GCM;chunk=1048576",
-        _ => b"AEAD_AES_256_GCM",
-    }
+/// The HKDF-Expand labels naming the AEAD (and, off the C2SP size, the chunk size), indexed by
+/// `log2(chunk size) - 14`.
+const LABELS: [&[u8]; 7] = [
+    b"AEAD_AES_256_GCM",
+    b"AEAD_AES_256_GCM;chunk=32768",
+    b"AEAD_AES_256_GCM;chunk=65536",
+    b"AEAD_AES_256_GCM;chunk=131072",
+    b"AEAD_AES_256_GCM;chunk=262144",
+    b"AEAD_AES_256_GCM;chunk=524288",
+    b"AEAD_AES_256_GCM;chunk=1048576",
+];
+
+/// The label for `chunk_size`. A chunk size without a label of its own is refused, never given
+/// another size's (or C2SP's) label.
+pub(crate) fn label(chunk_size: ChunkSize) -> Result<&'static [u8]> {
+    let index = usize::from(chunk_size.log2()).checked_sub(14).ok_or(Error::InvalidChunkSize)?;
+    LABELS.get(index).copied().ok_or(Error::InvalidChunkSize)
 }
 
 /// HKDF-Expand-SHA-512 keyed directly with a 32-byte key (C2SP uses no Extract step).
@@ -61,7 +67,7 @@ impl StreamKeys {
         context: &[u8],
     ) -> Result<Self> {
         let mut okm = Zeroizing::new([0u8; KEY_LEN + NONCE_LEN + COMMITMENT_LEN]);
-        let info = [INFO_PREFIX, label(params.chunk_size), &[0], salt, context];
+        let info = [INFO_PREFIX, label(params.chunk_size)?, &[0], salt, context];
         expand_sha512(key.expose_secret(), &info, okm.as_mut_slice())?;
         let (aead_key, rest) = okm.split_at(KEY_LEN);
         let (base_nonce, commitment) = rest.split_at(NONCE_LEN);
@@ -99,5 +105,24 @@ impl StreamKeys {
 impl Drop for StreamKeys {
     fn drop(&mut self) {
         self.base_nonce.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_chunk_size_has_its_own_label_and_16k_is_c2sp() {
+        let labels: Vec<&[u8]> =
+            (14..=20).map(|l| label(ChunkSize::from_log2(l).unwrap()).unwrap()).collect();
+        assert_eq!(labels[0], b"AEAD_AES_256_GCM");
+        for (i, l) in labels.iter().enumerate() {
+            let size = 1u32 << (14 + i);
+            if i > 0 {
+                assert_eq!(*l, format!("AEAD_AES_256_GCM;chunk={size}").as_bytes());
+            }
+            assert_eq!(labels.iter().filter(|m| *m == l).count(), 1);
+        }
     }
 }

@@ -13,8 +13,15 @@ pub const HEADER_LEN: usize = SALT_LEN + COMMITMENT_LEN;
 pub(crate) const SALT_LEN: usize = 24;
 pub(crate) const COMMITMENT_LEN: usize = 32;
 
-/// The most chunks a stream may have (C2SP: the chunk counter must stay below 2^38).
+/// The most chunks a C2SP (16 KiB) stream may have: the chunk counter stays below 2^38.
+///
+/// Larger chunk sizes allow proportionally fewer chunks ([`ChunkSize::max_chunks`]), so that no
+/// stream key ever processes more than 2^52 bytes (2^48 AES blocks), below the 2^48.5-block CTR
+/// wear-out bound C2SP's analysis relies on.
 pub const MAX_CHUNKS: u64 = 1 << 38;
+
+/// Log2 of the most plaintext bytes one stream may carry (4 PiB).
+const MAX_STREAM_LOG2: u8 = 52;
 
 const HEADER: u64 = HEADER_LEN as u64;
 const TAG: u64 = TAG_LEN as u64;
@@ -93,19 +100,25 @@ impl ChunkSize {
         self.bytes_u64() + TAG
     }
 
+    /// The most chunks a stream with this chunk size may have: 2^52 / chunk size, which is
+    /// [`MAX_CHUNKS`] (2^38) for C2SP's 16 KiB.
+    pub const fn max_chunks(self) -> u64 {
+        1 << (MAX_STREAM_LOG2 - self.log2)
+    }
+
     /// Number of chunks of a message of `plaintext_len` bytes, the short final chunk included.
     ///
     /// # Errors
-    /// [`Error::TooLong`] beyond [`MAX_CHUNKS`].
+    /// [`Error::TooLong`] beyond [`ChunkSize::max_chunks`].
     pub const fn chunk_count(self, plaintext_len: u64) -> Result<u64> {
         let count = (plaintext_len >> self.log2) + 1;
-        if count > MAX_CHUNKS { Err(Error::TooLong) } else { Ok(count) }
+        if count > self.max_chunks() { Err(Error::TooLong) } else { Ok(count) }
     }
 
     /// Largest plaintext length the format can carry with this chunk size.
     pub const fn max_plaintext_len(self) -> u64 {
-        // MAX_CHUNKS - 1 full chunks and a final chunk one byte short of full.
-        (MAX_CHUNKS << self.log2) - 1
+        // max_chunks - 1 full chunks and a final chunk one byte short of full: 2^52 - 1.
+        (self.max_chunks() << self.log2) - 1
     }
 
     /// Plaintext bytes of chunk `index` in a message of `plaintext_len` bytes.
@@ -145,7 +158,7 @@ impl ChunkSize {
         let full_chunks = body / self.sealed_len_u64();
         let last = body % self.sealed_len_u64();
         let last_plain = last.checked_sub(TAG).ok_or(Error::Truncated)?;
-        if full_chunks >= MAX_CHUNKS {
+        if full_chunks >= self.max_chunks() {
             return Err(Error::TooLong);
         }
         Ok((full_chunks << self.log2) + last_plain)

@@ -93,7 +93,12 @@ pub fn open(
     let len = params.chunk_size.plaintext_len(stored.len() as u64)?;
     let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
     let mut opener = Opener::new(key, params, context);
-    opener.update(stored, &mut out)?;
-    opener.finish(&mut out)?;
-    Ok(out)
+    match opener.update(stored, &mut out).and_then(|()| opener.finish(&mut out)) {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            // The chunks before the bad one did authenticate, but nothing is returned: wipe them.
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(e)
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use super::StreamParams;
 use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
-use super::layout::{COMMITMENT_LEN, ChunkSize, HEADER_LEN, MAX_CHUNKS, RangePlan, SALT_LEN};
+use super::layout::{COMMITMENT_LEN, ChunkSize, HEADER_LEN, RangePlan, SALT_LEN};
 use crate::buffer::{OutputBuffer, Scratch, discard_from};
 use crate::error::{Error, Result};
 use crate::keys::DataKey;
@@ -202,7 +202,7 @@ impl Opener {
                     };
                     let chunk = self.input.get(&chunk);
                     // A full chunk is never the last one, so the final chunk must still fit.
-                    if *next >= MAX_CHUNKS - 1 {
+                    if *next >= self.params.chunk_size.max_chunks() - 1 {
                         return Err(Error::TooLong);
                     }
                     open_into(keys, *next, chunk, 0..sealed - TAG_LEN, out)?;

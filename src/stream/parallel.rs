@@ -169,7 +169,7 @@ impl super::ChunkSealer {
         let cs = self.chunk_size.bytes();
         let count = rest.len() / cs + 1;
         let end = self.next.checked_add(count as u64).ok_or(Error::TooLong)?;
-        if end > super::MAX_CHUNKS {
+        if end > self.chunk_size.max_chunks() {
             return Err(Error::TooLong);
         }
         let mut tags = vec![[0u8; TAG_LEN]; count];

@@ -3,7 +3,7 @@
 use super::StreamParams;
 use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
-use super::layout::{ChunkSize, HEADER_LEN, MAX_CHUNKS, SALT_LEN};
+use super::layout::{ChunkSize, HEADER_LEN, SALT_LEN};
 use crate::buffer::{OutputBuffer, Scratch, discard_from};
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, fill_random};
@@ -99,7 +99,7 @@ impl ChunkSealer {
             return Err(Error::InvalidChunkLength);
         }
         // A full chunk must leave room for the final chunk after it.
-        if !last && self.next >= MAX_CHUNKS - 1 {
+        if !last && self.next >= self.chunk_size.max_chunks() - 1 {
             return Err(Error::TooLong);
         }
         let tag = self.keys.aead.seal_in_place(&self.keys.nonce(self.next), chunk)?;
