@@ -39,6 +39,14 @@ pub struct SealOptions {
     pub md5: bool,
 }
 
+impl SealOptions {
+    /// The body stream's parameters and derivation context for a single-part object.
+    fn body(&self) -> (StreamParams, [u8; 23]) {
+        let params = StreamParams { chunk_size: self.chunk_size, backend: self.backend };
+        (params, body_context(Suite::default(), self.chunk_size, SINGLE_PART))
+    }
+}
+
 /// Seals a new object: a fresh data key, the streaming body, and at the end the envelope.
 ///
 /// ```
@@ -82,8 +90,7 @@ impl ObjectSealer {
     /// [`crate::Error::Rng`] if the generator fails.
     pub fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
         let key = DataKey::generate(rng)?;
-        let context = body_context(Suite::default(), options.chunk_size, SINGLE_PART);
-        let params = StreamParams { chunk_size: options.chunk_size, backend: options.backend };
+        let (params, context) = options.body();
         let body = Sealer::new(&key, params, &context, rng)?;
         Ok(Self { key, body, chunk_size: options.chunk_size, md5: options.md5.then(Md5::new) })
     }
@@ -223,8 +230,7 @@ impl ObjectSealer {
         rng: &mut R,
     ) -> Result<(Envelope, Vec<u8>)> {
         let key = DataKey::generate(rng)?;
-        let context = body_context(Suite::default(), options.chunk_size, SINGLE_PART);
-        let params = StreamParams { chunk_size: options.chunk_size, backend: options.backend };
+        let (params, context) = options.body();
         let (keys, header) = crate::stream::seal::begin(&key, params, &context, rng)?;
         let (md5, body) = rayon::join(
             || options.md5.then(|| Md5::digest(plaintext).into()),
