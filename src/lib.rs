@@ -16,7 +16,8 @@ mod wrap;
 
 pub use buffer::OutputBuffer;
 pub use envelope::{
-    ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite, WrapAlgorithm,
+    ENVELOPE_VERSION, Envelope, Field, FormatError, MAX_PARTS, METADATA_PREFIX, ObjectId, Scheme, Suite,
+    WrapAlgorithm,
 };
 pub use error::{Error, Result};
 pub use keys::{CustomerKey, DataKey, KEY_LEN, RootKey};
@@ -26,7 +27,10 @@ pub use kms::{
 };
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
-pub use object::{ObjectKey, ObjectSealer, SealOptions};
+pub use object::{
+    ByteRange, CompletedUpload, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer,
+    Part, PartInfo, PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
+};
 pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,

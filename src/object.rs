@@ -1,8 +1,15 @@
 //! Objects: sealing a new object's body and envelope, opening an envelope back to its body, and
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
+mod multipart;
+
+pub use multipart::{
+    ByteRange, CompletedUpload, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part, PartInfo,
+    PartPiece, PartSealer, PartTable, SealedPart, Upload,
+};
+
 use crate::buffer::OutputBuffer;
-use crate::envelope::{Envelope, ObjectId, Suite};
+use crate::envelope::{Envelope, Layout, ObjectId, Suite};
 use crate::error::Result;
 use crate::keys::DataKey;
 use crate::stream::{Backend, ChunkOpener, ChunkSize, Opener, Sealer, StreamParams};
@@ -118,7 +125,12 @@ impl ObjectSealer {
         rng: &mut R,
     ) -> Result<Envelope> {
         let plaintext_len = self.body.plaintext_len();
-        let body = BodyInfo { suite: Suite::default(), chunk_size: self.chunk_size, plaintext_len };
+        let body = BodyInfo {
+            suite: Suite::default(),
+            chunk_size: self.chunk_size,
+            plaintext_len,
+            layout: Layout::Single,
+        };
         let payload = Payload { key: self.key, md5: self.md5.map(|m| m.finalize().into()) };
         // The envelope first: if the mode cannot seal, the final chunk is not written either.
         let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
@@ -136,6 +148,7 @@ pub struct ObjectKey {
     suite: Suite,
     chunk_size: ChunkSize,
     plaintext_len: u64,
+    layout: Layout,
 }
 
 impl core::fmt::Debug for ObjectKey {
@@ -148,7 +161,8 @@ impl core::fmt::Debug for ObjectKey {
 }
 
 impl ObjectKey {
-    /// A streaming opener for the whole body.
+    /// A streaming opener for the whole body of a single-part object. (A multipart object's body
+    /// does not open with it: use [`ObjectKey::multipart`].)
     pub fn opener(&self) -> Opener {
         Opener::new(&self.payload.key, self.chunk_size, &self.context())
     }
@@ -156,8 +170,12 @@ impl ObjectKey {
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
     ///
     /// # Errors
-    /// [`crate::Error::Authentication`] if the header does not belong to this object's body.
+    /// [`crate::Error::Authentication`] if the header does not belong to this object's body;
+    /// [`crate::Error::EnvelopeKind`] for a multipart object (see [`ObjectKey::multipart`]).
     pub fn chunk_opener(&self, body_header: &[u8]) -> Result<ChunkOpener> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         ChunkOpener::new(&self.payload.key, self.chunk_size, &self.context(), body_header, self.plaintext_len)
     }
 
@@ -183,14 +201,19 @@ impl Envelope {
     /// [`crate::Error::SchemeMismatch`] if the object uses another scheme;
     /// [`crate::Error::UnknownKey`] if the encryptor lacks the key it was sealed under;
     /// [`crate::Error::WrongKey`] if the key presented is not that key;
-    /// [`crate::Error::Authentication`] if the envelope was modified or belongs to another object.
+    /// [`crate::Error::Authentication`] if the envelope was modified or belongs to another object;
+    /// [`crate::Error::EnvelopeKind`] for a multipart upload's state (see [`Envelope::open_upload`]).
     pub fn open(&self, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<ObjectKey> {
+        if self.layout == Layout::Upload {
+            return Err(crate::Error::EnvelopeKind);
+        }
         let payload = wrap::open(self, encryptor, object)?;
         Ok(ObjectKey {
             payload,
             suite: self.suite,
             chunk_size: self.chunk_size,
             plaintext_len: self.plaintext_len,
+            layout: self.layout,
         })
     }
 
@@ -208,9 +231,7 @@ impl Envelope {
         rng: &mut R,
     ) -> Result<Envelope> {
         let payload = wrap::open(self, from.0, from.1)?;
-        let body =
-            BodyInfo { suite: self.suite, chunk_size: self.chunk_size, plaintext_len: self.plaintext_len };
-        wrap::seal(to.0, to.1, body, &payload, rng)
+        wrap::seal(to.0, to.1, BodyInfo::of(self), &payload, rng)
     }
 }
 
@@ -241,6 +262,7 @@ impl ObjectSealer {
             suite: Suite::default(),
             chunk_size: options.chunk_size,
             plaintext_len: plaintext.len() as u64,
+            layout: Layout::Single,
         };
         let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5 }, rng)?;
         Ok((envelope, body))
@@ -253,8 +275,11 @@ impl ObjectKey {
     /// authenticates.
     ///
     /// # Errors
-    /// As [`crate::open`].
+    /// As [`crate::open`]; [`crate::Error::EnvelopeKind`] for a multipart object.
     pub fn open_parallel(&self, body: &[u8]) -> Result<Vec<u8>> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         crate::stream::open_parallel(&self.payload.key, self.chunk_size, &self.context(), body)
     }
 }

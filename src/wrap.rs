@@ -16,7 +16,7 @@
 //! that opens under two different keys.
 
 use crate::envelope::{
-    CHECK_LEN, Envelope, KmsFields, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
+    CHECK_LEN, Envelope, KmsFields, Layout, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
 };
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
@@ -169,6 +169,19 @@ pub(crate) struct BodyInfo {
     pub(crate) suite: Suite,
     pub(crate) chunk_size: ChunkSize,
     pub(crate) plaintext_len: u64,
+    pub(crate) layout: Layout,
+}
+
+impl BodyInfo {
+    /// The body parameters `envelope` records.
+    pub(crate) fn of(envelope: &Envelope) -> Self {
+        Self {
+            suite: envelope.suite,
+            chunk_size: envelope.chunk_size,
+            plaintext_len: envelope.plaintext_len,
+            layout: envelope.layout,
+        }
+    }
 }
 
 /// Seals `payload` for `object` under the encryptor's sealing key, with a fresh salt.
@@ -214,6 +227,7 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
             context: k.context.clone(),
             bucket_key: k.bucket_key,
         }),
+        layout: body.layout,
     };
     envelope.wrapped_key = kek.seal(&aad(&envelope, object)?, &payload.encode())?;
     envelope.validate()?;
