@@ -10,7 +10,6 @@ mod metadata;
 
 pub use metadata::METADATA_PREFIX;
 
-
 use crate::error::Result;
 use crate::stream::ChunkSize;
 use core::fmt;
@@ -509,7 +508,9 @@ impl Envelope {
         }
         match self.layout {
             Layout::Single => {}
-            Layout::Upload if self.plaintext_len != 0 => return Err(FormatError::InvalidValue(Field::Length)),
+            Layout::Upload if self.plaintext_len != 0 => {
+                return Err(FormatError::InvalidValue(Field::Length));
+            }
             Layout::Upload => {}
             Layout::Parts { count, .. } if count == 0 || count > MAX_PARTS => {
                 return Err(FormatError::InvalidValue(Field::Parts));

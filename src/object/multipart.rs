@@ -23,7 +23,8 @@ use crate::envelope::{Envelope, Layout, MAX_PARTS, ObjectId, PARTS_DIGEST_LEN, S
 use crate::error::{Error, Result};
 use crate::keys::DataKey;
 use crate::stream::{
-    Backend, ChunkOpener, ChunkSize, HEADER_LEN, Opener, RangeOpener, RangePlan, Sealer, StreamParams, TAG_LEN,
+    Backend, ChunkOpener, ChunkSize, HEADER_LEN, Opener, RangeOpener, RangePlan, Sealer, StreamParams,
+    TAG_LEN,
 };
 use crate::wrap::{self, BodyInfo, Encryptor, Payload};
 use core::fmt;
@@ -245,7 +246,6 @@ impl PartSealer {
         Ok(SealedPart { part, plaintext_len, md5, etag })
     }
 }
-
 
 /// A part's ETag (see [`ETag`] for the rules).
 fn part_etag(key: &DataKey, scheme: Scheme, part: &Part, md5: Option<&[u8; 16]>) -> Result<ETag> {
@@ -836,7 +836,8 @@ impl MultipartBody {
             let stored = if index == first {
                 // Neither the header (the table has it) nor the chunks before the range.
                 let plan = inner.params.chunk_size.plan_range(inner.part_len(index), start..end)?;
-                let end = if index == last { plan.ciphertext.end } else { part.stored.end - part.stored.start };
+                let end =
+                    if index == last { plan.ciphertext.end } else { part.stored.end - part.stored.start };
                 part.stored.start + plan.ciphertext.start..part.stored.start + end
             } else if index == last {
                 let plan = inner.params.chunk_size.plan_range(inner.part_len(index), start..end)?;
@@ -941,7 +942,7 @@ impl MultipartOpener {
         let piece = self.plan.as_ref().and_then(|p| p.pieces.iter().find(|piece| piece.part.index == index));
         match piece {
             // A part read partly: the first or last of a range.
-            Some(piece) if piece.stored != part_stored => {
+            Some(piece) if piece.stored != part_stored || piece.plaintext != (0..inner.part_len(index)) => {
                 let entry = &inner.table.entries[index];
                 let chunks = ChunkOpener::new(
                     &inner.key,
@@ -1023,8 +1024,10 @@ impl MultipartOpener {
             Mode::Range { opener, chunks_end, tail } => {
                 let skip = usize::try_from((HEADER_LEN as u64).saturating_sub(current.offset)).unwrap_or(0);
                 let piece_end = current.offset + piece.len() as u64;
-                let in_chunks = usize::try_from(chunks_end.saturating_sub(current.offset)).unwrap_or(usize::MAX);
-                let chunk_bytes = piece.get(skip.min(piece.len())..in_chunks.min(piece.len())).unwrap_or_default();
+                let in_chunks =
+                    usize::try_from(chunks_end.saturating_sub(current.offset)).unwrap_or(usize::MAX);
+                let chunk_bytes =
+                    piece.get(skip.min(piece.len())..in_chunks.min(piece.len())).unwrap_or_default();
                 opener.update(chunk_bytes, out)?;
                 if piece_end > *chunks_end {
                     let from = in_chunks.min(piece.len());
