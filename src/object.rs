@@ -4,8 +4,8 @@
 mod multipart;
 
 pub use multipart::{
-    ByteRange, CompletedUpload, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part, PartInfo,
-    PartPiece, PartSealer, PartTable, SealedPart, Upload,
+    ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,
+    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealedPart, Upload,
 };
 
 use crate::buffer::OutputBuffer;
@@ -124,6 +124,24 @@ impl ObjectSealer {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<Envelope> {
+        self.finish_with_etag(out, encryptor, object, rng).map(|(envelope, _)| envelope)
+    }
+
+    /// [`ObjectSealer::finish`], also returning the object's S3 ETag, which a gateway stores
+    /// beside the envelope to answer LIST and HEAD without a key: under SSE-S3 with `md5` on, the
+    /// plaintext MD5 (as S3; S3 exposes it, so it is no secret there); otherwise a value derived
+    /// from the data key that is neither an MD5 of the data nor checkable without the key (see
+    /// [`ETag`]).
+    ///
+    /// # Errors
+    /// As [`ObjectSealer::finish`].
+    pub fn finish_with_etag<B: OutputBuffer + ?Sized, R: TryCryptoRng + ?Sized>(
+        self,
+        out: &mut B,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Envelope, ETag)> {
         let plaintext_len = self.body.plaintext_len();
         let body = BodyInfo {
             suite: Suite::default(),
@@ -134,8 +152,9 @@ impl ObjectSealer {
         let payload = Payload { key: self.key, md5: self.md5.map(|m| m.finalize().into()) };
         // The envelope first: if the mode cannot seal, the final chunk is not written either.
         let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
+        let etag = multipart::etag(&payload.key, envelope.scheme, SINGLE_PART, payload.md5.as_ref(), &[])?;
         self.body.finish(out)?;
-        Ok(envelope)
+        Ok((envelope, etag))
     }
 }
 

@@ -14,9 +14,9 @@ mod common;
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ByteRange, ChunkSize, CompletedUpload, CustomerKey, ETag, Encryptor, Envelope, Error, HEADER_LEN,
-    Keyring, KmsKey, LocalKms, MAX_PARTS, ObjectId, Part, PartTable, RootKey, Scheme, SealOptions,
-    SealedPart, SseKms, Upload, WrongKeyStatus,
+    ByteRange, ChunkSize, CompletedUpload, CopySource, CustomerKey, ETag, Encryptor, Envelope, Error,
+    HEADER_LEN, Keyring, KmsKey, LocalKms, MAX_PARTS, ObjectId, ObjectSealer, Part, PartTable, RootKey,
+    Scheme, SealOptions, SealedPart, SseKms, Upload, WrongKeyStatus,
 };
 use std::cell::Cell;
 
@@ -693,4 +693,160 @@ fn parallel_part_sealing_is_byte_identical() {
         assert_eq!(body, seq);
         assert_eq!(p, q);
     }
+}
+
+#[test]
+fn single_part_etags() {
+    let object = ObjectId::new("bucket", "single");
+    let md5 = SealOptions { md5: true, ..SealOptions::default() };
+    let seal = |enc: &dyn Encryptor, options: SealOptions, seed: u64| {
+        let mut rng = TestRng(seed);
+        let mut sealer = ObjectSealer::new(options, &mut rng).unwrap();
+        let mut body = Vec::new();
+        sealer.update(b"abc", &mut body).unwrap();
+        sealer.finish_with_etag(&mut body, enc, &object, &mut rng).unwrap().1
+    };
+    // SSE-S3: the MD5 of "abc" (RFC 1321).
+    assert_eq!(seal(&keyring(), md5, 1).to_string(), "900150983cd24fb0d6963f7d28e17f72");
+    for mode in Mode::all(&object) {
+        let enc = mode.encryptor();
+        let (a, b) = (seal(enc, SealOptions::default(), 2), seal(enc, SealOptions::default(), 3));
+        assert_ne!(a, b, "a fresh data key, a fresh ETag");
+        assert_ne!(a.to_string(), "900150983cd24fb0d6963f7d28e17f72");
+        if enc.scheme() != Scheme::SseS3 {
+            assert_ne!(seal(enc, md5, 4).to_string(), "900150983cd24fb0d6963f7d28e17f72");
+        }
+    }
+}
+
+/// Seals `plain` as a single-part object under `enc`.
+fn single(enc: &dyn Encryptor, object: &ObjectId<'_>, plain: &[u8]) -> (Envelope, Vec<u8>) {
+    common::seal_object(enc, object, plain, SealOptions::default(), 81)
+}
+
+#[test]
+fn upload_part_copy_from_single_and_multipart_sources_of_every_mode() {
+    let dst = ObjectId::new("bucket", "copy-dst");
+    let src = ObjectId::new("bucket", "copy-src");
+    let plain = pattern(5 * C + 123);
+    for src_mode in Mode::all(&src) {
+        let from = src_mode.encryptor();
+        // A single-part source and a multipart one, same plaintext.
+        let (single_env, single_body) = single(from, &src, &plain);
+        let parts = vec![(1, plain[..2 * C + 7].to_vec()), (2, plain[2 * C + 7..].to_vec())];
+        let (state, sealed) = upload(from, &src, &parts, SealOptions::default(), 82);
+        let all: Vec<_> = sealed.iter().collect();
+        let mp_done = complete(&state, from, &src, &all).unwrap();
+        let mp_body = concat(&all);
+        let single_key = single_env.open(from, &src).unwrap();
+        let mp = mp_done.envelope.open(from, &src).unwrap().multipart(&mp_done.table).unwrap();
+
+        for dst_mode in Mode::all(&dst) {
+            let to = dst_mode.encryptor();
+            let (target, target_state) =
+                Upload::create(SealOptions::default(), to, &dst, &mut TestRng(83)).unwrap();
+            let ranges = [
+                0..plain.len() as u64,
+                1..2,
+                C as u64 - 3..3 * C as u64 + 5,
+                2 * C as u64 + 7..plain.len() as u64,
+            ];
+            let mut list = Vec::new();
+            let mut bodies = Vec::new();
+            let mut expected = Vec::new();
+            for (i, range) in ranges.iter().enumerate() {
+                let number = 2 * i as u32 + 1;
+                // From the single-part source.
+                let source: CopySource = if i == 0 {
+                    single_key.opener().into()
+                } else {
+                    single_key
+                        .chunk_opener(&single_body[..HEADER_LEN])
+                        .unwrap()
+                        .open_range(range.clone())
+                        .unwrap()
+                        .into()
+                };
+                let mut copier = target.copy_part(number, source, &mut TestRng(84 + i as u64)).unwrap();
+                let fetch = copier.source_range().unwrap_or(0..single_body.len() as u64);
+                let mut body = Vec::new();
+                for piece in single_body[fetch.start as usize..fetch.end as usize].chunks(5000) {
+                    copier.update(piece, &mut body).unwrap();
+                }
+                list.push(*copier.finish(&mut body).unwrap().part());
+                bodies.push(body);
+                expected.extend_from_slice(&plain[range.start as usize..range.end as usize]);
+                // From the multipart source.
+                let mut copier = target
+                    .copy_part(
+                        number + 1,
+                        mp.range_opener(range.clone()).unwrap(),
+                        &mut TestRng(90 + i as u64),
+                    )
+                    .unwrap();
+                let fetch = copier.source_range().unwrap();
+                let mut body = Vec::new();
+                copier.update(&mp_body[fetch.start as usize..fetch.end as usize], &mut body).unwrap();
+                list.push(*copier.finish(&mut body).unwrap().part());
+                bodies.push(body);
+                expected.extend_from_slice(&plain[range.start as usize..range.end as usize]);
+            }
+            let done = target_state.complete_upload(to, &dst, &list, &mut TestRng(95)).unwrap();
+            let body: Vec<u8> = bodies.concat();
+            let got = open_all(to, &dst, &done.envelope, &done.table.to_bytes(), &body, 3333).unwrap();
+            assert!(got == expected, "{:?} -> {:?}", from.scheme(), to.scheme());
+        }
+        // A damaged source does not become a part; a short one neither.
+        let (target, _) = Upload::create(SealOptions::default(), &keyring(), &dst, &mut TestRng(96)).unwrap();
+        let mut bad = single_body.clone();
+        bad[HEADER_LEN + 10] ^= 1;
+        let mut copier = target.copy_part(1, single_key.opener(), &mut TestRng(97)).unwrap();
+        assert_eq!(copier.update(&bad, &mut Vec::new()), Err(Error::Authentication));
+        let copier = target.copy_part(1, mp.opener(), &mut TestRng(98)).unwrap();
+        assert_eq!(copier.finish(&mut Vec::new()).unwrap_err(), Error::Truncated);
+    }
+}
+
+#[test]
+fn hostile_ranged_reads() {
+    let object = ObjectId::new("bucket", "hostile-ranges");
+    let ring = keyring();
+    let parts = numbered(&[2 * C, C + 10, 3 * C]);
+    let (state, sealed) = upload(&ring, &object, &parts, SealOptions::default(), 101);
+    let all: Vec<_> = sealed.iter().collect();
+    let done = complete(&state, &ring, &object, &all).unwrap();
+    let body = concat(&all);
+    let mp = done.envelope.open(&ring, &object).unwrap().multipart(&done.table).unwrap();
+    let range = C as u64 + 5..(4 * C) as u64;
+    let plan = mp.plan_range(range.clone()).unwrap();
+    assert_eq!(plan.pieces.len(), 3);
+    let read = |fetched: &[u8]| -> Result<Vec<u8>, Error> {
+        let mut opener = mp.range_opener(range.clone())?;
+        let mut out = Vec::new();
+        opener.update(fetched, &mut out)?;
+        opener.finish()?;
+        Ok(out)
+    };
+    let fetched = &body[plan.stored.start as usize..plan.stored.end as usize];
+    assert_eq!(read(fetched).unwrap().len() as u64, range.end - range.start);
+    // Every byte of the fetched run matters: part 1's empty final chunk (its range ends on a chunk
+    // boundary), part 2's header and chunks, part 3's header and first chunk.
+    for at in (0..fetched.len()).step_by(997).chain([C + 16 + 5, C + 32 + 3, fetched.len() - 1]) {
+        let mut bad = fetched.to_vec();
+        bad[at] ^= 0x80;
+        assert_eq!(read(&bad), Err(Error::Authentication), "byte {at}");
+    }
+    assert_eq!(read(&fetched[..fetched.len() - 1]), Err(Error::Truncated));
+    assert_eq!(read(&[fetched, &[0]].concat()), Err(Error::TrailingData));
+    // The same range through part 2's older upload: its header is not the table's.
+    let again = state.open_upload(&ring, &object).unwrap();
+    let mut sealer = again.part_sealer(2, &mut TestRng(102)).unwrap();
+    let mut other = Vec::new();
+    sealer.update(&parts[1].1, &mut other).unwrap();
+    sealer.finish(&mut other).unwrap();
+    let swapped = [&sealed[0].1[..], &other, &sealed[2].1].concat();
+    assert_eq!(
+        read(&swapped[plan.stored.start as usize..plan.stored.end as usize]),
+        Err(Error::Authentication)
+    );
 }

@@ -249,18 +249,30 @@ impl PartSealer {
 
 /// A part's ETag (see [`ETag`] for the rules).
 fn part_etag(key: &DataKey, scheme: Scheme, part: &Part, md5: Option<&[u8; 16]>) -> Result<ETag> {
+    etag(key, scheme, part.number, md5, &part.header)
+}
+
+/// The ETag of stream `number` (0 for a single-part object) under data key `key`: its MD5 under
+/// SSE-S3, else a keyed value over its MD5 or, without one, over `header` (see [`ETag`]).
+pub(crate) fn etag(
+    key: &DataKey,
+    scheme: Scheme,
+    number: u32,
+    md5: Option<&[u8; 16]>,
+    header: &[u8],
+) -> Result<ETag> {
     if let (Scheme::SseS3, Some(md5)) = (scheme, md5) {
         return Ok(ETag::from_digest(*md5));
     }
     let (kind, value): (u8, &[u8]) = match md5 {
         Some(md5) => (1, md5),
-        None => (2, &part.header),
+        None => (2, header),
     };
     let mut digest = [0u8; 16];
     crate::primitives::hkdf_sha512(
         ETAG_SALT,
         key.expose_secret(),
-        &[&part.number.to_be_bytes(), &[kind], value],
+        &[&number.to_be_bytes(), &[kind], value],
         &mut digest,
     )?;
     Ok(ETag::from_digest(digest))
@@ -343,6 +355,8 @@ impl Part {
 ///   an MD5 of the data and not checkable without the key, yet the same for the same bytes within
 ///   an upload (a re-uploaded part keeps its ETag).
 /// - With `md5` off, the same derivation over `0x02 ‖ stream header`: unique per upload of a part.
+/// - A single-part object ([`crate::ObjectSealer::finish_with_etag`]): the same rules with part
+///   number 0 (and, with `md5` off, no header: the object's data key is its own).
 /// - A multipart object: `MD5(part ETags' 16 bytes, concatenated)` and the part count, displayed
 ///   `hex-N` ([`ETag::multipart`]), as S3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1082,5 +1096,119 @@ impl MultipartOpener {
             return Err(Error::Truncated);
         }
         Ok(())
+    }
+}
+
+/// Where an UploadPartCopy reads from: an opener over the source object's bytes (any mode,
+/// single-part or multipart), built by the gateway for the copy-source range.
+///
+/// - a single-part source, whole: [`ObjectKey::opener`];
+/// - a single-part source, a range: [`ObjectKey::chunk_opener`] then [`ChunkOpener::open_range`];
+/// - a multipart source: [`MultipartBody::opener`], [`MultipartBody::part_opener`] or
+///   [`MultipartBody::range_opener`].
+// One source per copy: the variants' size difference costs nothing worth an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CopySource {
+    /// A whole single-part body.
+    Whole(Opener),
+    /// A range of a single-part body.
+    Range(RangeOpener),
+    /// A multipart body, or a part or range of it.
+    Multipart(MultipartOpener),
+}
+
+impl From<Opener> for CopySource {
+    fn from(opener: Opener) -> Self {
+        Self::Whole(opener)
+    }
+}
+
+impl From<RangeOpener> for CopySource {
+    fn from(opener: RangeOpener) -> Self {
+        Self::Range(opener)
+    }
+}
+
+impl From<MultipartOpener> for CopySource {
+    fn from(opener: MultipartOpener) -> Self {
+        Self::Multipart(opener)
+    }
+}
+
+/// UploadPartCopy: opens the source's stored bytes (only the chunks its range needs) and seals the
+/// authenticated plaintext as a new part, in one pass and constant memory. Built by
+/// [`Upload::copy_part`]. If any call fails, discard the part written so far.
+pub struct PartCopier {
+    source: CopySource,
+    part: PartSealer,
+    plain: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for PartCopier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartCopier").field("source", &self.source).field("part", &self.part).finish()
+    }
+}
+
+impl Upload {
+    /// UploadPartCopy into part `number` (1 to 10,000) from `source`, with a fresh salt.
+    ///
+    /// # Errors
+    /// As [`Upload::part_sealer`].
+    pub fn copy_part<R: TryCryptoRng + ?Sized>(
+        &self,
+        number: u32,
+        source: impl Into<CopySource>,
+        rng: &mut R,
+    ) -> Result<PartCopier> {
+        Ok(PartCopier {
+            source: source.into(),
+            part: self.part_sealer(number, rng)?,
+            plain: zeroize::Zeroizing::new(Vec::new()),
+        })
+    }
+}
+
+impl PartCopier {
+    /// The source's stored bytes to fetch, for a multipart or ranged source.
+    pub fn source_range(&self) -> Option<Range<u64>> {
+        match &self.source {
+            CopySource::Whole(_) => None,
+            CopySource::Range(r) => Some(r.plan().ciphertext.clone()),
+            CopySource::Multipart(m) => Some(m.stored_range()),
+        }
+    }
+
+    /// Consumes the source's stored bytes, appending the new part's ciphertext to `out`.
+    ///
+    /// # Errors
+    /// Any error of the source's opener ([`Error::Authentication`] for a damaged source) or of
+    /// sealing the part.
+    pub fn update<B: OutputBuffer + ?Sized>(&mut self, source: &[u8], out: &mut B) -> Result<()> {
+        self.plain.clear();
+        match &mut self.source {
+            CopySource::Whole(o) => o.update(source, &mut *self.plain)?,
+            CopySource::Range(o) => o.update(source, &mut *self.plain)?,
+            CopySource::Multipart(o) => o.update(source, &mut *self.plain)?,
+        }
+        self.part.update(&self.plain, out)
+    }
+
+    /// Checks that the source ended where it must and finishes the part.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] if the source stopped early; as [`PartSealer::finish`].
+    pub fn finish<B: OutputBuffer + ?Sized>(self, out: &mut B) -> Result<SealedPart> {
+        let Self { source, mut part, mut plain } = self;
+        plain.clear();
+        match source {
+            CopySource::Whole(o) => o.finish(&mut *plain)?,
+            CopySource::Range(o) => o.finish()?,
+            CopySource::Multipart(o) => o.finish()?,
+        }
+        part.update(&plain, out)?;
+        part.finish(out)
     }
 }
