@@ -60,8 +60,8 @@ impl s3crypt::Kms for Counting<'_> {
 }
 
 /// The KMS key of a stored envelope (one Decrypt).
-fn kms_key_for(kms: &impl s3crypt::Kms, envelope: &Envelope, _object: &ObjectId<'_>) -> KmsKey {
-    KmsKey::for_envelope(kms, envelope).unwrap()
+fn kms_key_for(kms: &impl s3crypt::Kms, envelope: &Envelope, object: &ObjectId<'_>) -> KmsKey {
+    KmsKey::for_envelope(kms, envelope, object).unwrap()
 }
 
 /// The three modes, each with the encryptor every request of one upload presents (SSE-KMS: the
@@ -179,7 +179,7 @@ fn round_trips_in_every_mode_with_1_2_3_parts_and_uneven_sizes() {
             let all: Vec<_> = sealed.iter().collect();
             let done = complete(&state, enc, &object, &all).unwrap();
             assert_eq!(done.envelope.part_count(), Some(parts.len() as u32));
-            assert_eq!(done.envelope.plaintext_len(), expected.len() as u64);
+            assert_eq!(done.envelope.unverified_plaintext_len(), expected.len() as u64);
             assert_eq!(done.table.plaintext_len(), expected.len() as u64);
             assert_eq!(done.envelope.body_len(), Err(Error::EnvelopeKind));
             let body = concat(&all);
@@ -397,7 +397,7 @@ fn hostile_part_lists_and_bodies() {
         for (name, value) in [
             ("s3crypt-parts", "3".to_string()),
             ("s3crypt-parts-digest", "A".repeat(43) + "="),
-            ("s3crypt-length", (done.envelope.plaintext_len() - 1).to_string()),
+            ("s3crypt-length", (done.envelope.unverified_plaintext_len() - 1).to_string()),
         ] {
             let edited = Envelope::from_metadata(edit(name, value)).unwrap();
             assert_eq!(edited.open(enc, &object).unwrap_err(), Error::Authentication, "{name}");
@@ -494,9 +494,13 @@ fn part_number_reads_and_head_sizes() {
     let (state, sealed) = upload(&ring, &object, &parts, SealOptions::default(), 41);
     let done = complete(&state, &ring, &object, &sealed.iter().collect::<Vec<_>>()).unwrap();
     let body = concat(&sealed.iter().collect::<Vec<_>>());
-    // HEAD without a key: the plaintext length is in the envelope.
-    assert_eq!(done.envelope.plaintext_len(), (4 * C + 5) as u64);
-    let mp = done.envelope.open(&ring, &object).unwrap().multipart(&done.table).unwrap();
+    // HEAD: the plaintext length, in the envelope (authenticated once it opens).
+    assert_eq!(done.envelope.unverified_plaintext_len(), (4 * C + 5) as u64);
+    let key = done.envelope.open(&ring, &object).unwrap();
+    assert_eq!(key.plaintext_len(), (4 * C + 5) as u64);
+    assert_eq!(key.body_len(), Err(Error::EnvelopeKind));
+    let mp = key.multipart(&done.table).unwrap();
+    assert_eq!(mp.stored_len(), body.len() as u64);
     assert_eq!(mp.part_count(), 3);
     for (i, (n, plain)) in parts.iter().enumerate() {
         let info = mp.part_by_number(*n).unwrap();

@@ -972,7 +972,8 @@ impl MultipartOpener {
                 Ok(Current { index, offset, end, mode: Mode::Range { opener, chunks_end, tail: Vec::new() } })
             }
             _ => {
-                let opener = Opener::new(&inner.key, inner.params, &inner.context(index));
+                let opener = Opener::new(&inner.key, inner.params, &inner.context(index))
+                    .with_expected_len(inner.part_len(index));
                 Ok(Current { index, offset: 0, end: full_end, mode: Mode::Whole { opener, emitted: 0 } })
             }
         }
