@@ -523,30 +523,6 @@ fn part_number_reads_and_head_sizes() {
     assert_eq!(r, Err(Error::Authentication));
 }
 
-/// The model: where plaintext byte ranges of parts of the given sizes lie, in `u128`.
-fn model_plan(sizes: &[u64], a: u64, e: u64) -> (u128, u128) {
-    let (c, t, h) = (C as u128, 16u128, HEADER_LEN as u128);
-    let stored = |p: u128| h + p + t * (p / c + 1);
-    let (mut plain_at, mut stored_at) = (0u128, 0u128);
-    let (mut start, mut end) = (None, None);
-    for &size in sizes {
-        let size = u128::from(size);
-        let (a, e) = (u128::from(a), u128::from(e));
-        if start.is_none() && a < plain_at + size {
-            let i = (a - plain_at) / c;
-            start = Some(stored_at + h + i * (c + t));
-        }
-        if end.is_none() && e - 1 < plain_at + size {
-            let i = (e - 1 - plain_at) / c;
-            let len = (size - i * c).min(c);
-            end = Some(stored_at + h + i * (c + t) + len + t);
-        }
-        plain_at += size;
-        stored_at += stored(size);
-    }
-    (start.unwrap(), end.unwrap())
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -582,7 +558,7 @@ proptest! {
         };
         let plan = mp.plan_range(range.clone()).unwrap();
         let sizes_u64: Vec<u64> = parts.iter().map(|(_, p)| p.len() as u64).collect();
-        let (start, end) = model_plan(&sizes_u64, range.start, range.end);
+        let (start, end) = common::parts_model::model_plan(C as u128, &sizes_u64, range.start, range.end);
         prop_assert_eq!(u128::from(plan.stored.start), start);
         prop_assert_eq!(u128::from(plan.stored.end), end);
         let mut opener = mp.range_opener(range.clone()).unwrap();
@@ -593,6 +569,21 @@ proptest! {
         }
         opener.finish().unwrap();
         prop_assert_eq!(&out[..], &expected[range.start as usize..range.end as usize]);
+    }
+
+    /// Planning alone (no sealing), at sizes up to the format's limits.
+    #[test]
+    fn part_plans_match_the_model_at_any_size(
+        log2 in 14u8..=20,
+        sizes in proptest::collection::vec(prop_oneof![Just(0u64), 1u64..5_000_000, any::<u64>().prop_map(|s| s >> 16)], 1..40),
+        a in any::<u64>(),
+        b in any::<u64>(),
+        small in any::<bool>(),
+    ) {
+        let cs = ChunkSize::from_log2(log2).unwrap();
+        let total: u64 = sizes.iter().fold(0u64, |t, &s| t.saturating_add(s));
+        let (a, b) = if small && total > 0 { (a % total, b % (total + 1)) } else { (a, b) };
+        common::parts_model::check_parts_plan(cs, &sizes, a, b);
     }
 }
 

@@ -422,6 +422,10 @@ pub struct PartTable {
     entries: Vec<Entry>,
     plaintext_len: u64,
     stored_len: u64,
+    /// Plaintext offset of each part, and the total at the end.
+    plain: Vec<u64>,
+    /// Stored offset of each part, and the total at the end.
+    stored: Vec<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -464,6 +468,8 @@ impl PartTable {
             return Err(Error::InvalidPart);
         }
         let (mut plaintext_len, mut stored_len) = (0u64, 0u64);
+        let mut plain = Vec::with_capacity(entries.len() + 1);
+        let mut stored = Vec::with_capacity(entries.len() + 1);
         let mut previous = 0;
         for entry in &entries {
             check_number(entry.number)?;
@@ -471,14 +477,18 @@ impl PartTable {
                 return Err(Error::InvalidPartOrder);
             }
             previous = entry.number;
-            let stored = chunk_size.ciphertext_len(entry.plaintext_len)?;
+            plain.push(plaintext_len);
+            stored.push(stored_len);
+            let part_stored = chunk_size.ciphertext_len(entry.plaintext_len)?;
             plaintext_len = plaintext_len.checked_add(entry.plaintext_len).ok_or(Error::TooLong)?;
-            stored_len = stored_len.checked_add(stored).ok_or(Error::TooLong)?;
+            stored_len = stored_len.checked_add(part_stored).ok_or(Error::TooLong)?;
         }
         if plaintext_len > chunk_size.max_plaintext_len() {
             return Err(Error::TooLong);
         }
-        Ok(Self { chunk_size, entries, plaintext_len, stored_len })
+        plain.push(plaintext_len);
+        stored.push(stored_len);
+        Ok(Self { chunk_size, entries, plaintext_len, stored_len, plain, stored })
     }
 
     /// The number of parts.
@@ -558,6 +568,64 @@ impl PartTable {
             rest = tail;
         }
         Self::from_entries(chunk_size, entries)
+    }
+
+    /// The part at position `index` (0-based).
+    pub fn part(&self, index: usize) -> Option<PartInfo> {
+        let entry = self.entries.get(index)?;
+        Some(PartInfo {
+            number: entry.number,
+            index,
+            plaintext: self.plain[index]..self.plain[index + 1],
+            stored: self.stored[index]..self.stored[index + 1],
+        })
+    }
+
+    /// The part numbered `number` (GET or HEAD with `partNumber`).
+    pub fn part_by_number(&self, number: u32) -> Option<PartInfo> {
+        let index = self.entries.binary_search_by_key(&number, |e| e.number).ok()?;
+        self.part(index)
+    }
+
+    /// Plans plaintext bytes `range` of the object: one contiguous run of the stored body, and how
+    /// it divides among the parts (`docs/FORMAT.md` §5.5). Needs no key: the plan is only as
+    /// trustworthy as the table, which [`ObjectKey::multipart`] checks.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRange`] if the range is empty or reaches past the object.
+    pub fn plan_range(&self, range: Range<u64>) -> Result<MultipartRangePlan> {
+        if range.start >= range.end || range.end > self.plaintext_len {
+            return Err(Error::InvalidRange);
+        }
+        let (first, last) = (self.part_of(range.start), self.part_of(range.end - 1));
+        let mut pieces = Vec::with_capacity(last - first + 1);
+        for index in first..=last {
+            let part = self.part(index).ok_or(Error::InvalidRange)?;
+            let start = range.start.max(part.plaintext.start) - part.plaintext.start;
+            let end = range.end.min(part.plaintext.end) - part.plaintext.start;
+            let stored = if index == first {
+                // Neither the header (the table has it) nor the chunks before the range.
+                let plan = self.chunk_size.plan_range(self.entries[index].plaintext_len, start..end)?;
+                let end =
+                    if index == last { plan.ciphertext.end } else { part.stored.end - part.stored.start };
+                part.stored.start + plan.ciphertext.start..part.stored.start + end
+            } else if index == last {
+                let plan = self.chunk_size.plan_range(self.entries[index].plaintext_len, start..end)?;
+                part.stored.start..part.stored.start + plan.ciphertext.end
+            } else {
+                part.stored.clone()
+            };
+            pieces.push(PartPiece { part, stored, plaintext: start..end });
+        }
+        let stored = pieces[0].stored.start..pieces[pieces.len() - 1].stored.end;
+        Ok(MultipartRangePlan { stored, plaintext: range, pieces })
+    }
+
+    /// The part holding plaintext byte `at` (`at` < total length): the last whose offset is at
+    /// most `at` (an empty part shares its offset with the next).
+    fn part_of(&self, at: u64) -> usize {
+        let count = self.entries.len();
+        self.plain[..count].partition_point(|&start| start <= at).saturating_sub(1)
     }
 
     /// `SHA-256("s3crypt/v1 parts" ‖ 0x00 ‖ encoding)`, which the object's envelope binds.
@@ -652,25 +720,12 @@ impl ObjectKey {
         if !matches {
             return Err(Error::Authentication);
         }
-        let mut plain = Vec::with_capacity(table.entries.len() + 1);
-        let mut stored = Vec::with_capacity(table.entries.len() + 1);
-        let (mut p, mut s) = (0u64, 0u64);
-        for e in &table.entries {
-            plain.push(p);
-            stored.push(s);
-            p += e.plaintext_len; // sums checked when the table was built
-            s += self.chunk_size.ciphertext_len(e.plaintext_len)?;
-        }
-        plain.push(p);
-        stored.push(s);
         Ok(MultipartBody {
             inner: Arc::new(Inner {
                 key: DataKey::from_bytes(*self.payload.key.expose_secret()),
                 params: StreamParams::new(self.chunk_size),
                 suite: self.suite,
                 table: table.clone(),
-                plain,
-                stored,
             }),
         })
     }
@@ -681,10 +736,6 @@ struct Inner {
     params: StreamParams,
     suite: Suite,
     table: PartTable,
-    /// Plaintext offset of each part, and the total at the end.
-    plain: Vec<u64>,
-    /// Stored offset of each part, and the total at the end.
-    stored: Vec<u64>,
 }
 
 impl Inner {
@@ -694,12 +745,6 @@ impl Inner {
 
     fn part_len(&self, index: usize) -> u64 {
         self.table.entries[index].plaintext_len
-    }
-
-    /// The part holding plaintext byte `at` (`at` < total length).
-    fn part_of(&self, at: u64) -> usize {
-        let count = self.table.entries.len();
-        self.plain[..count].partition_point(|&start| start <= at).saturating_sub(1)
     }
 }
 
@@ -808,61 +853,26 @@ impl MultipartBody {
                 params: inner.params.with_backend(backend),
                 suite: inner.suite,
                 table: inner.table.clone(),
-                plain: inner.plain.clone(),
-                stored: inner.stored.clone(),
             }),
         }
     }
 
     /// The part at position `index` (0-based).
     pub fn part(&self, index: usize) -> Option<PartInfo> {
-        let inner = &self.inner;
-        let entry = inner.table.entries.get(index)?;
-        Some(PartInfo {
-            number: entry.number,
-            index,
-            plaintext: inner.plain[index]..inner.plain[index + 1],
-            stored: inner.stored[index]..inner.stored[index + 1],
-        })
+        self.inner.table.part(index)
     }
 
     /// The part numbered `number` (GET or HEAD with `partNumber`).
     pub fn part_by_number(&self, number: u32) -> Option<PartInfo> {
-        let index = self.inner.table.entries.binary_search_by_key(&number, |e| e.number).ok()?;
-        self.part(index)
+        self.inner.table.part_by_number(number)
     }
 
-    /// Plans plaintext bytes `range` of the object.
+    /// Plans plaintext bytes `range` of the object; see [`PartTable::plan_range`].
     ///
     /// # Errors
     /// [`Error::InvalidRange`] if the range is empty or reaches past the object.
     pub fn plan_range(&self, range: Range<u64>) -> Result<MultipartRangePlan> {
-        let inner = &self.inner;
-        if range.start >= range.end || range.end > self.plaintext_len() {
-            return Err(Error::InvalidRange);
-        }
-        let (first, last) = (inner.part_of(range.start), inner.part_of(range.end - 1));
-        let mut pieces = Vec::with_capacity(last - first + 1);
-        for index in first..=last {
-            let part = self.part(index).ok_or(Error::InvalidRange)?;
-            let start = range.start.max(part.plaintext.start) - part.plaintext.start;
-            let end = range.end.min(part.plaintext.end) - part.plaintext.start;
-            let stored = if index == first {
-                // Neither the header (the table has it) nor the chunks before the range.
-                let plan = inner.params.chunk_size.plan_range(inner.part_len(index), start..end)?;
-                let end =
-                    if index == last { plan.ciphertext.end } else { part.stored.end - part.stored.start };
-                part.stored.start + plan.ciphertext.start..part.stored.start + end
-            } else if index == last {
-                let plan = inner.params.chunk_size.plan_range(inner.part_len(index), start..end)?;
-                part.stored.start..part.stored.start + plan.ciphertext.end
-            } else {
-                part.stored.clone()
-            };
-            pieces.push(PartPiece { part, stored, plaintext: start..end });
-        }
-        let stored = pieces[0].stored.start..pieces[pieces.len() - 1].stored.end;
-        Ok(MultipartRangePlan { stored, plaintext: range, pieces })
+        self.inner.table.plan_range(range)
     }
 
     /// An opener for the whole stored body (every part's stream, back to back), in constant
@@ -938,7 +948,7 @@ impl MultipartOpener {
     fn new(inner: Arc<Inner>, parts: Range<usize>, plan: Option<MultipartRangePlan>) -> Self {
         let stored = match &plan {
             Some(plan) => plan.stored.clone(),
-            None => inner.stored[parts.start]..inner.stored[parts.end],
+            None => inner.table.stored[parts.start]..inner.table.stored[parts.end],
         };
         Self { inner, parts, plan, current: None, stored, failed: None }
     }
@@ -951,7 +961,7 @@ impl MultipartOpener {
     /// Starts the next part.
     fn start(&mut self, index: usize) -> Result<Current> {
         let inner = &self.inner;
-        let part_stored = inner.stored[index]..inner.stored[index + 1];
+        let part_stored = inner.table.stored[index]..inner.table.stored[index + 1];
         let full_end = part_stored.end - part_stored.start;
         let piece = self.plan.as_ref().and_then(|p| p.pieces.iter().find(|piece| piece.part.index == index));
         match piece {
