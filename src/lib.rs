@@ -28,9 +28,9 @@ pub use kms::{
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
-    ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan,
-    ObjectKey, ObjectSealer, Part, PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealOptions,
-    SealedPart, Upload,
+    ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
+    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartCopier, PartInfo, PartPiece,
+    PartSealer, PartTable, SealOptions, SealedPart, Upload,
 };
 pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
 pub use stream::{

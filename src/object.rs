@@ -1,7 +1,10 @@
 //! Objects: sealing a new object's body and envelope, opening an envelope back to its body, and
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
+pub(crate) mod attributes;
 mod multipart;
+
+pub use attributes::{Checksum, ChecksumAlgorithm};
 
 pub use multipart::{
     ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,
@@ -44,6 +47,10 @@ pub struct SealOptions {
     /// as the ETag of single-part SSE-S3 objects). Off by default: MD5 runs at roughly a third of
     /// AES-GCM's speed, so it dominates the cost of sealing (see the README's table).
     pub md5: bool,
+    /// Compute this S3 flexible checksum of the plaintext in the same pass and seal it into the
+    /// envelope ([`ObjectKey::checksum`] reads it back; for a multipart upload, each part's is
+    /// returned by [`SealedPart::checksum`]). Off by default.
+    pub checksum: Option<ChecksumAlgorithm>,
 }
 
 impl SealOptions {
@@ -82,6 +89,7 @@ pub struct ObjectSealer {
     body: Sealer,
     chunk_size: ChunkSize,
     md5: Option<Md5>,
+    checksum: Option<attributes::ChecksumState>,
 }
 
 impl core::fmt::Debug for ObjectSealer {
@@ -99,7 +107,13 @@ impl ObjectSealer {
         let key = DataKey::generate(rng)?;
         let (params, context) = options.body();
         let body = Sealer::new(&key, params, &context, rng)?;
-        Ok(Self { key, body, chunk_size: options.chunk_size, md5: options.md5.then(Md5::new) })
+        Ok(Self {
+            key,
+            body,
+            chunk_size: options.chunk_size,
+            md5: options.md5.then(Md5::new),
+            checksum: options.checksum.map(attributes::ChecksumState::new),
+        })
     }
 
     /// Encrypts the next piece of the body, appending ciphertext to `out`; see [`Sealer::update`].
@@ -109,6 +123,9 @@ impl ObjectSealer {
     pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
         if let Some(md5) = &mut self.md5 {
             md5.update(input);
+        }
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(input);
         }
         self.body.update(input, out)
     }
@@ -149,7 +166,11 @@ impl ObjectSealer {
             plaintext_len,
             layout: Layout::Single,
         };
-        let payload = Payload { key: self.key, md5: self.md5.map(|m| m.finalize().into()) };
+        let payload = Payload {
+            key: self.key,
+            md5: self.md5.map(|m| m.finalize().into()),
+            checksum: self.checksum.map(attributes::ChecksumState::finish),
+        };
         // The envelope first: if the mode cannot seal, the final chunk is not written either.
         let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
         let etag = multipart::etag(&payload.key, envelope.scheme, SINGLE_PART, payload.md5.as_ref(), &[])?;
@@ -227,6 +248,12 @@ impl ObjectKey {
         self.payload.md5
     }
 
+    /// The plaintext's S3 flexible checksum, if one was computed when the object was sealed
+    /// (GET and HEAD with `x-amz-checksum-mode: ENABLED` return it).
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.payload.checksum
+    }
+
     fn context(&self) -> [u8; 23] {
         body_context(self.suite, self.chunk_size, SINGLE_PART)
     }
@@ -291,8 +318,11 @@ impl ObjectSealer {
         let key = DataKey::generate(rng)?;
         let (params, context) = options.body();
         let (keys, header) = crate::stream::seal::begin(&key, params, &context, rng)?;
-        let (md5, body) = rayon::join(
-            || options.md5.then(|| Md5::digest(plaintext).into()),
+        let ((md5, checksum), body) = rayon::join(
+            || {
+                let md5 = options.md5.then(|| Md5::digest(plaintext).into());
+                (md5, options.checksum.map(|a| Checksum::compute(a, plaintext)))
+            },
             || crate::stream::parallel::seal_with(&keys, &header, params, plaintext),
         );
         let body = body?;
@@ -302,7 +332,7 @@ impl ObjectSealer {
             plaintext_len: plaintext.len() as u64,
             layout: Layout::Single,
         };
-        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5 }, rng)?;
+        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5, checksum }, rng)?;
         Ok((envelope, body))
     }
 }

@@ -17,6 +17,7 @@
 //! - **GET/HEAD**: [`ObjectKey::multipart`] checks a part table against the envelope and gives a
 //!   [`MultipartBody`]: sizes, `partNumber` lookups, range plans across parts, and openers.
 
+use super::attributes::{Checksum, ChecksumAlgorithm, ChecksumState};
 use super::{ObjectKey, SealOptions, body_context};
 use crate::buffer::OutputBuffer;
 use crate::envelope::{Envelope, Layout, MAX_PARTS, ObjectId, PARTS_DIGEST_LEN, Scheme, Suite};
@@ -62,6 +63,7 @@ pub struct Upload {
     chunk_size: ChunkSize,
     backend: Backend,
     md5: bool,
+    checksum: Option<ChecksumAlgorithm>,
 }
 
 impl fmt::Debug for Upload {
@@ -91,7 +93,7 @@ impl Upload {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<(Self, Envelope)> {
-        let payload = Payload { key: DataKey::generate(rng)?, md5: None };
+        let payload = Payload { key: DataKey::generate(rng)?, md5: None, checksum: None };
         let body = BodyInfo {
             suite: Suite::default(),
             chunk_size: options.chunk_size,
@@ -106,6 +108,7 @@ impl Upload {
             chunk_size: state.chunk_size,
             backend: options.backend,
             md5: options.md5,
+            checksum: options.checksum,
         };
         Ok((upload, state))
     }
@@ -121,6 +124,14 @@ impl Upload {
     #[must_use]
     pub fn with_md5(mut self, md5: bool) -> Self {
         self.md5 = md5;
+        self
+    }
+
+    /// The same upload computing (or not) each part's flexible checksum (S3 fixes the algorithm
+    /// at CreateMultipartUpload; the gateway passes it again when it reopens the state).
+    #[must_use]
+    pub fn with_checksum(mut self, checksum: Option<ChecksumAlgorithm>) -> Self {
+        self.checksum = checksum;
         self
     }
 
@@ -154,6 +165,7 @@ impl Upload {
             chunk_size: self.chunk_size,
             header: None,
             md5: self.md5.then(Md5::new),
+            checksum: self.checksum.map(ChecksumState::new),
         })
     }
 }
@@ -175,14 +187,17 @@ impl Upload {
         let params = self.params();
         let context = body_context(self.suite, self.chunk_size, number);
         let (keys, header) = crate::stream::seal::begin(&self.key, params, &context, rng)?;
-        let (md5, body) = rayon::join(
-            || self.md5.then(|| <[u8; 16]>::from(Md5::digest(plaintext))),
+        let ((md5, checksum), body) = rayon::join(
+            || {
+                let md5 = self.md5.then(|| <[u8; 16]>::from(Md5::digest(plaintext)));
+                (md5, self.checksum.map(|a| Checksum::compute(a, plaintext)))
+            },
             || crate::stream::parallel::seal_with(&keys, &header, params, plaintext),
         );
         let body = body?;
         let part = Part { number, header, stored_len: body.len() as u64 };
         let etag = part_etag(&self.key, self.scheme, &part, md5.as_ref())?;
-        Ok((SealedPart { part, plaintext_len: plaintext.len() as u64, md5, etag }, body))
+        Ok((SealedPart { part, plaintext_len: plaintext.len() as u64, md5, etag, checksum }, body))
     }
 }
 
@@ -195,6 +210,7 @@ pub struct PartSealer {
     chunk_size: ChunkSize,
     header: Option<[u8; HEADER_LEN]>,
     md5: Option<Md5>,
+    checksum: Option<ChecksumState>,
 }
 
 impl fmt::Debug for PartSealer {
@@ -222,6 +238,9 @@ impl PartSealer {
         if let Some(md5) = &mut self.md5 {
             md5.update(input);
         }
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(input);
+        }
         let start = out.len();
         self.body.update(input, out)?;
         capture(&mut self.header, out, start);
@@ -234,7 +253,7 @@ impl PartSealer {
     /// # Errors
     /// [`Error::TooLong`] if the sealer failed earlier.
     pub fn finish<B: OutputBuffer + ?Sized>(self, out: &mut B) -> Result<SealedPart> {
-        let Self { body, key, scheme, number, chunk_size, mut header, md5 } = self;
+        let Self { body, key, scheme, number, chunk_size, mut header, md5, checksum } = self;
         let plaintext_len = body.plaintext_len();
         let start = out.len();
         body.finish(out)?;
@@ -243,7 +262,8 @@ impl PartSealer {
         let md5: Option<[u8; 16]> = md5.map(|m| m.finalize().into());
         let part = Part { number, header, stored_len: chunk_size.ciphertext_len(plaintext_len)? };
         let etag = part_etag(&key, scheme, &part, md5.as_ref())?;
-        Ok(SealedPart { part, plaintext_len, md5, etag })
+        let checksum = checksum.map(ChecksumState::finish);
+        Ok(SealedPart { part, plaintext_len, md5, etag, checksum })
     }
 }
 
@@ -285,6 +305,7 @@ pub struct SealedPart {
     plaintext_len: u64,
     md5: Option<[u8; 16]>,
     etag: ETag,
+    checksum: Option<Checksum>,
 }
 
 impl SealedPart {
@@ -303,6 +324,13 @@ impl SealedPart {
     /// The part's ETag, for the UploadPart response and the CompleteMultipartUpload check.
     pub fn etag(&self) -> ETag {
         self.etag
+    }
+    /// The part's flexible checksum, if the upload computes one: for the UploadPart response (to
+    /// check against the client's `x-amz-checksum-*`) and, with [`Checksum::full_object`] or
+    /// [`Checksum::composite`], for the CompleteMultipartUpload response. Keep it sealed if you
+    /// keep it: it is a checksum of plaintext.
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.checksum
     }
 }
 
@@ -667,6 +695,7 @@ impl Envelope {
             chunk_size: self.chunk_size,
             backend: Backend::default(),
             md5: false,
+            checksum: None,
         })
     }
 
@@ -685,6 +714,24 @@ impl Envelope {
         parts: &[Part],
         rng: &mut R,
     ) -> Result<CompletedUpload> {
+        self.complete_upload_with_checksum(encryptor, object, parts, None, rng)
+    }
+
+    /// [`Envelope::complete_upload`], sealing the object's flexible checksum into its envelope
+    /// (for GET and HEAD with `x-amz-checksum-mode`; [`ObjectKey::checksum`] reads it back): the
+    /// [`Checksum::full_object`] or [`Checksum::composite`] of the parts'
+    /// [`SealedPart::checksum`]s.
+    ///
+    /// # Errors
+    /// As [`Envelope::complete_upload`].
+    pub fn complete_upload_with_checksum<R: TryCryptoRng + ?Sized>(
+        &self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        parts: &[Part],
+        checksum: Option<Checksum>,
+        rng: &mut R,
+    ) -> Result<CompletedUpload> {
         let upload = self.open_upload(encryptor, object)?;
         let table = PartTable::new(self.chunk_size, parts)?;
         for entry in &table.entries {
@@ -697,7 +744,8 @@ impl Envelope {
             plaintext_len: table.plaintext_len,
             layout: Layout::Parts { count: table.part_count(), digest: table.digest() },
         };
-        let envelope = wrap::seal(encryptor, object, body, &Payload { key: upload.key, md5: None }, rng)?;
+        let payload = Payload { key: upload.key, md5: None, checksum };
+        let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
         Ok(CompletedUpload { envelope, table })
     }
 }
