@@ -82,7 +82,7 @@ impl ChecksumAlgorithm {
     }
 
     /// The value's length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn value_len(self) -> usize {
         match self {
             Self::Crc32 | Self::Crc32c => 4,
             Self::Crc64Nvme => 8,
@@ -118,7 +118,7 @@ impl Checksum {
     /// # Errors
     /// [`Error::InvalidPart`] unless `value` is as long as the algorithm's values.
     pub fn new(algorithm: ChecksumAlgorithm, value: &[u8]) -> Result<Self> {
-        if value.len() != algorithm.len() {
+        if value.len() != algorithm.value_len() {
             return Err(Error::InvalidPart);
         }
         let mut v = [0u8; MAX_LEN];
@@ -140,7 +140,7 @@ impl Checksum {
 
     /// The value, big-endian, as many bytes as the algorithm's.
     pub fn value(&self) -> &[u8] {
-        &self.value[..self.algorithm.len()]
+        &self.value[..self.algorithm.value_len()]
     }
 
     /// For a composite checksum, the number of parts it covers.
@@ -201,7 +201,7 @@ impl Checksum {
             crc = if i == 0 { value } else { crc_combine(crc, value, *len, width, poly) };
         }
         let bytes = crc.to_be_bytes();
-        Self::new(algorithm, &bytes[8 - algorithm.len()..])
+        Self::new(algorithm, &bytes[8 - algorithm.value_len()..])
     }
 }
 
@@ -330,7 +330,7 @@ pub(crate) fn encode_item(checksum: &Checksum) -> Vec<u8> {
 pub(crate) fn decode_item(bytes: &[u8]) -> Option<Checksum> {
     let (&code, rest) = bytes.split_first()?;
     let algorithm = ChecksumAlgorithm::from_code(code)?;
-    let (value, count) = rest.split_at_checked(algorithm.len())?;
+    let (value, count) = rest.split_at_checked(algorithm.value_len())?;
     let mut checksum = Checksum::new(algorithm, value).ok()?;
     match count {
         [] => {}
