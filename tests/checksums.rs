@@ -87,9 +87,9 @@ proptest! {
         data in proptest::collection::vec(any::<u8>(), 0..5000),
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
     ) {
-        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(data.value_len() + 1)).collect();
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
         at.push(0);
-        at.push(data.value_len());
+        at.push(data.len());
         at.sort_unstable();
         for a in [ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Crc64Nvme] {
             let parts: Vec<(Checksum, u64)> = at
