@@ -10,7 +10,10 @@ mod common;
 
 use common::{Counter, OneShot};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use s3crypt::{Backend, Envelope, Keyring, ObjectId, Part, PartTable, RootKey, SealOptions, Upload};
+use s3crypt::{
+    Backend, ChecksumAlgorithm, Envelope, Keyring, ObjectId, ObjectSealer, Part, PartTable, RootKey,
+    SealOptions, Upload,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -117,5 +120,39 @@ fn ten_thousand_parts(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, upload, ten_thousand_parts);
+/// Sealing an 8 MiB object alone, and with each sealed attribute computed in the same pass.
+fn attributes(c: &mut Criterion) {
+    let ring = Keyring::new("root-1", 1, RootKey::from_bytes([1; 32])).unwrap();
+    let object = ObjectId::new("bucket", "attrs");
+    let data = vec![0x5au8; PART];
+    for backend in backends() {
+        let mut group = c.benchmark_group(format!("attributes/8MiB/{backend:?}"));
+        group.throughput(Throughput::Bytes(PART as u64));
+        group.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+        let base = SealOptions { backend, ..SealOptions::default() };
+        let rows: [(&str, SealOptions); 7] = [
+            ("seal alone", base),
+            ("seal + MD5", SealOptions { md5: true, ..base }),
+            ("seal + CRC32", SealOptions { checksum: Some(ChecksumAlgorithm::Crc32), ..base }),
+            ("seal + CRC32C", SealOptions { checksum: Some(ChecksumAlgorithm::Crc32c), ..base }),
+            ("seal + CRC64NVME", SealOptions { checksum: Some(ChecksumAlgorithm::Crc64Nvme), ..base }),
+            ("seal + SHA-1", SealOptions { checksum: Some(ChecksumAlgorithm::Sha1), ..base }),
+            ("seal + SHA-256", SealOptions { checksum: Some(ChecksumAlgorithm::Sha256), ..base }),
+        ];
+        let mut out = Vec::with_capacity(PART + PART / 1000 + 1024);
+        for (name, options) in rows {
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    out.clear();
+                    let mut sealer = ObjectSealer::new(options, &mut Counter(3)).unwrap();
+                    sealer.update(&data, &mut out).unwrap();
+                    black_box(sealer.finish(&mut out, &ring, &object, &mut Counter(4)).unwrap())
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, upload, ten_thousand_parts, attributes);
 criterion_main!(benches);
