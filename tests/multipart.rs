@@ -256,6 +256,14 @@ fn one_generate_data_key_per_upload_under_sse_kms() {
     }
     let done = state.complete_upload(&key, &object, &list, &mut rng).unwrap();
     assert_eq!((kms.generate.get(), kms.decrypt.get()), (1, 0));
+    // A stateless gateway's UploadPart: one Decrypt of the stored state; and the state of this
+    // object is never decrypted for another (no KMS request is even built).
+    let state_key = kms_key_for(&kms, &state, &object);
+    assert!(state.open_upload(&state_key, &object).is_ok());
+    let elsewhere = ObjectId::new("bucket", "elsewhere");
+    assert!(KmsKey::for_envelope(&kms, &state, &elsewhere).is_err());
+    assert_eq!((kms.generate.get(), kms.decrypt.get()), (1, 1));
+    kms.decrypt.set(0);
     // A stateless gateway's GET: one Decrypt for the whole object, whatever its part count.
     let read_key = kms_key_for(&kms, &done.envelope, &object);
     let mp = done.envelope.open(&read_key, &object).unwrap().multipart(&done.table).unwrap();
