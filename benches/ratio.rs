@@ -20,8 +20,8 @@
 
 use common::{Counter, OneShot};
 use s3crypt::{
-    Backend, ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions,
-    Sealer, StreamParams,
+    Backend, ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Keyring, ObjectId, ObjectSealer,
+    Opener, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams,
 };
 use std::hint::black_box;
 
@@ -77,16 +77,39 @@ fn compare_after(
     (median(b), median(c), median(r))
 }
 
+/// The machine, printed above every table: ratios are only comparable on the same one.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
 fn main() {
     let quick = std::env::var_os("S3CRYPT_BENCH_QUICK").is_some();
+    let only = std::env::var("S3CRYPT_BENCH_ONLY").ok();
     let key = DataKey::from_bytes([7; 32]);
     let ring = Keyring::new("bench", 1, RootKey::from_bytes([9; 32])).unwrap();
     let object = ObjectId::new("bucket", "key");
     let sizes = [(1usize << 20, "1 MiB", 300), (64 << 20, "64 MiB", 20)];
-    println!("| backend | size | chunk | s3crypt path | baseline GB/s | s3crypt GB/s | ratio |");
-    println!("|---|---|---|---|---|---|---|");
     let mut per_chunk = Vec::new();
     for &backend in Backend::ALL {
+        if only.as_deref().is_some_and(|o| o != backend.name()) {
+            continue;
+        }
+        println!(
+            "\n{} — backend {}; baseline: one-shot AES-256-GCM of the whole buffer, same backend\n",
+            machine(),
+            backend.name()
+        );
+        println!("| backend | size | chunk | s3crypt path | baseline GB/s | s3crypt GB/s | ratio |");
+        println!("|---|---|---|---|---|---|---|");
         let one_shot = OneShot::new(backend);
         for (size, label, rounds) in sizes {
             let rounds = if quick { rounds / 5 } else { rounds };
@@ -95,18 +118,56 @@ fn main() {
             let mut ct = input.clone();
             let tag = one_shot.seal(&mut ct);
             let mut plain = vec![0u8; size];
+            let mut sealed_out = vec![0u8; size + 16];
             let gbps = |s: f64| size as f64 / s / 1e9;
+            let row = |chunk: &str, path: &str, (b, c, r): (f64, f64, f64)| {
+                println!(
+                    "| {} | {label} | {chunk} | {path} | {:.2} | {:.2} | {r:.3} |",
+                    backend.name(),
+                    gbps(b),
+                    gbps(c)
+                );
+            };
+            // The physical limits, in the same run: a copy of the same size, and the one-shot
+            // out of place (reading one buffer, writing another, as the streaming paths must).
+            let mut copy = vec![0u8; size];
+            row(
+                "–",
+                "memcpy of the same size (the memory limit)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || copy.copy_from_slice(black_box(&input)),
+                ),
+            );
+            row(
+                "–",
+                "one-shot seal out of place (input → output)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || one_shot.seal_to(black_box(&input), &mut sealed_out),
+                ),
+            );
+            row(
+                "–",
+                "one-shot open (into a second buffer)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || one_shot.open(&ct, &tag, &mut plain),
+                ),
+            );
             for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
                 let params = StreamParams::new(cs).with_backend(backend);
-                let row = |path: &str, (b, c, r): (f64, f64, f64)| {
-                    println!(
-                        "| {} | {label} | {} KiB | {path} | {:.2} | {:.2} | {r:.3} |",
-                        backend.name(),
-                        cs.bytes() >> 10,
-                        gbps(b),
-                        gbps(c)
-                    );
-                };
+                let chunk = format!("{} KiB", cs.bytes() >> 10);
+                let row = |path: &str, t| row(&chunk, path, t);
                 let mut rng = Counter(0);
                 let mut inplace = input.clone();
                 let timing = compare(
@@ -128,9 +189,10 @@ fn main() {
                 let chunks = (size / cs.bytes() + 1) as f64;
                 per_chunk.push((backend, label, cs, (timing.1 - timing.0) / chunks * 1e9));
 
-                let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
+                let sealed_len = cs.ciphertext_len(size as u64).unwrap() as usize;
+                let mut out = Vec::with_capacity(sealed_len);
                 row(
-                    "seal, streaming (`Sealer`: copies into the output)",
+                    "seal, streaming (`Sealer`) into a reused `Vec`",
                     compare(
                         rounds,
                         &mut || {
@@ -144,17 +206,61 @@ fn main() {
                         },
                     ),
                 );
+                let mut reused = ReusableBuffer::with_capacity(sealed_len);
+                row(
+                    "seal, streaming (`Sealer`) into a `ReusableBuffer`",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            reused.clear();
+                            let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
+                            s.update(black_box(&input), &mut reused).unwrap();
+                            s.finish(&mut reused).unwrap();
+                        },
+                    ),
+                );
 
                 let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
                 let mut opened = Vec::with_capacity(size);
                 row(
-                    "open, streaming (`Opener`: into the output)",
+                    "open, streaming (`Opener`) into a reused `Vec`",
                     compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
                         opened.clear();
                         let mut o = Opener::new(&key, params, b"bench");
                         o.update(black_box(&stored), &mut opened).unwrap();
                         o.finish(&mut opened).unwrap();
                     }),
+                );
+                let mut opened = ReusableBuffer::with_capacity(size);
+                row(
+                    "open, streaming (`Opener`) into a `ReusableBuffer`",
+                    compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
+                        opened.clear();
+                        let mut o = Opener::new(&key, params, b"bench");
+                        o.update(black_box(&stored), &mut opened).unwrap();
+                        o.finish(&mut opened).unwrap();
+                    }),
+                );
+                let opener =
+                    ChunkOpener::new(&key, params, b"bench", &stored[..HEADER_LEN], size as u64).unwrap();
+                let body = std::cell::RefCell::new(stored[HEADER_LEN..].to_vec());
+                row(
+                    "open in place (`ChunkOpener`; body restored, untimed, before each round)",
+                    compare_after(
+                        rounds,
+                        &mut || body.borrow_mut().copy_from_slice(&stored[HEADER_LEN..]),
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            for (i, slot) in body.borrow_mut().chunks_mut(cs.sealed_len()).enumerate() {
+                                black_box(opener.open_chunk_in_place(i as u64, slot).unwrap());
+                            }
+                        },
+                    ),
                 );
 
                 if cs == ChunkSize::C2SP {
@@ -167,10 +273,10 @@ fn main() {
                                 black_box(one_shot.seal(&mut buf));
                             },
                             &mut || {
-                                out.clear();
+                                reused.clear();
                                 let mut s = ObjectSealer::new(options, &mut rng).unwrap();
-                                s.update(black_box(&input), &mut out).unwrap();
-                                black_box(s.finish(&mut out, &ring, &object, &mut rng).unwrap());
+                                s.update(black_box(&input), &mut reused).unwrap();
+                                black_box(s.finish(&mut reused, &ring, &object, &mut rng).unwrap());
                             },
                         ),
                     );
@@ -190,11 +296,15 @@ fn main() {
     {
         let threads = rayon::current_num_threads();
         println!(
-            "\nParallel (`seal_parallel`/`open_parallel`, {threads} threads) against the sequential one-call path\n"
+            "\n{} — parallel (`seal_parallel`/`open_parallel`, {threads} threads) against the sequential one-call path\n",
+            machine()
         );
         println!("| backend | size | op | sequential GB/s | parallel GB/s | speed-up |");
         println!("|---|---|---|---|---|---|");
         for &backend in Backend::ALL {
+            if only.as_deref().is_some_and(|o| o != backend.name()) {
+                continue;
+            }
             let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
             let cs = ChunkSize::C2SP.bytes();
             for (size, label, rounds) in sizes {
@@ -231,20 +341,14 @@ fn main() {
                     ),
                 );
                 let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
-                let opener = s3crypt::ChunkOpener::new(
-                    &key,
-                    params,
-                    b"bench",
-                    &stored[..s3crypt::HEADER_LEN],
-                    size as u64,
-                )
-                .unwrap();
-                let body = std::cell::RefCell::new(stored[s3crypt::HEADER_LEN..].to_vec());
+                let opener =
+                    ChunkOpener::new(&key, params, b"bench", &stored[..HEADER_LEN], size as u64).unwrap();
+                let body = std::cell::RefCell::new(stored[HEADER_LEN..].to_vec());
                 row(
                     "open in place (`open_chunk_in_place` / `open_in_place_parallel`)",
                     compare_after(
                         rounds,
-                        &mut || body.borrow_mut().copy_from_slice(&stored[s3crypt::HEADER_LEN..]),
+                        &mut || body.borrow_mut().copy_from_slice(&stored[HEADER_LEN..]),
                         &mut || {
                             for (i, slot) in body.borrow_mut().chunks_mut(cs + 16).enumerate() {
                                 black_box(opener.open_chunk_in_place(i as u64, slot).unwrap());

@@ -14,7 +14,7 @@ mod s3;
 mod stream;
 mod wrap;
 
-pub use buffer::OutputBuffer;
+pub use buffer::{OutputBuffer, ReusableBuffer};
 pub use envelope::{
     ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite, WrapAlgorithm,
 };
