@@ -369,4 +369,41 @@ mod tests {
         assert_eq!(s.filled(), b"xyz45678");
         assert_eq!(s.buf.capacity(), 8, "allocated once, exactly");
     }
+
+    #[test]
+    fn reserve_wiping_moves_contents_and_keeps_doubling() {
+        let mut v = b"secret".to_vec();
+        v.shrink_to_fit();
+        reserve_wiping(&mut v, 100);
+        assert_eq!(v, b"secret");
+        assert!(v.capacity() >= 106);
+        let cap = v.capacity();
+        reserve_wiping(&mut v, 1);
+        assert_eq!(v.capacity(), cap, "no move while there is room");
+        let mut m = BytesMut::from(&b"secret"[..]);
+        reserve_wiping(&mut m, 1000);
+        assert_eq!(&m[..], b"secret");
+        assert!(m.capacity() >= 1006);
+    }
+
+    #[test]
+    fn reusable_buffer_keeps_its_high_water_mark() {
+        let mut b = ReusableBuffer::new();
+        b.extend_from_slice(b"abcdef");
+        b.clear();
+        assert!(b.is_empty());
+        assert_eq!(grow(&mut b, 4), b"abcd", "stale bytes are handed out for overwriting");
+        b.extend_zeroed(4);
+        assert_eq!(&b[..], b"abcd\0\0\0\0");
+        b.truncate(2);
+        assert_eq!(b.tail_mut(1), b"b");
+        discard_from(&mut b, 1);
+        assert_eq!(b.as_slice(), b"a");
+        assert_eq!(b.buf[..6], *b"a\0cd\0\0", "discarded bytes are wiped");
+        assert_eq!(b.into_vec(), b"a");
+        let mut w = ReusableBuffer::with_capacity(8);
+        w.extend_from_slice(b"xy");
+        w.wipe();
+        assert!(w.is_empty() && w.buf.iter().all(|&x| x == 0));
+    }
 }

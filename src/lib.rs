@@ -35,6 +35,8 @@ pub use stream::{
 pub use wrap::{Encryptor, WrappingKey};
 
 #[cfg(feature = "parallel")]
+pub use object::MD5_BESIDE_MIN;
+#[cfg(feature = "parallel")]
 pub use stream::{open_parallel, seal_parallel};
 
 /// The operating system's CSPRNG (`getrandom`), the generator to pass wherever s3crypt asks for one.
