@@ -340,6 +340,24 @@ fn main() {
                         },
                     ),
                 );
+                let options = SealOptions { chunk_size: ChunkSize::C2SP, md5: true, backend };
+                let md5_out = std::cell::RefCell::new(ReusableBuffer::with_capacity(2 * size));
+                let md5_rng = std::cell::RefCell::new(Counter(0));
+                let seal_md5 = |piece: usize| {
+                    let (mut out, mut rng) = (md5_out.borrow_mut(), md5_rng.borrow_mut());
+                    out.clear();
+                    let mut s = ObjectSealer::new(options, &mut *rng).unwrap();
+                    for part in input.chunks(piece) {
+                        s.update(black_box(part), &mut *out).unwrap();
+                    }
+                    black_box(s.finish(&mut *out, &ring, &object, &mut *rng).unwrap());
+                };
+                row(
+                    "seal + MD5 (`ObjectSealer`): in line (128 KiB pieces) / beside (one piece)",
+                    compare(rounds.div_ceil(4), &mut || seal_md5(s3crypt::MD5_BESIDE_MIN / 2), &mut || {
+                        seal_md5(size)
+                    }),
+                );
                 let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
                 let opener =
                     ChunkOpener::new(&key, params, b"bench", &stored[..HEADER_LEN], size as u64).unwrap();

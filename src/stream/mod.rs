@@ -21,7 +21,6 @@ pub use open::{ChunkOpener, Opener, RangeOpener};
 pub use parallel::{open_parallel, seal_parallel};
 pub use seal::{ChunkSealer, Sealer};
 
-use crate::buffer::ReusableBuffer;
 use crate::error::Result;
 use crate::keys::DataKey;
 use rand_core::TryCryptoRng;
@@ -61,11 +60,11 @@ impl From<ChunkSize> for StreamParams {
 
 /// Seals a whole message in one call.
 ///
-/// The output is allocated once, at its exact size, from pages the operating system hands out
-/// zeroed (each faults in once, when first written), and each chunk is encrypted straight into
-/// it. A server sealing many objects should rather reuse one buffer: [`Sealer`] into a
-/// [`crate::ReusableBuffer`], or [`ChunkSealer`] in place; at 64 MiB the fresh pages' faults
-/// cost more than the encryption.
+/// The output is allocated once, at its exact size, and each chunk is encrypted straight into it
+/// (its slot zeroed first, in cache: safe Rust cannot write into uninitialised memory). A server
+/// sealing many objects should rather reuse one buffer: [`Sealer`] into a
+/// [`crate::ReusableBuffer`], or [`ChunkSealer`] in place; at 64 MiB the page faults of a fresh
+/// allocation cost more than the encryption.
 ///
 /// # Errors
 /// [`crate::Error::Rng`] if the generator fails; [`crate::Error::TooLong`] past the format's limit.
@@ -78,11 +77,13 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
 ) -> Result<Vec<u8>> {
     let params = params.into();
     let len = params.chunk_size.ciphertext_len(plaintext.len() as u64)?;
-    let mut out = ReusableBuffer::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
+    // Not `calloc`ed: a zeroed allocation that the allocator recycles is `memset` in full, a
+    // separate pass over the whole buffer, where the per-chunk zeroing stays in L1.
+    let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
     let mut sealer = Sealer::new(key, params, context, rng)?;
     sealer.update(plaintext, &mut out)?;
     sealer.finish(&mut out)?;
-    Ok(out.into_vec())
+    Ok(out)
 }
 
 /// Opens a whole stored message in one call. Nothing is returned unless every chunk authenticates.
@@ -101,12 +102,14 @@ pub fn open(
 ) -> Result<Vec<u8>> {
     let params = params.into();
     let len = params.chunk_size.plaintext_len(stored.len() as u64)?;
-    let mut out = ReusableBuffer::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
+    let mut out = Vec::with_capacity(usize::try_from(len).map_err(|_| crate::Error::TooLong)?);
     let mut opener = Opener::new(key, params, context);
     match opener.update(stored, &mut out).and_then(|()| opener.finish(&mut out)) {
-        Ok(()) => Ok(out.into_vec()),
-        // The chunks before the bad one did authenticate, but nothing is returned: the buffer
-        // wipes them when it is dropped.
-        Err(e) => Err(e),
+        Ok(()) => Ok(out),
+        Err(e) => {
+            // The chunks before the bad one did authenticate, but nothing is returned: wipe them.
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(e)
+        }
     }
 }
