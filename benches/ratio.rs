@@ -18,7 +18,7 @@
     clippy::cast_precision_loss
 )]
 
-use common::{Counter, OneShot};
+use common::{Counter, OneShot, machine};
 use s3crypt::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Keyring, ObjectId, ObjectSealer,
     Opener, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams,
@@ -75,20 +75,6 @@ fn compare_after(
         r.push(tb / tc);
     }
     (median(b), median(c), median(r))
-}
-
-/// The machine, printed above every table: ratios are only comparable on the same one.
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
 }
 
 fn main() {
