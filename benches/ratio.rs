@@ -6,8 +6,13 @@
 //! round by round and reports the median of the per-round ratios, which drift cannot bias, and the
 //! fixed cost per chunk implied by the in-place rows.
 //!
-//! `cargo bench --bench ratio [--features aws-lc,parallel]` prints Markdown tables
-//! (GB/s = 10^9 bytes/s, medians). `S3CRYPT_BENCH_QUICK=1` runs fewer rounds.
+//! Each table names the CPU, the core count and the backend, and starts with the physical limits
+//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place.
+//!
+//! `cargo bench --bench ratio [--features parallel]` prints Markdown tables (GB/s = 10^9 bytes/s,
+//! medians) for both backends (the default features build aws-lc beside the pure-Rust one).
+//! `S3CRYPT_BENCH_QUICK=1` runs fewer rounds; `S3CRYPT_BENCH_ONLY=rustcrypto` (or `aws-lc`) one
+//! backend.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

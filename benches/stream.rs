@@ -2,7 +2,7 @@
 //! backend built in, and the parallel path beside the sequential one (feature `parallel`).
 //!
 //! Every group holds its baseline, so the figure that matters is the ratio within a group.
-//! `cargo bench --bench stream [--features aws-lc,parallel]`; `S3CRYPT_BENCH_QUICK=1` shortens the
+//! `cargo bench --bench stream [--features parallel]`; `S3CRYPT_BENCH_QUICK=1` shortens the
 //! runs. For ratios on a noisy machine, `benches/ratio.rs` interleaves the two sides.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
