@@ -117,11 +117,23 @@ impl ObjectSealer {
         #[cfg(feature = "parallel")]
         if input.len() >= MD5_BESIDE_MIN {
             let body = &mut self.body;
+            // Whoever takes the hasher first hashes: a worker, while this thread seals, or this
+            // thread itself once it has sealed, if no worker has started yet (a busy machine), so
+            // that it never sits idle waiting for one to be scheduled and do the whole MD5.
+            let hasher = std::sync::Mutex::new(Some(md5));
+            let hash = || {
+                let taken = hasher.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                if let Some(md5) = taken {
+                    md5.update(input);
+                }
+            };
             // `in_place_scope` keeps the sealing on this thread (so `out` need not be `Send`) and
-            // returns once the worker's MD5 is done.
+            // returns once the spawned job has run.
             return rayon::in_place_scope(|scope| {
-                scope.spawn(|_| md5.update(input));
-                body.update(input, out)
+                scope.spawn(|_| hash());
+                let sealed = body.update(input, out);
+                hash();
+                sealed
             });
         }
         md5.update(input);
