@@ -14,7 +14,7 @@ mod s3;
 mod stream;
 mod wrap;
 
-pub use buffer::OutputBuffer;
+pub use buffer::{OutputBuffer, ReusableBuffer};
 pub use envelope::{
     ECHO_MAX, ENVELOPE_VERSION, Envelope, Field, FormatError, MAX_PARTS, METADATA_PREFIX, ObjectId, Scheme,
     Suite, WrapAlgorithm,
@@ -39,6 +39,8 @@ pub use stream::{
 };
 pub use wrap::{Encryptor, WrappingKey};
 
+#[cfg(feature = "parallel")]
+pub use object::MD5_BESIDE_MIN;
 #[cfg(feature = "parallel")]
 pub use stream::{open_parallel, seal_parallel};
 

@@ -771,7 +771,7 @@ impl ObjectKey {
         Ok(MultipartBody {
             inner: Arc::new(Inner {
                 key: DataKey::from_bytes(*self.payload.key.expose_secret()),
-                params: StreamParams::new(self.chunk_size),
+                params: self.params(),
                 suite: self.suite,
                 table: table.clone(),
             }),
