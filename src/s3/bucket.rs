@@ -100,7 +100,9 @@ impl BucketEncryption {
         }
         let text = core::str::from_utf8(xml).map_err(|_| malformed())?;
         let root = Parser { rest: text }.document()?;
-        if root.name != "ServerSideEncryptionConfiguration" || root.namespace.as_deref().is_some_and(|n| n != NAMESPACE) {
+        if root.name != "ServerSideEncryptionConfiguration"
+            || root.namespace.as_deref().is_some_and(|n| n != NAMESPACE)
+        {
             return Err(malformed());
         }
         let [rule] = root.only(&["Rule"])?.as_slice() else { return Err(malformed()) };
@@ -126,7 +128,9 @@ impl BucketEncryption {
     /// The configuration as GetBucketEncryption returns it.
     pub fn to_xml(&self) -> String {
         let mut xml = String::from(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        xml.push_str(r#"<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#);
+        xml.push_str(
+            r#"<ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#,
+        );
         xml.push_str("<Rule><ApplyServerSideEncryptionByDefault>");
         match &self.algorithm {
             DefaultAlgorithm::SseS3 => xml.push_str("<SSEAlgorithm>AES256</SSEAlgorithm>"),
@@ -272,7 +276,11 @@ impl<'x> Parser<'x> {
                 return Err(malformed());
             }
             self.rest = self.rest.strip_prefix("xmlns").ok_or_else(malformed)?;
-            self.rest = self.rest.trim_start_matches([' ', '\t', '\r', '\n']).strip_prefix('=').ok_or_else(malformed)?;
+            self.rest = self
+                .rest
+                .trim_start_matches([' ', '\t', '\r', '\n'])
+                .strip_prefix('=')
+                .ok_or_else(malformed)?;
             self.rest = self.rest.trim_start_matches([' ', '\t', '\r', '\n']);
             let quote = self.rest.chars().next().filter(|q| *q == '"' || *q == '\'').ok_or_else(malformed)?;
             let after = &self.rest[1..];
@@ -291,7 +299,11 @@ impl<'x> Parser<'x> {
                 if self.name()? != name {
                     return Err(malformed());
                 }
-                self.rest = self.rest.trim_start_matches([' ', '\t', '\r', '\n']).strip_prefix('>').ok_or_else(malformed)?;
+                self.rest = self
+                    .rest
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .strip_prefix('>')
+                    .ok_or_else(malformed)?;
                 return Ok(Element { name, namespace, text, children });
             }
             if self.rest.starts_with("<!--") {

@@ -9,8 +9,11 @@
 pub trait HeaderSource: private::Sealed {
     /// The one value of header `name` (given in lower case).
     ///
-    /// `Ok(None)` if absent; `Err(())` if it appears more than once or is not UTF-8, both of which
-    /// make a request ambiguous.
+    /// `Ok(None)` if absent.
+    ///
+    /// # Errors
+    /// `Err(())` if it appears more than once or is not UTF-8, both of which make a request
+    /// ambiguous.
     #[allow(clippy::result_unit_err)]
     fn single(&self, name: &str) -> Result<Option<&str>, ()>;
 
@@ -40,8 +43,7 @@ where
 }
 
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len()
-        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> private::Sealed for [(N, V)] {}

@@ -4,20 +4,20 @@
 //! Nothing here performs I/O or touches a key: the gateway resolves the key the plan names (its
 //! keyring, a KMS round trip, the customer's key) and streams the body.
 
+use super::SseError;
 use super::bucket::{BucketEncryption, DefaultAlgorithm};
 use super::headers::HeaderSource;
 use super::response::{BUCKET_KEY, CONTEXT, KMS_KEY_ID, Protection, SSE, SseHeaders};
 use super::sse::SseRequest;
 use super::ssec::{customer_key, customer_key_present};
 use super::upload::UploadEncryption;
-use super::SseError;
 use crate::envelope::{Envelope, ObjectId, Scheme};
 use crate::error::{Error, Result};
 use crate::keys::CustomerKey;
 use crate::kms::DecryptRequest;
 use crate::modes::sse_kms::{KmsKey, SseKms};
-use ctutils::CtEq;
 use core::ops::Range;
+use ctutils::CtEq;
 
 /// The KMS key S3 uses for `aws:kms` requests that name no key: the AWS-managed key of the account.
 /// [`S3Request::default_kms_key`] sets the gateway's own.
@@ -374,12 +374,14 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
             SseRequest::SseC(key) => SealKey::Customer(key),
             SseRequest::SseS3 => SealKey::Keyring,
             SseRequest::SseKms(request) => {
-                let bucket_key = request.bucket_key.unwrap_or_else(|| self.bucket.is_some_and(|b| b.bucket_key()));
+                let bucket_key =
+                    request.bucket_key.unwrap_or_else(|| self.bucket.is_some_and(|b| b.bucket_key()));
                 SealKey::Kms(request.settings(self.default_kms_key, bucket_key)?)
             }
             SseRequest::None => match self.bucket.map(|b| (b.algorithm(), b.bucket_key())) {
                 Some((DefaultAlgorithm::SseKms { key_id }, bucket_key)) => SealKey::Kms(
-                    SseKms::new(key_id.as_deref().unwrap_or(self.default_kms_key))?.with_bucket_key(bucket_key),
+                    SseKms::new(key_id.as_deref().unwrap_or(self.default_kms_key))?
+                        .with_bucket_key(bucket_key),
                 ),
                 // No default: S3 encrypts every new object with SSE-S3.
                 Some((DefaultAlgorithm::SseS3, _)) | None => SealKey::Keyring,
@@ -403,7 +405,13 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
         Ok(WritePlan { key, response })
     }
 
-    fn read(&self, operation: Operation, envelope: &Envelope, part_number: Option<u32>, parts: u32) -> Result<ReadPlan> {
+    fn read(
+        &self,
+        operation: Operation,
+        envelope: &Envelope,
+        part_number: Option<u32>,
+        parts: u32,
+    ) -> Result<ReadPlan> {
         self.no_mode_headers()?;
         let customer = self.customer(false)?;
         let md5 = customer.as_ref().map(CustomerKey::md5);
@@ -451,7 +459,11 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
             UploadEncryption::SseS3 => SseHeaders::new(operation, &Protection::SseS3),
             UploadEncryption::SseKms(settings) => SseHeaders::new(
                 operation,
-                &Protection::SseKms { key_id: settings.key_id(), bucket_key: settings.bucket_key(), context: None },
+                &Protection::SseKms {
+                    key_id: settings.key_id(),
+                    bucket_key: settings.bucket_key(),
+                    context: None,
+                },
             ),
             UploadEncryption::SseC { key_md5 } => {
                 SseHeaders::new(operation, &Protection::SseC { key_md5: Some(*key_md5) })
@@ -466,7 +478,9 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
 fn open_key(envelope: &Envelope, customer: Option<CustomerKey>) -> Result<OpenKey> {
     match (envelope.scheme(), customer) {
         (Scheme::SseC, Some(key)) => Ok(OpenKey::Customer(key)),
-        (Scheme::SseC, None) => Err(Error::SchemeMismatch { envelope: Scheme::SseC, presented: Scheme::SseS3 }),
+        (Scheme::SseC, None) => {
+            Err(Error::SchemeMismatch { envelope: Scheme::SseC, presented: Scheme::SseS3 })
+        }
         (scheme, Some(_)) => Err(Error::SchemeMismatch { envelope: scheme, presented: Scheme::SseC }),
         (Scheme::SseKms, None) => Ok(OpenKey::Kms(KmsKey::decrypt_request(envelope)?)),
         (_, None) => Ok(OpenKey::Keyring),

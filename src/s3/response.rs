@@ -69,7 +69,11 @@ impl SseHeaders {
     /// SSE-C keys are never stored, so for an SSE-C envelope the key's MD5 comes from the request
     /// (`customer_key_md5`, see [`crate::CustomerKey::md5`]); without it the SSE-C pair is left out.
     /// The per-operation plans ([`crate::S3Request`]) compute these for you.
-    pub fn for_envelope(operation: Operation, envelope: &Envelope, customer_key_md5: Option<[u8; 16]>) -> Self {
+    pub fn for_envelope(
+        operation: Operation,
+        envelope: &Envelope,
+        customer_key_md5: Option<[u8; 16]>,
+    ) -> Self {
         let protection = match envelope.scheme() {
             Scheme::SseKms => Protection::SseKms {
                 key_id: envelope.key_id(),

@@ -46,7 +46,10 @@ impl CustomerKey {
 }
 
 /// The SSE-C trio of `headers` (`copy_source`: the `x-amz-copy-source-…` one).
-pub(crate) fn customer_key<H: HeaderSource + ?Sized>(headers: &H, copy_source: bool) -> Result<Option<CustomerKey>> {
+pub(crate) fn customer_key<H: HeaderSource + ?Sized>(
+    headers: &H,
+    copy_source: bool,
+) -> Result<Option<CustomerKey>> {
     parse(headers, if copy_source { COPY_PREFIX } else { PREFIX })
 }
 

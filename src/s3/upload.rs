@@ -64,10 +64,10 @@ impl UploadEncryption {
         let object = parse_object(json)?;
         let decoded = match (object.get("v"), object.get("scheme").and_then(Value::as_str)) {
             (Some(v), Some("sse-s3")) if v == 1 => Self::SseS3,
-            (Some(v), Some("sse-kms")) if v == 1 => {
-                let kms = object.get("kms").ok_or(Error::InvalidState)?;
-                Self::SseKms(SseKms::from_json(kms.to_string().as_bytes())?)
-            }
+            (Some(v), Some("sse-kms")) if v == 1 => match object.get("kms") {
+                Some(Value::Object(kms)) => Self::SseKms(SseKms::from_map(kms)?),
+                _ => return Err(Error::InvalidState),
+            },
             (Some(v), Some("sse-c")) if v == 1 => {
                 let md5 = object.get("key_md5").and_then(Value::as_str).ok_or(Error::InvalidState)?;
                 let mut key_md5 = [0u8; 16];
@@ -101,7 +101,13 @@ impl SseKms {
     /// # Errors
     /// [`Error::InvalidState`] for any other input.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        let object = parse_object(json)?;
+        let settings = Self::from_map(&parse_object(json)?)?;
+        canonical(json, &settings.to_json())?;
+        Ok(settings)
+    }
+
+    /// The settings of a decoded JSON object (canonical form checked by the caller).
+    fn from_map(object: &serde_json::Map<String, Value>) -> Result<Self> {
         let (Some(v), Some(key_id), Some(context), Some(bucket_key)) = (
             object.get("v"),
             object.get("key_id").and_then(Value::as_str),
@@ -113,13 +119,15 @@ impl SseKms {
         if v != 1 {
             return Err(Error::InvalidState);
         }
-        let context = EncryptionContext::from_json(context.to_string().as_bytes()).map_err(|_| Error::InvalidState)?;
+        let context =
+            EncryptionContext::from_json(context.to_string().as_bytes()).map_err(|_| Error::InvalidState)?;
         if context.get(crate::S3_ARN_KEY).is_some() {
             return Err(Error::InvalidState);
         }
-        let settings = Self::new(key_id).map_err(|_| Error::InvalidState)?.with_context(context).with_bucket_key(bucket_key);
-        canonical(json, &settings.to_json())?;
-        Ok(settings)
+        Ok(Self::new(key_id)
+            .map_err(|_| Error::InvalidState)?
+            .with_context(context)
+            .with_bucket_key(bucket_key))
     }
 }
 
