@@ -5,6 +5,7 @@
 mod buffer;
 mod envelope;
 mod error;
+pub mod io;
 mod keys;
 mod kms;
 mod modes;
