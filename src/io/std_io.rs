@@ -35,13 +35,16 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 pub struct SealingWriter<W> {
     inner: W,
     core: SealCore,
-    /// Ciphertext not yet accepted by `inner` (only after an error from it).
+    /// Ciphertext not yet accepted by `inner`: `pending[written..]`.
     pending: Vec<u8>,
+    written: usize,
 }
 
 impl<W> core::fmt::Debug for SealingWriter<W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SealingWriter").field("pending", &self.pending.len()).finish_non_exhaustive()
+        f.debug_struct("SealingWriter")
+            .field("pending", &(self.pending.len() - self.written))
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,14 +54,21 @@ impl<W: Write> SealingWriter<W> {
     /// # Errors
     /// [`crate::Error::Rng`] if the generator fails.
     pub fn new<R: TryCryptoRng + ?Sized>(inner: W, options: SealOptions, rng: &mut R) -> crate::Result<Self> {
-        Ok(Self { inner, core: SealCore::new(options, rng)?, pending: Vec::new() })
+        Ok(Self { inner, core: SealCore::new(options, rng)?, pending: Vec::new(), written: 0 })
     }
 
+    /// Writes the pending ciphertext through, keeping track of what `inner` took if it fails.
     fn drain(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.inner.write_all(&self.pending)?;
-            self.pending.clear();
+        while self.written < self.pending.len() {
+            match self.inner.write(&self.pending[self.written..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        self.pending.clear();
+        self.written = 0;
         Ok(())
     }
 
@@ -88,8 +98,9 @@ impl<W: Write> Write for SealingWriter<W> {
             return Ok(0);
         }
         let n = self.core.push(buf, &mut self.pending).map_err(io_error)?;
-        // The input is consumed whatever `inner` says: what it does not take stays pending.
-        self.drain()?;
+        // The input is taken, so this call must report it taken: if `inner` fails now, its
+        // ciphertext stays pending and the error comes with the next call.
+        let _ = self.drain();
         Ok(n)
     }
 
@@ -105,6 +116,8 @@ struct Output {
     buf: Vec<u8>,
     pos: usize,
     done: bool,
+    /// The error the body ended with: returned again on every later read.
+    failed: Option<crate::Error>,
 }
 
 impl Output {
@@ -162,6 +175,26 @@ fn read_opened<R: Read>(
     if dst.is_empty() {
         return Ok(0);
     }
+    if let Some(e) = &out.failed {
+        return Err(io_error(e.clone()));
+    }
+    let result = read_step(inner, core, block, out, limit, dst);
+    if let Err(e) = &result {
+        if let Some(e) = super::crate_error(e) {
+            out.failed = Some(e.clone());
+        }
+    }
+    result
+}
+
+fn read_step<R: Read>(
+    inner: &mut R,
+    core: &mut OpenCore,
+    block: &mut [u8],
+    out: &mut Output,
+    limit: &mut Option<u64>,
+    dst: &mut [u8],
+) -> io::Result<usize> {
     loop {
         if let Some(n) = out.serve(dst) {
             return Ok(n);

@@ -24,7 +24,9 @@ pub struct AsyncSealingWriter<W> {
 
 impl<W> core::fmt::Debug for AsyncSealingWriter<W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AsyncSealingWriter").field("pending", &(self.pending.len() - self.written)).finish_non_exhaustive()
+        f.debug_struct("AsyncSealingWriter")
+            .field("pending", &(self.pending.len() - self.written))
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,10 +87,9 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncSealingWriter<W> {
             return Poll::Ready(Ok(0));
         }
         let n = this.core.push(buf, &mut this.pending).map_err(io_error)?;
-        // The input is taken: its ciphertext is written now or on the next call.
-        if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
-            return Poll::Ready(Err(e));
-        }
+        // The input is taken, so this call must report it taken: its ciphertext is written now
+        // or on the next call, which also reports an error of `inner`.
+        let _ = this.poll_drain(cx);
         Poll::Ready(Ok(n))
     }
 
@@ -121,6 +122,8 @@ pub struct AsyncOpeningReader<R> {
     out: Vec<u8>,
     pos: usize,
     done: bool,
+    /// The error the body ended with: returned again on every later read.
+    failed: Option<crate::Error>,
 }
 
 impl<R> core::fmt::Debug for AsyncOpeningReader<R> {
@@ -142,7 +145,7 @@ impl<R: AsyncRead + Unpin> AsyncOpeningReader<R> {
     }
 
     fn with_core(inner: R, core: OpenCore) -> Self {
-        Self { inner, core, block: vec![0; READ_BLOCK], out: Vec::new(), pos: 0, done: false }
+        Self { inner, core, block: vec![0; READ_BLOCK], out: Vec::new(), pos: 0, done: false, failed: None }
     }
 
     /// The wrapped reader.
@@ -154,6 +157,9 @@ impl<R: AsyncRead + Unpin> AsyncOpeningReader<R> {
 impl<R: AsyncRead + Unpin> AsyncRead for AsyncOpeningReader<R> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, dst: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Some(e) = &this.failed {
+            return Poll::Ready(Err(io_error(e.clone())));
+        }
         loop {
             if this.pos < this.out.len() {
                 let n = dst.remaining().min(this.out.len() - this.pos);
@@ -173,11 +179,15 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncOpeningReader<R> {
                 Poll::Ready(Ok(())) => {}
             }
             let n = block.filled().len();
-            if n == 0 {
-                this.done = true;
-                this.core.end(&mut this.out).map_err(io_error)?;
+            let step = if n == 0 {
+                this.core.end(&mut this.out)
             } else {
-                this.core.push(&this.block[..n], &mut this.out).map_err(io_error)?;
+                this.core.push(&this.block[..n], &mut this.out)
+            };
+            this.done |= n == 0;
+            if let Err(e) = step {
+                this.failed = Some(e.clone());
+                return Poll::Ready(Err(io_error(e)));
             }
         }
     }
