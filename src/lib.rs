@@ -29,9 +29,10 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, OpenKey, Operation,
-    PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders,
-    SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus, parse_range,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
+    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
+    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
+    parse_range,
 };
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,

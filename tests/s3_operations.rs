@@ -837,3 +837,116 @@ fn kms_decrypt_request_of_plan_opens_the_object() {
     let key = KmsKey::from_decrypted(&envelope, data_key).unwrap();
     assert_eq!(open_object(&key, &object(), &envelope, &body).unwrap(), pattern(1000));
 }
+
+// ---- http::HeaderMap ----
+
+#[cfg(feature = "http")]
+mod http_headers {
+    use super::*;
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    fn map(headers: &H) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (n, v) in headers {
+            map.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn header_map_gives_the_same_answers_as_pairs() {
+        let envelope = ssec_envelope();
+        let headers = map(SSEC_GET_RANGE);
+        let plan = S3Request::new(&headers, object()).get_object(&envelope, None, 1).unwrap();
+        assert!(matches!(plan.key, OpenKey::Customer(ref k) if *k == boto3_key()));
+        assert_eq!(plan.range, Some(100..200));
+        refused(
+            S3Request::new(&headers, object()).secure(false).get_object(&envelope, None, 1),
+            400,
+            "InvalidRequest",
+            INSECURE,
+        );
+        refused(
+            S3Request::new(&map(PLAIN_GET), object()).get_object(&envelope, None, 1),
+            400,
+            "InvalidRequest",
+            NEEDS_KEY,
+        );
+        let plan = S3Request::new(&map(KMS_PUT), object()).put_object().unwrap();
+        assert!(matches!(plan.key, SealKey::Kms(_)));
+        refused(
+            S3Request::new(&map(KMS_PUT), object()).upload_part(&ssec_upload()),
+            400,
+            "InvalidArgument",
+            NOT_SUPPORTED,
+        );
+        // A repeated header is ambiguous.
+        let mut twice = map(SSE_S3_PUT);
+        twice.append(SSE, HeaderValue::from_static("AES256"));
+        refused(
+            S3Request::new(&twice, object()).put_object(),
+            400,
+            "InvalidArgument",
+            "A server-side encryption header was given more than once",
+        );
+        // The legacy parsers still read pairs.
+        assert_eq!(CustomerKey::from_headers(SSEC_TRIO).unwrap(), Some(boto3_key()));
+    }
+
+    #[test]
+    fn response_headers_convert_to_http() {
+        let plan = S3Request::new(SSEC_TRIO, object()).put_object().unwrap();
+        let mut response = HeaderMap::new();
+        plan.response.append_to(&mut response);
+        assert_eq!(response.len(), 2);
+        assert_eq!(response["x-amz-server-side-encryption-customer-algorithm"], "AES256");
+        assert_eq!(response["x-amz-server-side-encryption-customer-key-md5"], BOTO3_MD5_B64);
+        let plan = S3Request::new(KMS_PUT, object()).put_object().unwrap();
+        assert_eq!(plan.response.to_http().count(), plan.response.len());
+    }
+}
+
+// ---- key-usage events ----
+
+#[test]
+fn key_events_are_structured_and_secret_free() {
+    use s3crypt::{KeyEvent, KeyUse, KmsError, Outcome};
+    let envelope = sse_s3_envelope();
+    let event = S3Request::new(PLAIN_GET, object())
+        .key_event(Operation::GetObject, KeyUse::Open, &envelope)
+        .with_result(&envelope.open(&keyring(), &object()));
+    assert_eq!(
+        event.to_json_line(),
+        r#"{"bucket":"bkt","key":"k","key_id":"root","key_version":1,"mode":"SSE-S3","operation":"GetObject","outcome":"success","use":"open"}"#
+    );
+    // SSE-C: no key id, no MD5, nothing derived from the key.
+    let ssec = ssec_envelope();
+    let wrong = CustomerKey::from_base64(BOTO3_KEY2_B64).unwrap();
+    let event = KeyEvent::for_envelope(Operation::UploadPart, KeyUse::Open, &ssec, &object())
+        .with_upload("UPLOAD-1", Some(2))
+        .with_result(&ssec.open(&wrong, &object()));
+    let line = event.to_json_line();
+    assert_eq!(
+        line,
+        r#"{"bucket":"bkt","key":"k","mode":"SSE-C","operation":"UploadPart","outcome":"wrong-key","part":2,"upload_id":"UPLOAD-1","use":"open"}"#
+    );
+    for secret in [BOTO3_KEY_B64, BOTO3_MD5_B64, BOTO3_KEY2_B64, BOTO3_MD5_2_B64] {
+        assert!(!line.contains(secret));
+    }
+    // An object key cannot forge a log line.
+    let hostile = ObjectId::new("b", "x\"}\n{\"outcome\":\"success");
+    let line =
+        KeyEvent::new(Operation::PutObject, KeyUse::Seal, s3crypt::Scheme::SseS3, &hostile).to_json_line();
+    assert!(!line.contains('\n'));
+    let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(parsed["key"], "x\"}\n{\"outcome\":\"success");
+    // Outcomes of the failures that matter.
+    assert_eq!(Outcome::of::<()>(&Err(Error::Authentication)), Outcome::Tampered);
+    assert_eq!(Outcome::of::<()>(&Err(Error::Truncated)), Outcome::Tampered);
+    assert_eq!(Outcome::of::<()>(&Err(Error::WrongKey)), Outcome::WrongKey);
+    assert_eq!(
+        Outcome::of::<()>(&Err(Error::Kms(KmsError::new("KMS.DisabledException", "disabled")))),
+        Outcome::KmsError("KMS.DisabledException".into())
+    );
+    assert_eq!(Outcome::of::<()>(&Err(s3crypt::SseError::MissingUploadKey.into())), Outcome::Refused);
+}

@@ -3,6 +3,7 @@
 
 mod bucket;
 mod errors;
+mod events;
 mod headers;
 mod operation;
 mod response;
@@ -12,6 +13,7 @@ mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
+pub use events::{KeyEvent, KeyUse, Outcome};
 pub use headers::HeaderSource;
 pub use operation::{
     AWS_MANAGED_KMS_KEY, CopyPlan, OpenKey, Operation, PartCopyPlan, PartPlan, ReadPlan, S3Request, SealKey,

@@ -6,6 +6,7 @@
 
 use super::SseError;
 use super::bucket::{BucketEncryption, DefaultAlgorithm};
+use super::events::{KeyEvent, KeyUse};
 use super::headers::HeaderSource;
 use super::response::{BUCKET_KEY, CONTEXT, KMS_KEY_ID, Protection, SSE, SseHeaders};
 use super::sse::SseRequest;
@@ -248,6 +249,12 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
     /// The object the request is for.
     pub fn object(&self) -> ObjectId<'a> {
         self.object
+    }
+
+    /// A key-usage event of `operation` for this request's object and the key of `envelope`
+    /// (add the upload and outcome with [`KeyEvent::with_upload`] and [`KeyEvent::with_result`]).
+    pub fn key_event(&self, operation: Operation, key_use: KeyUse, envelope: &Envelope) -> KeyEvent {
+        KeyEvent::for_envelope(operation, key_use, envelope, &self.object)
     }
 
     /// PutObject: the key to seal the new object under and the response headers.
