@@ -428,7 +428,10 @@ fn a_body_of_another_length_under_the_same_key_does_not_open() {
         let mut sealed = long_body[at..(at + short % c + 16).min(long_body.len())].to_vec();
         assert!(chunks.open_chunk_in_place(last, &mut sealed).is_err());
         // The genuine pairs open.
-        assert_eq!(common::open_object(&ring, &object, &short_envelope, &short_body).unwrap(), pattern(short));
+        assert_eq!(
+            common::open_object(&ring, &object, &short_envelope, &short_body).unwrap(),
+            pattern(short)
+        );
         assert_eq!(common::open_object(&ring, &object, &long_envelope, &long_body).unwrap(), pattern(long));
     }
 }

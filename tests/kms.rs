@@ -207,8 +207,8 @@ fn a_changed_missing_or_extra_context_entry_fails() {
         ];
         for edit in edits {
             let tampered = with_context(&envelope, edit);
-            let result =
-                KmsKey::for_envelope(&kms, &tampered, &object).and_then(|k| open(&k, &object, &tampered, &body));
+            let result = KmsKey::for_envelope(&kms, &tampered, &object)
+                .and_then(|k| open(&k, &object, &tampered, &body));
             if ignore_context {
                 // A KMS that ignores the context hands out the key; the envelope's AAD still fails.
                 assert_eq!(result, Err(Error::Authentication));
@@ -410,7 +410,10 @@ fn master_key_rotation_and_rewrap_leave_the_body_alone() {
     let moved_key = old.re_encrypted(&request, response, &sse_b).unwrap();
     let moved = envelope.reseal((&old, &object), (&moved_key, &object), &mut TestRng(9)).unwrap();
     assert_eq!(moved.key_id(), KEY_B);
-    assert_eq!(open(&KmsKey::for_envelope(&stub, &moved, &object).unwrap(), &object, &moved, &body).unwrap(), msg);
+    assert_eq!(
+        open(&KmsKey::for_envelope(&stub, &moved, &object).unwrap(), &object, &moved, &body).unwrap(),
+        msg
+    );
     assert_eq!(stub.re_encrypted.get(), 2);
 }
 
@@ -654,7 +657,8 @@ fn large_envelopes_decode_from_the_wire_form_too() {
 /// Rewrites one metadata field of an envelope (or adds it), decoding the result.
 fn edit_field(envelope: &Envelope, name: &str, value: Option<&str>) -> Envelope {
     let key = format!("s3crypt-{name}");
-    let mut map: Vec<(String, String)> = envelope.to_metadata().into_iter().filter(|(k, _)| *k != key).collect();
+    let mut map: Vec<(String, String)> =
+        envelope.to_metadata().into_iter().filter(|(k, _)| *k != key).collect();
     if let Some(value) = value {
         map.push((key, value.to_owned()));
     }
@@ -673,7 +677,10 @@ fn a_copied_kms_envelope_is_refused_before_the_kms_is_asked() {
         assert_eq!(KmsKey::decrypt_request(&copied, &public), Err(Error::KmsContextMismatch));
         assert_eq!(KmsKey::for_envelope(&kms, &copied, &public).unwrap_err(), Error::KmsContextMismatch);
         let plaintext = KmsDataKey::from_bytes([0; 32]);
-        assert_eq!(KmsKey::from_decrypted(&copied, &public, plaintext).unwrap_err(), Error::KmsContextMismatch);
+        assert_eq!(
+            KmsKey::from_decrypted(&copied, &public, plaintext).unwrap_err(),
+            Error::KmsContextMismatch
+        );
         let async_kms = AsyncStub(Mutex::new(Stub::new()));
         assert_eq!(
             block_on(KmsKey::for_envelope_async(&async_kms, &copied, &public)).unwrap_err(),
@@ -697,7 +704,8 @@ fn a_copied_kms_envelope_is_refused_before_the_kms_is_asked() {
 #[test]
 fn a_bucket_key_envelope_is_read_only_within_its_bucket() {
     let kms = Stub::new();
-    let (a, b, elsewhere) = (ObjectId::new("bkt", "a"), ObjectId::new("bkt", "b"), ObjectId::new("bkt2", "a"));
+    let (a, b, elsewhere) =
+        (ObjectId::new("bkt", "a"), ObjectId::new("bkt", "b"), ObjectId::new("bkt2", "a"));
     let bucket = SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &a).unwrap();
     let (envelope, body) = seal(&bucket, &a, b"bucket key", 41);
     assert_eq!(KmsKey::for_envelope(&kms, &envelope, &elsewhere).unwrap_err(), Error::KmsContextMismatch);
@@ -741,8 +749,11 @@ fn kms_errors_on_reads_reveal_nothing_about_keys() {
         // The write path keeps the KMS's answer (the caller chose the key id there).
         assert_eq!(err.s3_response(WrongKeyStatus::default()).code, code);
     }
-    assert!(answers.iter().all(|r| (r.status, &*r.code, &*r.message) == (403, "AccessDenied", "Access Denied")));
-    *kms.fail_next.borrow_mut() = Some(KmsError::new("KMS.ThrottlingException", "slow down").with_status(400));
+    assert!(
+        answers.iter().all(|r| (r.status, &*r.code, &*r.message) == (403, "AccessDenied", "Access Denied"))
+    );
+    *kms.fail_next.borrow_mut() =
+        Some(KmsError::new("KMS.ThrottlingException", "slow down").with_status(400));
     let err = KmsKey::for_envelope(&kms, &envelope, &object).unwrap_err();
     assert_eq!(err.s3_read_response(WrongKeyStatus::default()).status, 503);
     // A real unknown key id, from the local KMS, answers the same 403.
@@ -768,7 +779,13 @@ fn arns_cannot_confuse_a_bucket_with_a_key_prefix() {
         "a key for one is not a key for the other"
     );
     assert_eq!(KmsKey::decrypt_request(&envelope, &other), Err(Error::KmsContextMismatch));
-    assert!(SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &ObjectId::new("", "k")).is_err());
+    assert!(
+        SseKms::new(KEY_A)
+            .unwrap()
+            .with_bucket_key(true)
+            .generate_key(&kms, &ObjectId::new("", "k"))
+            .is_err()
+    );
 }
 
 /// A GET through a bucket-key cache, as a gateway does it.
@@ -810,7 +827,10 @@ fn a_forged_envelope_does_not_poison_the_bucket_key_cache() {
         assert!(cached_get(&mut cache, &kms, &forged, &object, body, t0).is_err());
         assert!(cache.is_empty(), "nothing cached for a forged envelope");
         for _ in 0..2 {
-            assert_eq!(cached_get(&mut cache, &kms, genuine, &object, body, t0).unwrap(), body_plain(genuine));
+            assert_eq!(
+                cached_get(&mut cache, &kms, genuine, &object, body, t0).unwrap(),
+                body_plain(genuine)
+            );
         }
     }
     // A key recovered for an envelope that then fails to open is not cached either.

@@ -259,7 +259,10 @@ fn get_resolves_the_right_key_and_echoes_the_right_headers() {
     let OpenKey::Customer(key) = &plan.key else { panic!("{:?}", plan.key) };
     assert_eq!(key, &boto3_key());
     assert_eq!(plan.range, Some(100..200));
-    assert_eq!(plan.content_range(envelope.plaintext_len()).as_deref(), Some("bytes 100-199/65536"));
+    assert_eq!(
+        plan.content_range(envelope.unverified_plaintext_len()).as_deref(),
+        Some("bytes 100-199/65536")
+    );
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(ALG, "AES256"), (MD5, BOTO3_MD5_B64)]);
     assert!(
         open_object(
@@ -477,19 +480,29 @@ fn bucket_default_applies_only_when_the_request_names_no_mode() {
 fn copy_source_refusals() {
     let ssec = ssec_envelope();
     // The source is SSE-C and the copy-source trio is missing.
-    refused(S3Request::new(SSE_S3_PUT, object()).copy_object(&ssec), 400, "InvalidRequest", NEEDS_KEY);
+    refused(
+        S3Request::new(SSE_S3_PUT, object()).copy_object(&ssec, &object()),
+        400,
+        "InvalidRequest",
+        NEEDS_KEY,
+    );
     // The destination trio is not the source's key.
-    refused(S3Request::new(SSEC_TRIO, object()).copy_object(&ssec), 400, "InvalidRequest", NEEDS_KEY);
+    refused(
+        S3Request::new(SSEC_TRIO, object()).copy_object(&ssec, &object()),
+        400,
+        "InvalidRequest",
+        NEEDS_KEY,
+    );
     // A copy-source trio for a source that is not SSE-C.
     refused(
-        S3Request::new(COPY_SSEC_TO_KMS, object()).copy_object(&sse_s3_envelope()),
+        S3Request::new(COPY_SSEC_TO_KMS, object()).copy_object(&sse_s3_envelope(), &object()),
         400,
         "InvalidRequest",
         NOT_APPLICABLE,
     );
     // Over plain HTTP.
     refused(
-        S3Request::new(COPY_SSEC_TO_KMS, object()).secure(false).copy_object(&ssec),
+        S3Request::new(COPY_SSEC_TO_KMS, object()).secure(false).copy_object(&ssec, &object()),
         400,
         "InvalidRequest",
         INSECURE,
@@ -497,7 +510,7 @@ fn copy_source_refusals() {
     // A malformed copy-source trio.
     let bad = [(COPY_ALG, "AES256"), (COPY_KEY, BOTO3_KEY_B64), (COPY_MD5, BOTO3_MD5_2_B64)];
     refused(
-        S3Request::new(&bad, object()).copy_object(&ssec),
+        S3Request::new(&bad, object()).copy_object(&ssec, &object()),
         400,
         "InvalidArgument",
         "The calculated MD5 hash of the key did not match the hash that was provided.",
@@ -507,8 +520,9 @@ fn copy_source_refusals() {
 #[test]
 fn copy_plans() {
     // `copy_ssec_to_sse_kms.json`.
-    let plan =
-        S3Request::new(COPY_SSEC_TO_KMS, ObjectId::new("bkt", "k2")).copy_object(&ssec_envelope()).unwrap();
+    let plan = S3Request::new(COPY_SSEC_TO_KMS, ObjectId::new("bkt", "k2"))
+        .copy_object(&ssec_envelope(), &object())
+        .unwrap();
     let OpenKey::Customer(source) = &plan.source else { panic!() };
     assert_eq!(source, &boto3_key());
     let SealKey::Kms(settings) = &plan.destination.key else { panic!() };
@@ -527,7 +541,7 @@ fn copy_plans() {
         (KEY, BOTO3_KEY_B64),
         (MD5, BOTO3_MD5_B64),
     ];
-    let plan = S3Request::new(&headers, object()).copy_object(&sse_s3_envelope()).unwrap();
+    let plan = S3Request::new(&headers, object()).copy_object(&sse_s3_envelope(), &object()).unwrap();
     assert!(matches!(plan.source, OpenKey::Keyring));
     assert!(matches!(plan.destination.key, SealKey::Customer(_)));
     assert_eq!(plan.destination.response.get(MD5), Some(BOTO3_MD5_B64));
@@ -537,7 +551,7 @@ fn copy_plans() {
     let headers = [("x-amz-copy-source", "bkt/k")];
     let plan = S3Request::new(&headers, object())
         .bucket_encryption(Some(&default))
-        .copy_object(&kms_envelope(false))
+        .copy_object(&kms_envelope(false), &object())
         .unwrap();
     assert!(matches!(plan.source, OpenKey::Kms(_)));
     assert!(matches!(plan.destination.key, SealKey::Keyring));
@@ -562,7 +576,7 @@ fn upload_part_refusals() {
     );
     let copy_headers = [("x-amz-copy-source", "bkt/k2")];
     refused(
-        S3Request::new(&copy_headers, object()).upload_part_copy(&sse_s3_envelope(), &ssec),
+        S3Request::new(&copy_headers, object()).upload_part_copy(&sse_s3_envelope(), &object(), &ssec),
         400,
         "InvalidRequest",
         UPLOAD_NEEDS_KEY,
@@ -571,7 +585,12 @@ fn upload_part_refusals() {
     let other = [(ALG, "AES256"), (KEY, BOTO3_KEY2_B64), (MD5, BOTO3_MD5_2_B64)];
     let request = S3Request::new(&other, object());
     refused(request.upload_part(&ssec), 400, "InvalidArgument", UPLOAD_OTHER_KEY);
-    refused(request.upload_part_copy(&ssec_envelope(), &ssec), 400, "InvalidArgument", UPLOAD_OTHER_KEY);
+    refused(
+        request.upload_part_copy(&ssec_envelope(), &object(), &ssec),
+        400,
+        "InvalidArgument",
+        UPLOAD_OTHER_KEY,
+    );
     refused(request.complete_multipart_upload(&ssec), 400, "InvalidArgument", UPLOAD_OTHER_KEY);
     refused(request.list_parts(&ssec), 400, "InvalidArgument", UPLOAD_OTHER_KEY);
     // SSE-S3/SSE-KMS headers on a part: the mode is the upload's.
@@ -580,7 +599,7 @@ fn upload_part_refusals() {
             let request = S3Request::new(headers, object());
             refused(request.upload_part(upload), 400, "InvalidArgument", NOT_SUPPORTED);
             refused(
-                request.upload_part_copy(&sse_s3_envelope(), upload),
+                request.upload_part_copy(&sse_s3_envelope(), &object(), upload),
                 400,
                 "InvalidArgument",
                 NOT_SUPPORTED,
@@ -640,7 +659,7 @@ fn upload_part_plans() {
     // `upload_part_copy_ssec_both.json`: source key from the copy-source trio, part key checked.
     let upload = UploadEncryption::SseC { key_md5: CustomerKey::from_base64(BOTO3_KEY2_B64).unwrap().md5() };
     let plan = S3Request::new(UPLOAD_PART_COPY_SSEC_BOTH, ObjectId::new("bkt", "k2"))
-        .upload_part_copy(&ssec_envelope(), &upload)
+        .upload_part_copy(&ssec_envelope(), &object(), &upload)
         .unwrap();
     let OpenKey::Customer(source) = &plan.source else { panic!() };
     assert_eq!(source, &boto3_key());
@@ -834,7 +853,7 @@ fn kms_decrypt_request_of_plan_opens_the_object() {
     let OpenKey::Kms(request) = plan.key else { panic!() };
     use s3crypt::Kms;
     let data_key = kms.decrypt(&request).unwrap();
-    let key = KmsKey::from_decrypted(&envelope, data_key).unwrap();
+    let key = KmsKey::from_decrypted(&envelope, &object(), data_key).unwrap();
     assert_eq!(open_object(&key, &object(), &envelope, &body).unwrap(), pattern(1000));
 }
 
@@ -949,4 +968,27 @@ fn key_events_are_structured_and_secret_free() {
         Outcome::KmsError("KMS.DisabledException".into())
     );
     assert_eq!(Outcome::of::<()>(&Err(s3crypt::SseError::MissingUploadKey.into())), Outcome::Refused);
+}
+
+#[test]
+fn a_moved_kms_envelope_is_refused_before_any_kms_request() {
+    let envelope = kms_envelope(false);
+    let elsewhere = ObjectId::new("bkt", "other");
+    // GET of the envelope stored under another name.
+    let err = S3Request::new(PLAIN_GET, elsewhere).get_object(&envelope, None, 1).unwrap_err();
+    assert_eq!(err, Error::KmsContextMismatch);
+    assert_eq!(err.s3_read_response(WrongKeyStatus::AccessDenied).status, 500);
+    assert_eq!(s3crypt::Outcome::of::<()>(&Err(err)), s3crypt::Outcome::Tampered);
+    // A copy whose source is named as another object than the envelope's.
+    let headers = [("x-amz-copy-source", "bkt/other")];
+    let err = S3Request::new(&headers, object()).copy_object(&envelope, &elsewhere).unwrap_err();
+    assert_eq!(err, Error::KmsContextMismatch);
+    let err = S3Request::new(&headers, object())
+        .upload_part_copy(&envelope, &elsewhere, &UploadEncryption::SseS3)
+        .unwrap_err();
+    assert_eq!(err, Error::KmsContextMismatch);
+    // Named right, it plans a Decrypt.
+    let plan =
+        S3Request::new(&headers, ObjectId::new("bkt", "k2")).copy_object(&envelope, &object()).unwrap();
+    assert!(matches!(plan.source, OpenKey::Kms(_)));
 }

@@ -6,8 +6,8 @@ use crate::kms::{
     AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
     KmsDataKey, ReEncryptRequest, ReEncryptResponse, s3_arn,
 };
-use crate::wrap::{Encryptor, KmsBinding, WrappingKey};
 use crate::object::ObjectKey;
+use crate::wrap::{Encryptor, KmsBinding, WrappingKey};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -450,7 +450,8 @@ impl BucketKeyCache {
             return Ok(None);
         }
         // By the id the writer asks for: AWS answers an alias with the key's ARN.
-        let slot = WriteSlot { requested: sse.key_id.clone(), context: sse.context_for(object)?.canonical_json() };
+        let slot =
+            WriteSlot { requested: sse.key_id.clone(), context: sse.context_for(object)?.canonical_json() };
         Ok(self.writes.get(&slot).and_then(|read| self.live(read, now)).cloned())
     }
 
@@ -462,8 +463,11 @@ impl BucketKeyCache {
             return None;
         }
         let (blob, context) = stored_binding(envelope, object).ok()?;
-        let slot =
-            ReadSlot { key_id: envelope.key_id().to_owned(), blob: blob.to_vec(), context: context.canonical_json() };
+        let slot = ReadSlot {
+            key_id: envelope.key_id().to_owned(),
+            blob: blob.to_vec(),
+            context: context.canonical_json(),
+        };
         self.live(&slot, now).cloned()
     }
 

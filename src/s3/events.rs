@@ -62,9 +62,13 @@ impl Outcome {
         match result {
             Ok(_) => Self::Success,
             Err(Error::WrongKey) => Self::WrongKey,
-            Err(Error::Authentication | Error::Truncated | Error::TrailingData | Error::Format(_)) => {
-                Self::Tampered
-            }
+            Err(
+                Error::Authentication
+                | Error::Truncated
+                | Error::TrailingData
+                | Error::Format(_)
+                | Error::KmsContextMismatch,
+            ) => Self::Tampered,
             Err(Error::Kms(e)) => Self::KmsError(e.code.to_string()),
             Err(Error::Sse(_) | Error::SchemeMismatch { .. } | Error::InvalidRange) => Self::Refused,
             Err(_) => Self::Failed,

@@ -139,7 +139,9 @@ pub struct ReadPlan {
     /// The key that opens the object.
     pub key: OpenKey,
     /// The plaintext byte range the request's `Range` header asks for (`None`: the whole
-    /// object, or the part in [`ReadPlan::part_number`]).
+    /// object, or the part in [`ReadPlan::part_number`]). Planned against the envelope's recorded
+    /// length ([`Envelope::unverified_plaintext_len`]), which is authenticated when the envelope
+    /// opens — as the gateway must do before it sends a byte.
     pub range: Option<Range<u64>>,
     /// The requested `partNumber`, for the gateway to map to the part's bytes (for a single-part
     /// object only part 1 exists and is the whole object).
@@ -149,7 +151,8 @@ pub struct ReadPlan {
 }
 
 impl ReadPlan {
-    /// The `Content-Range` value of a ranged response (`bytes first-last/length`), if ranged.
+    /// The `Content-Range` value of a ranged response (`bytes first-last/length`), if ranged;
+    /// `plaintext_len` is the opened key's ([`crate::ObjectKey::plaintext_len`]).
     pub fn content_range(&self, plaintext_len: u64) -> Option<String> {
         let r = self.range.as_ref()?;
         Some(format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), plaintext_len))
@@ -283,7 +286,8 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
     /// over plain HTTP, a malformed SSE-C trio, `Range` with `partNumber`, a part number other
     /// than 1 for a single-part object (`parts`: the object's part count, 1 unless multipart);
     /// [`Error::SchemeMismatch`]: SSE-C headers for an object that is not SSE-C, or none for
-    /// one that is; [`Error::InvalidRange`] for an unsatisfiable range (416).
+    /// one that is; [`Error::KmsContextMismatch`] for an SSE-KMS envelope whose context names
+    /// another object; [`Error::InvalidRange`] for an unsatisfiable range (416).
     pub fn get_object(&self, envelope: &Envelope, part_number: Option<u32>, parts: u32) -> Result<ReadPlan> {
         self.read(Operation::GetObject, envelope, part_number, parts)
     }
@@ -304,15 +308,16 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
         self.read(Operation::GetObjectAttributes, envelope, None, 1)
     }
 
-    /// CopyObject from the object sealed in `source` (its key from the
-    /// `x-amz-copy-source-server-side-encryption-customer-*` trio) to this request's object.
+    /// CopyObject from `source_object` (named by `x-amz-copy-source`), sealed in `source` (its
+    /// SSE-C key from the `x-amz-copy-source-server-side-encryption-customer-*` trio), to this
+    /// request's object.
     ///
     /// # Errors
     /// As [`S3Request::put_object`] for the destination headers; for the source,
     /// [`Error::SchemeMismatch`] as in [`S3Request::get_object`] and [`Error::Sse`] for a
     /// malformed copy-source trio or one over plain HTTP.
-    pub fn copy_object(&self, source: &Envelope) -> Result<CopyPlan> {
-        let source = self.source_key(source)?;
+    pub fn copy_object(&self, source: &Envelope, source_object: &ObjectId<'_>) -> Result<CopyPlan> {
+        let source = self.source_key(source, source_object)?;
         Ok(CopyPlan { source, destination: self.write(Operation::CopyObject)? })
     }
 
@@ -327,13 +332,19 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
         self.part(Operation::UploadPart, upload, true)
     }
 
-    /// UploadPartCopy from the object sealed in `source` into an upload initiated with `upload`.
+    /// UploadPartCopy from `source_object`, sealed in `source`, into an upload initiated with
+    /// `upload`.
     ///
     /// # Errors
     /// As [`S3Request::upload_part`] and, for the source, [`S3Request::copy_object`].
-    pub fn upload_part_copy(&self, source: &Envelope, upload: &UploadEncryption) -> Result<PartCopyPlan> {
+    pub fn upload_part_copy(
+        &self,
+        source: &Envelope,
+        source_object: &ObjectId<'_>,
+        upload: &UploadEncryption,
+    ) -> Result<PartCopyPlan> {
         let part = self.part(Operation::UploadPartCopy, upload, true)?;
-        Ok(PartCopyPlan { source: self.source_key(source)?, part })
+        Ok(PartCopyPlan { source: self.source_key(source, source_object)?, part })
     }
 
     /// CompleteMultipartUpload of an upload initiated with `upload`. The SSE-C trio is optional
@@ -422,11 +433,11 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
         self.no_mode_headers()?;
         let customer = self.customer(false)?;
         let md5 = customer.as_ref().map(CustomerKey::md5);
-        let key = open_key(envelope, customer)?;
+        let key = open_key(envelope, &self.object, customer)?;
         let range = match (self.headers.single("range"), part_number) {
             (Ok(Some(_)), Some(_)) => return Err(SseError::RangeWithPartNumber.into()),
             (Ok(Some(value)), None) if operation != Operation::GetObjectAttributes => {
-                parse_range(value, envelope.plaintext_len())?
+                parse_range(value, envelope.unverified_plaintext_len())?
             }
             _ => None,
         };
@@ -439,9 +450,9 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
         Ok(ReadPlan { key, range, part_number, response })
     }
 
-    fn source_key(&self, source: &Envelope) -> Result<OpenKey> {
+    fn source_key(&self, source: &Envelope, source_object: &ObjectId<'_>) -> Result<OpenKey> {
         let customer = self.customer(true)?;
-        open_key(source, customer)
+        open_key(source, source_object, customer)
     }
 
     fn part(&self, operation: Operation, upload: &UploadEncryption, key_required: bool) -> Result<PartPlan> {
@@ -482,14 +493,17 @@ impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
 
 /// The key for `envelope`, given the SSE-C key the request presented (if any), with S3's answers
 /// for a key the object does not take and a key it needs but did not get.
-fn open_key(envelope: &Envelope, customer: Option<CustomerKey>) -> Result<OpenKey> {
+///
+/// An SSE-KMS envelope must name `object` in its context before a Decrypt request is built for
+/// it ([`KmsKey::decrypt_request`]).
+fn open_key(envelope: &Envelope, object: &ObjectId<'_>, customer: Option<CustomerKey>) -> Result<OpenKey> {
     match (envelope.scheme(), customer) {
         (Scheme::SseC, Some(key)) => Ok(OpenKey::Customer(key)),
         (Scheme::SseC, None) => {
             Err(Error::SchemeMismatch { envelope: Scheme::SseC, presented: Scheme::SseS3 })
         }
         (scheme, Some(_)) => Err(Error::SchemeMismatch { envelope: scheme, presented: Scheme::SseC }),
-        (Scheme::SseKms, None) => Ok(OpenKey::Kms(KmsKey::decrypt_request(envelope)?)),
+        (Scheme::SseKms, None) => Ok(OpenKey::Kms(KmsKey::decrypt_request(envelope, object)?)),
         (_, None) => Ok(OpenKey::Keyring),
     }
 }

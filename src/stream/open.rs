@@ -181,7 +181,6 @@ impl Opener {
         self
     }
 
-
     /// Consumes `input`, appending the plaintext of every chunk it completes and authenticates.
     ///
     /// # Errors
@@ -219,7 +218,8 @@ impl Opener {
                     }
                     // With an expected length, a full chunk must end before it (it is never the
                     // final chunk); one past it is refused before it is opened.
-                    if self.expected_len.is_some_and(|len| *next >= len / self.params.chunk_size.bytes_u64()) {
+                    if self.expected_len.is_some_and(|len| *next >= len / self.params.chunk_size.bytes_u64())
+                    {
                         return Err(Error::TrailingData);
                     }
                     let chunk = self.input.get(&chunk);
