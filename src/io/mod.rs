@@ -3,11 +3,11 @@
 //! the reader, writer or stream they wrap), keep at most one chunk of data in hand, and turn a
 //! mid-stream authentication failure or truncation into an error, never into a clean end.
 //!
-//! - `io-std`: [`SealingWriter`] (`std::io::Write`), [`OpeningReader`] and [`RangeReader`]
+//! - `io-std`: `SealingWriter` (`std::io::Write`), `OpeningReader` and `RangeReader`
 //!   (`std::io::Read`).
-//! - `io-stream`: [`SealStream`] and [`OpenStream`] over `futures::Stream<Item = Result<Bytes, E>>`
+//! - `io-stream`: `SealStream` and `OpenStream` over `futures::Stream<Item = Result<Bytes, E>>`
 //!   (hyper and s3s bodies).
-//! - `io-tokio`: [`AsyncSealingWriter`] (`tokio::io::AsyncWrite`) and [`AsyncOpeningReader`]
+//! - `io-tokio`: `AsyncSealingWriter` (`tokio::io::AsyncWrite`) and `AsyncOpeningReader`
 //!   (`tokio::io::AsyncRead`).
 //!
 //! Sealing is finished explicitly, with the mode's key: the final chunk is written only with the
