@@ -451,3 +451,61 @@ mod tokio_io {
         assert_eq!(plain, msg[5..CHUNK * 2]);
     }
 }
+
+#[cfg(feature = "io-std")]
+mod std_io_props {
+    use super::*;
+    use proptest::prelude::*;
+    use s3crypt::io::{OpeningReader, RangeReader, SealingWriter};
+    use std::io::{Cursor, Read, Write};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Random lengths, random write and read sizes, chunk sizes of 16 and 64 KiB: what is
+        /// written reads back, whole and by any range.
+        #[test]
+        fn random_splits_round_trip(
+            len in 0usize..200_000,
+            writes in proptest::collection::vec(1usize..70_000, 1..8),
+            reads in proptest::collection::vec(1usize..70_000, 1..8),
+            large in any::<bool>(),
+            seed in any::<u64>(),
+            a in any::<u64>(),
+            b in any::<u64>(),
+        ) {
+            let mut rng = TestRng(seed | 1);
+            let options = SealOptions {
+                chunk_size: if large { ChunkSize::from_bytes(65536).unwrap() } else { ChunkSize::C2SP },
+                ..SealOptions::default()
+            };
+            let msg = pattern(len);
+            let mut writer = SealingWriter::new(Vec::new(), options, &mut rng).unwrap();
+            let mut rest = &msg[..];
+            for step in writes.iter().cycle() {
+                if rest.is_empty() { break; }
+                let n = writer.write(&rest[..rest.len().min(*step)]).unwrap();
+                rest = &rest[n..];
+            }
+            let (body, envelope) = writer.finish(&keyring(), &object(), &mut rng).unwrap();
+            let key = envelope.open(&keyring(), &object()).unwrap();
+            let mut reader = OpeningReader::new(body.as_slice(), &key);
+            let mut plain = Vec::new();
+            for step in reads.iter().cycle() {
+                let mut buf = vec![0; *step];
+                match reader.read(&mut buf).unwrap() {
+                    0 => break,
+                    n => plain.extend_from_slice(&buf[..n]),
+                }
+            }
+            prop_assert_eq!(&plain, &msg);
+            if len > 0 {
+                let (x, y) = ((a % len as u64), (b % len as u64));
+                let range = x.min(y)..x.max(y) + 1;
+                let mut got = Vec::new();
+                RangeReader::new(Cursor::new(&body), &key, range.clone()).unwrap().read_to_end(&mut got).unwrap();
+                prop_assert_eq!(&got[..], &msg[range.start as usize..range.end as usize]);
+            }
+        }
+    }
+}

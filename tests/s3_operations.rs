@@ -992,3 +992,43 @@ fn a_moved_kms_envelope_is_refused_before_any_kms_request() {
         S3Request::new(&headers, ObjectId::new("bkt", "k2")).copy_object(&envelope, &object()).unwrap();
     assert!(matches!(plan.source, OpenKey::Kms(_)));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `parse_range` against a model of RFC 9110's single byte range.
+        #[test]
+        fn range_matches_the_model(len in 0u64..5000, first in proptest::option::of(0u64..6000), last in proptest::option::of(0u64..6000)) {
+            let value = format!(
+                "bytes={}-{}",
+                first.map(|f| f.to_string()).unwrap_or_default(),
+                last.map(|l| l.to_string()).unwrap_or_default()
+            );
+            let model = match (first, last) {
+                (None, None) => Ok(None),
+                (None, Some(0)) => Err(Error::InvalidRange),
+                (None, Some(_)) if len == 0 => Err(Error::InvalidRange),
+                (None, Some(n)) => Ok(Some(len - n.min(len)..len)),
+                (Some(f), None) if f >= len => Err(Error::InvalidRange),
+                (Some(f), None) => Ok(Some(f..len)),
+                (Some(f), Some(l)) if f > l => Ok(None),
+                (Some(f), Some(_)) if f >= len => Err(Error::InvalidRange),
+                (Some(f), Some(l)) => Ok(Some(f..(l + 1).min(len))),
+            };
+            prop_assert_eq!(parse_range(&value, len), model);
+        }
+
+        /// Any valid configuration round-trips through S3's XML.
+        #[test]
+        fn bucket_encryption_round_trips(key_id in proptest::option::of("[!-~]{1,255}"), kms in any::<bool>(), bucket_key in any::<bool>()) {
+            let config = if kms {
+                BucketEncryption::sse_kms(key_id.as_deref(), bucket_key).unwrap()
+            } else {
+                BucketEncryption::sse_s3()
+            };
+            prop_assert_eq!(BucketEncryption::from_xml(config.to_xml().as_bytes()).unwrap(), config);
+        }
+    }
+}
