@@ -14,7 +14,7 @@
 mod common;
 
 use common::{TestRng, pattern, seal_object};
-use s3crypt::{ChunkSize, Envelope, Error, HEADER_LEN, Keyring, ObjectId, RootKey, SealOptions};
+use s3crypt::{Envelope, Error, HEADER_LEN, Keyring, ObjectId, RootKey, SealOptions};
 
 const CHUNK: usize = 16 * 1024;
 /// Every boundary the chunking has: empty, one byte, around one chunk, around several.
@@ -58,6 +58,7 @@ fn hostile(body: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[cfg(feature = "io-std")]
 mod std_io {
     use super::*;
+    use s3crypt::ChunkSize;
     use s3crypt::io::{OpeningReader, RangeReader, SealingWriter, crate_error};
     use std::io::{Cursor, Read, Write};
 
@@ -389,6 +390,13 @@ mod stream {
         source.items.push_back(Ok(Bytes::from_static(b"more")));
         let items = drain(OpenStream::new(source, &key));
         assert!(matches!(items.last(), Some(Err(BodyError::Source("connection reset")))));
+
+        // The error type of an s3s/hyper body (`Box<dyn Error + Send + Sync>`) makes a
+        // `BodyError` that converts back into one, as those crates require of a body.
+        type Boxed = Box<dyn std::error::Error + Send + Sync>;
+        let e: BodyError<Boxed> = BodyError::Crypto(Error::Authentication);
+        let boxed: Boxed = e.into();
+        assert_eq!(boxed.to_string(), "authentication failed");
     }
 }
 
@@ -456,6 +464,7 @@ mod tokio_io {
 mod std_io_props {
     use super::*;
     use proptest::prelude::*;
+    use s3crypt::ChunkSize;
     use s3crypt::io::{OpeningReader, RangeReader, SealingWriter};
     use std::io::{Cursor, Read, Write};
 

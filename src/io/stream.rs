@@ -31,10 +31,12 @@ impl<E: core::fmt::Display> core::fmt::Display for BodyError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for BodyError<E> {
+/// Bounded on `Debug + Display` only, so that bodies whose error is
+/// `Box<dyn Error + Send + Sync>` (s3s, hyper) give an error type hyper and s3s accept.
+impl<E: core::fmt::Debug + core::fmt::Display> std::error::Error for BodyError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Source(e) => Some(e),
+            Self::Source(_) => None,
             Self::Crypto(e) => Some(e),
         }
     }
