@@ -14,7 +14,7 @@
 mod common;
 
 use common::{TestRng, pattern, seal_object};
-use s3crypt::{Envelope, Error, HEADER_LEN, Keyring, ObjectId, RootKey, SealOptions};
+use s3crypt::{Envelope, HEADER_LEN, Keyring, ObjectId, RootKey, SealOptions};
 
 const CHUNK: usize = 16 * 1024;
 /// Every boundary the chunking has: empty, one byte, around one chunk, around several.
@@ -58,8 +58,8 @@ fn hostile(body: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[cfg(feature = "io-std")]
 mod std_io {
     use super::*;
-    use s3crypt::ChunkSize;
     use s3crypt::io::{OpeningReader, RangeReader, SealingWriter, crate_error};
+    use s3crypt::{ChunkSize, Error};
     use std::io::{Cursor, Read, Write};
 
     /// A writer that takes at most 3 bytes per call and fails once, on its second call.
@@ -241,6 +241,7 @@ mod stream {
     use super::*;
     use bytes::Bytes;
     use futures_core::Stream;
+    use s3crypt::Error;
     use s3crypt::io::{BodyError, OpenStream, SealStream};
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
