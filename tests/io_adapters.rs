@@ -434,6 +434,53 @@ mod tokio_io {
         }
     }
 
+    /// Through a 61-byte pipe, both adapters meet `Pending` on nearly every call: the sealing
+    /// writer's pending ciphertext and the reader's partial blocks.
+    #[tokio::test]
+    async fn async_adapters_through_a_tiny_pipe() {
+        for len in [0, 1, CHUNK + 1, 3 * CHUNK + 5] {
+            let msg = pattern(len);
+            let (to_sealer, from_sealer) = tokio::io::duplex(61);
+            let producer = {
+                let msg = msg.clone();
+                tokio::spawn(async move {
+                    let mut rng = TestRng(13);
+                    let mut writer =
+                        AsyncSealingWriter::new(to_sealer, SealOptions::default(), &mut rng).unwrap();
+                    for piece in msg.chunks(1000) {
+                        writer.write_all(piece).await.unwrap();
+                    }
+                    let (mut inner, envelope) = writer.finish(&keyring(), &object(), &mut rng).await.unwrap();
+                    inner.shutdown().await.unwrap();
+                    envelope
+                })
+            };
+            let mut body = Vec::new();
+            let mut from_sealer = from_sealer;
+            from_sealer.read_to_end(&mut body).await.unwrap();
+            let envelope = producer.await.unwrap();
+            assert_eq!(body.len() as u64, envelope.body_len().unwrap());
+
+            let key = envelope.open(&keyring(), &object()).unwrap();
+            let (mut to_reader, from_storage) = tokio::io::duplex(61);
+            let feeder = tokio::spawn(async move {
+                to_reader.write_all(&body).await.unwrap();
+                to_reader.shutdown().await.unwrap();
+            });
+            let mut reader = AsyncOpeningReader::new(from_storage, &key);
+            let mut plain = Vec::new();
+            let mut buf = [0u8; 3];
+            loop {
+                match reader.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => plain.extend_from_slice(&buf[..n]),
+                }
+            }
+            feeder.await.unwrap();
+            assert_eq!(plain, msg, "len {len}");
+        }
+    }
+
     #[tokio::test]
     async fn async_reader_refuses_hostile_bodies() {
         for len in [1, CHUNK, 3 * CHUNK + 5] {
@@ -517,5 +564,29 @@ mod std_io_props {
                 prop_assert_eq!(&got[..], &msg[range.start as usize..range.end as usize]);
             }
         }
+    }
+}
+
+/// Gateways move bodies between tasks and threads: every adapter is `Send` when what it wraps is.
+#[test]
+fn adapters_are_send() {
+    fn send<T: Send + 'static>() {}
+    #[cfg(feature = "io-std")]
+    {
+        send::<s3crypt::io::SealingWriter<std::fs::File>>();
+        send::<s3crypt::io::OpeningReader<std::fs::File>>();
+        send::<s3crypt::io::RangeReader<std::fs::File>>();
+    }
+    #[cfg(feature = "io-stream")]
+    {
+        type Body =
+            std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send>>;
+        send::<s3crypt::io::SealStream<Body>>();
+        send::<s3crypt::io::OpenStream<Body>>();
+    }
+    #[cfg(feature = "io-tokio")]
+    {
+        send::<s3crypt::io::AsyncSealingWriter<tokio::io::DuplexStream>>();
+        send::<s3crypt::io::AsyncOpeningReader<tokio::io::DuplexStream>>();
     }
 }

@@ -53,24 +53,28 @@ impl<W: AsyncWrite + Unpin> AsyncSealingWriter<W> {
         Poll::Ready(Ok(()))
     }
 
-    /// Seals the envelope for `object` under `encryptor`, writes the final chunk and flushes;
-    /// returns the writer and the envelope to store beside the body. (The envelope is sealed
-    /// before any await, so `rng` and `encryptor` need not live across one.)
+    /// Seals the envelope for `object` under `encryptor` (now, before any await), then writes the
+    /// final chunk and flushes; the future gives back the writer and the envelope to store beside
+    /// the body. The future holds neither `encryptor` nor `rng`, so it is `Send` whenever `W` is:
+    /// it can run in a spawned task.
     ///
     /// # Errors
     /// `inner`'s errors; the sealer's ([`crate::io::crate_error`] recovers them).
-    pub async fn finish<R: TryCryptoRng + ?Sized>(
+    pub fn finish<R: TryCryptoRng + ?Sized>(
         mut self,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         rng: &mut R,
-    ) -> io::Result<(W, Envelope)> {
+    ) -> impl Future<Output = io::Result<(W, Envelope)>> + use<W, R> {
         let mut tail = Vec::new();
-        let envelope = self.core.finish(&mut tail, encryptor, object, rng).map_err(io_error)?;
-        core::future::poll_fn(|cx| self.poll_drain(cx)).await?;
-        self.inner.write_all(&tail).await?;
-        self.inner.flush().await?;
-        Ok((self.inner, envelope))
+        let sealed = self.core.finish(&mut tail, encryptor, object, rng).map_err(io_error);
+        async move {
+            let envelope = sealed?;
+            core::future::poll_fn(|cx| self.poll_drain(cx)).await?;
+            self.inner.write_all(&tail).await?;
+            self.inner.flush().await?;
+            Ok((self.inner, envelope))
+        }
     }
 }
 
