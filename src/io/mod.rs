@@ -53,6 +53,11 @@ impl SealCore {
         Ok(Self { sealer: Some(ObjectSealer::new(options, rng)?), step: options.chunk_size.bytes() })
     }
 
+    /// The most ciphertext one [`SealCore::push`] appends: a chunk, its tag and the body's header.
+    pub(crate) fn step_capacity(&self) -> usize {
+        self.step + crate::stream::TAG_LEN + crate::stream::HEADER_LEN
+    }
+
     /// Seals up to one chunk of `input` into `out`; returns how many bytes it took.
     pub(crate) fn push<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<usize> {
         let sealer = self.sealer.as_mut().ok_or(Error::InvalidChunkLength)?;

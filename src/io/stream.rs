@@ -100,7 +100,9 @@ where
         let this = self.get_mut();
         loop {
             if !this.input.is_empty() {
-                let mut out = BytesMut::new();
+                // Room for one chunk of ciphertext (and the body's header), so appending never
+                // reallocates.
+                let mut out = BytesMut::with_capacity(this.core.step_capacity());
                 let n = match this.core.push(&this.input, &mut out) {
                     Ok(n) => n,
                     Err(e) => return Poll::Ready(Some(Err(BodyError::Crypto(e)))),
@@ -168,7 +170,9 @@ where
             if !this.input.is_empty() {
                 // One block of stored bytes per step: at most one chunk of plaintext out.
                 let step = this.input.split_to(this.input.len().min(super::READ_BLOCK));
-                let mut out = BytesMut::new();
+                // Plaintext is shorter than the ciphertext it comes from; only a chunk completed
+                // from bytes buffered earlier can need more (one reallocation).
+                let mut out = BytesMut::with_capacity(step.len());
                 if let Err(e) = this.core.push(&step, &mut out) {
                     this.done = true;
                     return Poll::Ready(Some(Err(BodyError::Crypto(e))));
