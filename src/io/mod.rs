@@ -38,9 +38,10 @@ use crate::stream::{ChunkSize, Opener, RangeOpener};
 use crate::wrap::Encryptor;
 use rand_core::TryCryptoRng;
 
-/// Ciphertext read per step when opening: the smallest chunk size, so one step never completes
-/// more than one chunk of the largest size.
-pub(crate) const READ_BLOCK: usize = ChunkSize::C2SP.bytes();
+/// Stored bytes read per step when opening: one sealed chunk of the default size, so a step
+/// completes at most one chunk of any size — and, after the body's header is read on its own,
+/// exactly one default-size chunk, which the opener then decrypts straight from the read buffer.
+pub(crate) const READ_BLOCK: usize = ChunkSize::C2SP.sealed_len();
 
 /// A sealer that accepts at most one chunk of plaintext per step.
 pub(crate) struct SealCore {

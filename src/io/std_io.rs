@@ -118,6 +118,8 @@ struct Output {
     done: bool,
     /// The error the body ended with: returned again on every later read.
     failed: Option<crate::Error>,
+    /// Bytes to read on their own first (the body's header), so later reads align with chunks.
+    first: usize,
 }
 
 impl Output {
@@ -153,7 +155,8 @@ impl<R> core::fmt::Debug for OpeningReader<R> {
 impl<R: Read> OpeningReader<R> {
     /// Opens the whole body read from `inner` with the object's `key`.
     pub fn new(inner: R, key: &ObjectKey) -> Self {
-        Self { inner, core: OpenCore::whole(key), block: vec![0; READ_BLOCK], out: Output::default() }
+        let out = Output { first: HEADER_LEN, ..Output::default() };
+        Self { inner, core: OpenCore::whole(key), block: vec![0; READ_BLOCK], out }
     }
 
     /// The wrapped reader.
@@ -202,7 +205,8 @@ fn read_step<R: Read>(
         if out.done {
             return Ok(0);
         }
-        let want = limit.map_or(block.len(), |l| usize::try_from(l).unwrap_or(usize::MAX).min(block.len()));
+        let step = if out.first > 0 { out.first } else { block.len() };
+        let want = limit.map_or(step, |l| usize::try_from(l).unwrap_or(usize::MAX).min(step));
         let n = if want == 0 { 0 } else { inner.read(&mut block[..want])? };
         if n == 0 {
             out.done = true;
@@ -212,6 +216,7 @@ fn read_step<R: Read>(
         if let Some(l) = limit {
             *l -= n as u64;
         }
+        out.first = out.first.saturating_sub(n);
         core.push(&block[..n], &mut out.buf).map_err(io_error)?;
     }
 }

@@ -1,10 +1,10 @@
 //! `futures::Stream<Item = Result<Bytes, E>>` adapters (hyper and s3s bodies).
 
-use super::{OpenCore, SealCore};
+use super::{OpenCore, READ_BLOCK, SealCore};
 use crate::envelope::{Envelope, ObjectId};
 use crate::error::Error;
 use crate::object::{ObjectKey, SealOptions};
-use crate::stream::RangeOpener;
+use crate::stream::{HEADER_LEN, RangeOpener};
 use crate::wrap::Encryptor;
 use bytes::{Bytes, BytesMut};
 use core::pin::Pin;
@@ -134,6 +134,10 @@ pub struct OpenStream<S> {
     core: OpenCore,
     input: Bytes,
     done: bool,
+    /// Position within the current default-size sealed chunk (`None` while in the body's header).
+    offset: Option<usize>,
+    /// Bytes of the body's header still to come.
+    header: usize,
 }
 
 impl<S> core::fmt::Debug for OpenStream<S> {
@@ -145,13 +149,27 @@ impl<S> core::fmt::Debug for OpenStream<S> {
 impl<S> OpenStream<S> {
     /// Opens the whole body streamed by `inner` with the object's `key`.
     pub fn new(inner: S, key: &ObjectKey) -> Self {
-        Self { inner, core: OpenCore::whole(key), input: Bytes::new(), done: false }
+        Self {
+            inner,
+            core: OpenCore::whole(key),
+            input: Bytes::new(),
+            done: false,
+            offset: None,
+            header: HEADER_LEN,
+        }
     }
 
     /// Opens a range: `inner` streams exactly the stored bytes of `opener`'s plan
     /// ([`RangeOpener::plan`]`.ciphertext`).
     pub fn range(inner: S, opener: RangeOpener) -> Self {
-        Self { inner, core: OpenCore::range(opener), input: Bytes::new(), done: false }
+        Self {
+            inner,
+            core: OpenCore::range(opener),
+            input: Bytes::new(),
+            done: false,
+            offset: Some(0),
+            header: 0,
+        }
     }
 }
 
@@ -168,8 +186,22 @@ where
                 return Poll::Ready(None);
             }
             if !this.input.is_empty() {
-                // One block of stored bytes per step: at most one chunk of plaintext out.
-                let step = this.input.split_to(this.input.len().min(super::READ_BLOCK));
+                // Up to the next boundary of a default-size chunk per step: at most one chunk of
+                // plaintext out, and whole chunks go to the opener in one piece when they can.
+                let boundary = match this.offset {
+                    None => this.header,
+                    Some(o) => READ_BLOCK - o,
+                };
+                let step = this.input.split_to(this.input.len().min(boundary));
+                match &mut this.offset {
+                    None => {
+                        this.header -= step.len();
+                        if this.header == 0 {
+                            this.offset = Some(0);
+                        }
+                    }
+                    Some(o) => *o = (*o + step.len()) % READ_BLOCK,
+                }
                 // Plaintext is shorter than the ciphertext it comes from; only a chunk completed
                 // from bytes buffered earlier can need more (one reallocation).
                 let mut out = BytesMut::with_capacity(step.len());

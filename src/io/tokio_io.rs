@@ -128,6 +128,8 @@ pub struct AsyncOpeningReader<R> {
     done: bool,
     /// The error the body ended with: returned again on every later read.
     failed: Option<crate::Error>,
+    /// Bytes to read on their own first (the body's header), so later reads align with chunks.
+    first: usize,
 }
 
 impl<R> core::fmt::Debug for AsyncOpeningReader<R> {
@@ -139,17 +141,26 @@ impl<R> core::fmt::Debug for AsyncOpeningReader<R> {
 impl<R: AsyncRead + Unpin> AsyncOpeningReader<R> {
     /// Opens the whole body read from `inner` with the object's `key`.
     pub fn new(inner: R, key: &ObjectKey) -> Self {
-        Self::with_core(inner, OpenCore::whole(key))
+        Self::with_core(inner, OpenCore::whole(key), crate::HEADER_LEN)
     }
 
     /// Opens a range: `inner` yields exactly the stored bytes of `opener`'s plan
     /// ([`crate::RangeOpener::plan`]`.ciphertext`, e.g. a file seeked there and `take`n).
     pub fn range(inner: R, opener: crate::RangeOpener) -> Self {
-        Self::with_core(inner, OpenCore::range(opener))
+        Self::with_core(inner, OpenCore::range(opener), 0)
     }
 
-    fn with_core(inner: R, core: OpenCore) -> Self {
-        Self { inner, core, block: vec![0; READ_BLOCK], out: Vec::new(), pos: 0, done: false, failed: None }
+    fn with_core(inner: R, core: OpenCore, first: usize) -> Self {
+        Self {
+            inner,
+            core,
+            block: vec![0; READ_BLOCK],
+            out: Vec::new(),
+            pos: 0,
+            done: false,
+            failed: None,
+            first,
+        }
     }
 
     /// The wrapped reader.
@@ -176,13 +187,15 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncOpeningReader<R> {
             if this.done || dst.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
-            let mut block = ReadBuf::new(&mut this.block);
+            let step = if this.first > 0 { this.first } else { this.block.len() };
+            let mut block = ReadBuf::new(&mut this.block[..step]);
             match Pin::new(&mut this.inner).poll_read(cx, &mut block) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Ready(Ok(())) => {}
             }
             let n = block.filled().len();
+            this.first = this.first.saturating_sub(n);
             let step = if n == 0 {
                 this.core.end(&mut this.out)
             } else {
