@@ -1032,3 +1032,30 @@ mod props {
         }
     }
 }
+
+#[test]
+fn upload_encryption_from_a_sealed_upload_state() {
+    // Any envelope sealed under the upload's mode stands in for the multipart state here.
+    assert_eq!(
+        UploadEncryption::for_upload_state(&sse_s3_envelope(), None).unwrap(),
+        UploadEncryption::SseS3
+    );
+    assert_eq!(UploadEncryption::for_upload_state(&ssec_envelope(), None), Err(Error::InvalidState));
+    assert_eq!(
+        UploadEncryption::for_upload_state(&ssec_envelope(), Some(boto3_key().md5())).unwrap(),
+        ssec_upload()
+    );
+    let mut kms = LocalKms::new(TestRng(3));
+    kms.create_key("alias/my-key", RootKey::from_bytes([9; 32])).unwrap();
+    let mut context = s3crypt::EncryptionContext::new();
+    context.insert("tenant", "t1").unwrap();
+    let settings = SseKms::new("alias/my-key").unwrap().with_context(context).with_bucket_key(true);
+    let key = settings.generate_key(&kms, &object()).unwrap();
+    let (state, _) = seal_object(&key, &object(), b"", SealOptions::default(), 6);
+    let UploadEncryption::SseKms(derived) = UploadEncryption::for_upload_state(&state, None).unwrap() else {
+        panic!()
+    };
+    assert_eq!((derived.key_id(), derived.bucket_key()), (state.key_id(), true));
+    assert_eq!(derived.user_context(), settings.user_context());
+    assert_eq!(derived.context_for(&object()).unwrap(), *state.kms_context().unwrap());
+}

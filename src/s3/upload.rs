@@ -2,7 +2,7 @@
 //! in general): the mode chosen at CreateMultipartUpload, with a stable, canonical encoding
 //! (`docs/FORMAT.md` §7).
 
-use crate::envelope::Scheme;
+use crate::envelope::{Envelope, Scheme};
 use crate::error::{Error, Result};
 use crate::kms::EncryptionContext;
 use crate::modes::sse_kms::SseKms;
@@ -41,6 +41,33 @@ impl UploadEncryption {
             Self::SseS3 => Scheme::SseS3,
             Self::SseKms(_) => Scheme::SseKms,
             Self::SseC { .. } => Scheme::SseC,
+        }
+    }
+
+    /// The encryption of an upload whose state is sealed in the envelope `state` (the multipart
+    /// upload state is an envelope sealed under the upload's mode at CreateMultipartUpload):
+    /// SSE-S3, or SSE-KMS with the state's key id, bucket-key flag and user context (its stored
+    /// context without `aws:s3:arn`). SSE-C keys are never stored, so for an SSE-C state the
+    /// key's MD5 must come from what the gateway kept at CreateMultipartUpload
+    /// (`customer_key_md5`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] for an SSE-C state without `customer_key_md5`, a scheme that has no
+    /// upload, or a stored KMS context that is not a valid user context plus `aws:s3:arn`.
+    pub fn for_upload_state(state: &Envelope, customer_key_md5: Option<[u8; 16]>) -> Result<Self> {
+        match state.scheme() {
+            Scheme::SseS3 => Ok(Self::SseS3),
+            Scheme::SseC => customer_key_md5.map(|key_md5| Self::SseC { key_md5 }).ok_or(Error::InvalidState),
+            Scheme::SseKms => {
+                let stored = state.kms_context().ok_or(Error::InvalidState)?;
+                let mut user = EncryptionContext::new();
+                for (k, v) in stored.iter().filter(|(k, _)| *k != crate::S3_ARN_KEY) {
+                    user.insert(k, v).map_err(|_| Error::InvalidState)?;
+                }
+                let settings = SseKms::new(state.key_id()).map_err(|_| Error::InvalidState)?;
+                Ok(Self::SseKms(settings.with_context(user).with_bucket_key(state.bucket_key())))
+            }
+            _ => Err(Error::InvalidState),
         }
     }
 
