@@ -102,6 +102,11 @@ const UPLOAD_PART_COPY_SSEC_BOTH: &H = &[
 /// `dsse_kms_put.json`.
 const DSSE_PUT: &H = &[(SSE, "aws:kms:dsse")];
 
+/// A request that came over TLS (`S3Request::new` assumes it did not).
+fn tls<'a, X: s3crypt::HeaderSource + ?Sized>(headers: &'a X, object: ObjectId<'a>) -> S3Request<'a, X> {
+    S3Request::new(headers, object).secure(true)
+}
+
 fn object() -> ObjectId<'static> {
     ObjectId::new("bkt", "k")
 }
@@ -163,7 +168,7 @@ fn get_refuses_sse_headers_on_every_mode() {
             "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled",
         ] {
             let headers = [(name, "AES256")];
-            let request = S3Request::new(&headers, object());
+            let request = tls(&headers, object());
             refused(request.get_object(&envelope, None, 1), 400, "InvalidArgument", NOT_SUPPORTED);
             refused(request.head_object(&envelope, None, 1), 400, "InvalidArgument", NOT_SUPPORTED);
             refused(request.get_object_attributes(&envelope), 400, "InvalidArgument", NOT_SUPPORTED);
@@ -172,10 +177,23 @@ fn get_refuses_sse_headers_on_every_mode() {
 }
 
 #[test]
+fn requests_are_not_assumed_to_be_tls() {
+    // A gateway that does not say the connection was TLS gets SSE-C refused: it fails closed.
+    refused(S3Request::new(SSEC_TRIO, object()).put_object(), 400, "InvalidRequest", INSECURE);
+    refused(
+        S3Request::new(SSEC_TRIO, object()).get_object(&ssec_envelope(), None, 1),
+        400,
+        "InvalidRequest",
+        INSECURE,
+    );
+    assert!(S3Request::new(SSE_S3_PUT, object()).put_object().is_ok());
+}
+
+#[test]
 fn get_refuses_ssec_over_plain_http_before_parsing() {
     let envelope = ssec_envelope();
     refused(
-        S3Request::new(SSEC_TRIO, object()).secure(false).get_object(&envelope, None, 1),
+        tls(SSEC_TRIO, object()).secure(false).get_object(&envelope, None, 1),
         400,
         "InvalidRequest",
         INSECURE,
@@ -183,14 +201,14 @@ fn get_refuses_ssec_over_plain_http_before_parsing() {
     // Even a lone, malformed SSE-C header is refused for the transport first.
     let headers = [(MD5, "garbage")];
     refused(
-        S3Request::new(&headers, object()).secure(false).head_object(&envelope, None, 1),
+        tls(&headers, object()).secure(false).head_object(&envelope, None, 1),
         400,
         "InvalidRequest",
         INSECURE,
     );
     // And on an object that is not SSE-C.
     refused(
-        S3Request::new(SSEC_TRIO, object()).secure(false).get_object(&sse_s3_envelope(), None, 1),
+        tls(SSEC_TRIO, object()).secure(false).get_object(&sse_s3_envelope(), None, 1),
         400,
         "InvalidRequest",
         INSECURE,
@@ -200,7 +218,7 @@ fn get_refuses_ssec_over_plain_http_before_parsing() {
 #[test]
 fn get_of_ssec_object_without_key_is_refused() {
     let envelope = ssec_envelope();
-    let request = S3Request::new(PLAIN_GET, object());
+    let request = tls(PLAIN_GET, object());
     refused(request.get_object(&envelope, None, 1), 400, "InvalidRequest", NEEDS_KEY);
     refused(request.head_object(&envelope, None, 1), 400, "InvalidRequest", NEEDS_KEY);
     refused(request.get_object_attributes(&envelope), 400, "InvalidRequest", NEEDS_KEY);
@@ -209,7 +227,7 @@ fn get_of_ssec_object_without_key_is_refused() {
 #[test]
 fn ssec_headers_on_other_modes_are_not_applicable() {
     for envelope in [sse_s3_envelope(), kms_envelope(false), kms_envelope(true)] {
-        let request = S3Request::new(SSEC_TRIO, object());
+        let request = tls(SSEC_TRIO, object());
         refused(request.get_object(&envelope, None, 1), 400, "InvalidRequest", NOT_APPLICABLE);
         refused(request.head_object(&envelope, None, 1), 400, "InvalidRequest", NOT_APPLICABLE);
         refused(request.get_object_attributes(&envelope), 400, "InvalidRequest", NOT_APPLICABLE);
@@ -242,12 +260,7 @@ fn malformed_trio_on_get_gets_s3s_answers() {
         ),
     ];
     for (headers, message) in cases {
-        refused(
-            S3Request::new(headers, object()).get_object(&envelope, None, 1),
-            400,
-            "InvalidArgument",
-            message,
-        );
+        refused(tls(headers, object()).get_object(&envelope, None, 1), 400, "InvalidArgument", message);
     }
 }
 
@@ -255,7 +268,7 @@ fn malformed_trio_on_get_gets_s3s_answers() {
 fn get_resolves_the_right_key_and_echoes_the_right_headers() {
     // SSE-C: the customer key, and the algorithm + MD5 echoed (`ssec_get_range.json`'s response).
     let envelope = ssec_envelope();
-    let plan = S3Request::new(SSEC_GET_RANGE, object()).get_object(&envelope, None, 1).unwrap();
+    let plan = tls(SSEC_GET_RANGE, object()).get_object(&envelope, None, 1).unwrap();
     let OpenKey::Customer(key) = &plan.key else { panic!("{:?}", plan.key) };
     assert_eq!(key, &boto3_key());
     assert_eq!(plan.range, Some(100..200));
@@ -275,13 +288,13 @@ fn get_resolves_the_right_key_and_echoes_the_right_headers() {
     );
 
     // SSE-S3: the keyring; AES256.
-    let plan = S3Request::new(PLAIN_GET, object()).get_object(&sse_s3_envelope(), None, 1).unwrap();
+    let plan = tls(PLAIN_GET, object()).get_object(&sse_s3_envelope(), None, 1).unwrap();
     assert!(matches!(plan.key, OpenKey::Keyring));
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(SSE, "AES256")]);
 
     // SSE-KMS: a Decrypt request under the stored context; key id and bucket key, never the context.
     let envelope = kms_envelope(true);
-    let plan = S3Request::new(PLAIN_GET, object()).head_object(&envelope, None, 1).unwrap();
+    let plan = tls(PLAIN_GET, object()).head_object(&envelope, None, 1).unwrap();
     let OpenKey::Kms(request) = &plan.key else { panic!() };
     assert_eq!(request.key_id, envelope.key_id());
     assert_eq!(&request.context, envelope.kms_context().unwrap());
@@ -296,7 +309,7 @@ fn get_resolves_the_right_key_and_echoes_the_right_headers() {
     assert!(plan.response.get("x-amz-server-side-encryption-context").is_none());
 
     // GetObjectAttributes echoes nothing.
-    let plan = S3Request::new(SSEC_TRIO, object()).get_object_attributes(&ssec_envelope()).unwrap();
+    let plan = tls(SSEC_TRIO, object()).get_object_attributes(&ssec_envelope()).unwrap();
     assert!(plan.response.is_empty());
     assert!(matches!(plan.key, OpenKey::Customer(_)));
 }
@@ -305,7 +318,7 @@ fn get_resolves_the_right_key_and_echoes_the_right_headers() {
 fn wrong_ssec_key_fails_when_opening_with_403() {
     let headers = [(ALG, "AES256"), (KEY, BOTO3_KEY2_B64), (MD5, BOTO3_MD5_2_B64)];
     let envelope = ssec_envelope();
-    let plan = S3Request::new(&headers, object()).get_object(&envelope, None, 1).unwrap();
+    let plan = tls(&headers, object()).get_object(&envelope, None, 1).unwrap();
     let OpenKey::Customer(key) = plan.key else { panic!() };
     let err = envelope.open(&key, &object()).unwrap_err();
     refused::<()>(Err(err.clone()), 403, "AccessDenied", "Access Denied");
@@ -317,25 +330,25 @@ fn range_and_part_number() {
     let envelope = sse_s3_envelope();
     let headers = [("Range", "bytes=0-0")];
     refused(
-        S3Request::new(&headers, object()).get_object(&envelope, Some(1), 1),
+        tls(&headers, object()).get_object(&envelope, Some(1), 1),
         400,
         "InvalidRequest",
         "Cannot specify both Range header and partNumber query parameter",
     );
     for (part, parts) in [(0, 1), (2, 1), (4, 3)] {
         refused(
-            S3Request::new(PLAIN_GET, object()).get_object(&envelope, Some(part), parts),
+            tls(PLAIN_GET, object()).get_object(&envelope, Some(part), parts),
             416,
             "InvalidPartNumber",
             "The requested partnumber is not satisfiable",
         );
     }
-    let plan = S3Request::new(SSEC_TRIO, object()).get_object(&ssec_envelope(), Some(1), 1).unwrap();
+    let plan = tls(SSEC_TRIO, object()).get_object(&ssec_envelope(), Some(1), 1).unwrap();
     assert_eq!((plan.part_number, plan.range), (Some(1), None));
     for value in ["bytes=65536-", "bytes=70000-70001", "bytes=-0"] {
         let headers = [("range", value)];
         refused(
-            S3Request::new(&headers, object()).get_object(&envelope, None, 1),
+            tls(&headers, object()).get_object(&envelope, None, 1),
             416,
             "InvalidRange",
             "The requested range is not satisfiable",
@@ -368,29 +381,29 @@ fn range_parsing_follows_rfc_9110() {
 
 #[test]
 fn put_refusals() {
-    refused(S3Request::new(SSEC_TRIO, object()).secure(false).put_object(), 400, "InvalidRequest", INSECURE);
+    refused(tls(SSEC_TRIO, object()).secure(false).put_object(), 400, "InvalidRequest", INSECURE);
     refused(
-        S3Request::new(SSEC_TRIO, object()).secure(false).create_multipart_upload(),
+        tls(SSEC_TRIO, object()).secure(false).create_multipart_upload(),
         400,
         "InvalidRequest",
         INSECURE,
     );
     refused(
-        S3Request::new(DSSE_PUT, object()).put_object(),
+        tls(DSSE_PUT, object()).put_object(),
         400,
         "InvalidArgument",
         "The encryption method specified is not supported",
     );
     let conflicting = [(SSE, "AES256"), (ALG, "AES256"), (KEY, BOTO3_KEY_B64), (MD5, BOTO3_MD5_B64)];
     refused(
-        S3Request::new(&conflicting, object()).put_object(),
+        tls(&conflicting, object()).put_object(),
         400,
         "InvalidArgument",
         "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
     );
     let aes_with_kms_key = [(SSE, "AES256"), ("x-amz-server-side-encryption-aws-kms-key-id", "alias/x")];
     refused(
-        S3Request::new(&aes_with_kms_key, object()).put_object(),
+        tls(&aes_with_kms_key, object()).put_object(),
         400,
         "InvalidArgument",
         "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
@@ -401,7 +414,7 @@ fn put_refusals() {
         ("x-amz-server-side-encryption-context", r#"{"tenant":"t1","aws:s3:arn":"arn:aws:s3:::bkt/k"}"#),
     ];
     refused(
-        S3Request::new(&raw, object()).put_object(),
+        tls(&raw, object()).put_object(),
         400,
         "InvalidArgument",
         "The encryption context must be base64-encoded UTF-8 JSON of string pairs, at most 1 KiB",
@@ -410,13 +423,13 @@ fn put_refusals() {
 
 #[test]
 fn put_plans_for_every_mode() {
-    let plan = S3Request::new(SSE_S3_PUT, object()).put_object().unwrap();
+    let plan = tls(SSE_S3_PUT, object()).put_object().unwrap();
     assert!(matches!(plan.key, SealKey::Keyring));
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(SSE, "AES256")]);
 
     // `sse_kms_put_with_context_bucket_key.json`: S3 echoes the key id, the context (with the
     // bucket's ARN: a bucket key binds the bucket) and the bucket-key flag.
-    let plan = S3Request::new(KMS_PUT, object()).put_object().unwrap();
+    let plan = tls(KMS_PUT, object()).put_object().unwrap();
     let SealKey::Kms(settings) = &plan.key else { panic!() };
     assert!(settings.bucket_key());
     assert_eq!(settings.user_context().get("tenant"), Some("t1"));
@@ -428,7 +441,7 @@ fn put_plans_for_every_mode() {
         Some("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
     );
 
-    let plan = S3Request::new(SSEC_TRIO, object()).create_multipart_upload().unwrap();
+    let plan = tls(SSEC_TRIO, object()).create_multipart_upload().unwrap();
     let SealKey::Customer(key) = &plan.key else { panic!() };
     assert_eq!(plan.key.upload_encryption(), UploadEncryption::SseC { key_md5: key.md5() });
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(ALG, "AES256"), (MD5, BOTO3_MD5_B64)]);
@@ -440,36 +453,31 @@ fn bucket_default_applies_only_when_the_request_names_no_mode() {
     let s3_default = BucketEncryption::sse_s3();
     let none: &H = &[("Content-Length", "5")];
 
-    let plan = S3Request::new(none, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
+    let plan = tls(none, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
     let SealKey::Kms(settings) = &plan.key else { panic!() };
     assert_eq!((settings.key_id(), settings.bucket_key()), ("alias/bucket", true));
 
     // A KMS default without a key id uses the gateway's default key.
     let no_id = BucketEncryption::sse_kms(None, false).unwrap();
-    let plan = S3Request::new(none, object())
-        .bucket_encryption(Some(&no_id))
-        .default_kms_key("alias/gw")
-        .put_object()
-        .unwrap();
+    let plan =
+        tls(none, object()).bucket_encryption(Some(&no_id)).default_kms_key("alias/gw").put_object().unwrap();
     let SealKey::Kms(settings) = &plan.key else { panic!() };
     assert_eq!((settings.key_id(), settings.bucket_key()), ("alias/gw", false));
 
     // No default, or SSE-S3: SSE-S3 (S3 encrypts every new object).
     for default in [None, Some(&s3_default)] {
-        let plan = S3Request::new(none, object()).bucket_encryption(default).put_object().unwrap();
+        let plan = tls(none, object()).bucket_encryption(default).put_object().unwrap();
         assert!(matches!(plan.key, SealKey::Keyring));
     }
     // An explicit mode wins over the default.
-    let plan =
-        S3Request::new(SSE_S3_PUT, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
+    let plan = tls(SSE_S3_PUT, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
     assert!(matches!(plan.key, SealKey::Keyring));
-    let plan =
-        S3Request::new(SSEC_TRIO, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
+    let plan = tls(SSEC_TRIO, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
     assert!(matches!(plan.key, SealKey::Customer(_)));
     // aws:kms without key id: the AWS-managed key, not the bucket's key; the bucket's
     // bucket-key setting applies when the request does not say.
     let headers = [(SSE, "aws:kms")];
-    let plan = S3Request::new(&headers, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
+    let plan = tls(&headers, object()).bucket_encryption(Some(&kms_default)).put_object().unwrap();
     let SealKey::Kms(settings) = &plan.key else { panic!() };
     assert_eq!((settings.key_id(), settings.bucket_key()), (s3crypt::AWS_MANAGED_KMS_KEY, true));
 }
@@ -480,29 +488,19 @@ fn bucket_default_applies_only_when_the_request_names_no_mode() {
 fn copy_source_refusals() {
     let ssec = ssec_envelope();
     // The source is SSE-C and the copy-source trio is missing.
-    refused(
-        S3Request::new(SSE_S3_PUT, object()).copy_object(&ssec, &object()),
-        400,
-        "InvalidRequest",
-        NEEDS_KEY,
-    );
+    refused(tls(SSE_S3_PUT, object()).copy_object(&ssec, &object()), 400, "InvalidRequest", NEEDS_KEY);
     // The destination trio is not the source's key.
-    refused(
-        S3Request::new(SSEC_TRIO, object()).copy_object(&ssec, &object()),
-        400,
-        "InvalidRequest",
-        NEEDS_KEY,
-    );
+    refused(tls(SSEC_TRIO, object()).copy_object(&ssec, &object()), 400, "InvalidRequest", NEEDS_KEY);
     // A copy-source trio for a source that is not SSE-C.
     refused(
-        S3Request::new(COPY_SSEC_TO_KMS, object()).copy_object(&sse_s3_envelope(), &object()),
+        tls(COPY_SSEC_TO_KMS, object()).copy_object(&sse_s3_envelope(), &object()),
         400,
         "InvalidRequest",
         NOT_APPLICABLE,
     );
     // Over plain HTTP.
     refused(
-        S3Request::new(COPY_SSEC_TO_KMS, object()).secure(false).copy_object(&ssec, &object()),
+        tls(COPY_SSEC_TO_KMS, object()).secure(false).copy_object(&ssec, &object()),
         400,
         "InvalidRequest",
         INSECURE,
@@ -510,7 +508,7 @@ fn copy_source_refusals() {
     // A malformed copy-source trio.
     let bad = [(COPY_ALG, "AES256"), (COPY_KEY, BOTO3_KEY_B64), (COPY_MD5, BOTO3_MD5_2_B64)];
     refused(
-        S3Request::new(&bad, object()).copy_object(&ssec, &object()),
+        tls(&bad, object()).copy_object(&ssec, &object()),
         400,
         "InvalidArgument",
         "The calculated MD5 hash of the key did not match the hash that was provided.",
@@ -520,9 +518,8 @@ fn copy_source_refusals() {
 #[test]
 fn copy_plans() {
     // `copy_ssec_to_sse_kms.json`.
-    let plan = S3Request::new(COPY_SSEC_TO_KMS, ObjectId::new("bkt", "k2"))
-        .copy_object(&ssec_envelope(), &object())
-        .unwrap();
+    let plan =
+        tls(COPY_SSEC_TO_KMS, ObjectId::new("bkt", "k2")).copy_object(&ssec_envelope(), &object()).unwrap();
     let OpenKey::Customer(source) = &plan.source else { panic!() };
     assert_eq!(source, &boto3_key());
     let SealKey::Kms(settings) = &plan.destination.key else { panic!() };
@@ -541,7 +538,7 @@ fn copy_plans() {
         (KEY, BOTO3_KEY_B64),
         (MD5, BOTO3_MD5_B64),
     ];
-    let plan = S3Request::new(&headers, object()).copy_object(&sse_s3_envelope(), &object()).unwrap();
+    let plan = tls(&headers, object()).copy_object(&sse_s3_envelope(), &object()).unwrap();
     assert!(matches!(plan.source, OpenKey::Keyring));
     assert!(matches!(plan.destination.key, SealKey::Customer(_)));
     assert_eq!(plan.destination.response.get(MD5), Some(BOTO3_MD5_B64));
@@ -549,7 +546,7 @@ fn copy_plans() {
     // A KMS source: a Decrypt request; the destination gets the bucket default, not the source's mode.
     let default = BucketEncryption::sse_s3();
     let headers = [("x-amz-copy-source", "bkt/k")];
-    let plan = S3Request::new(&headers, object())
+    let plan = tls(&headers, object())
         .bucket_encryption(Some(&default))
         .copy_object(&kms_envelope(false), &object())
         .unwrap();
@@ -568,22 +565,17 @@ fn upload_part_refusals() {
     let ssec = ssec_upload();
     let kms = UploadEncryption::SseKms(SseKms::new("alias/my-key").unwrap());
     // No trio on a part of an SSE-C upload.
-    refused(
-        S3Request::new(KMS_UPLOAD_PART, object()).upload_part(&ssec),
-        400,
-        "InvalidRequest",
-        UPLOAD_NEEDS_KEY,
-    );
+    refused(tls(KMS_UPLOAD_PART, object()).upload_part(&ssec), 400, "InvalidRequest", UPLOAD_NEEDS_KEY);
     let copy_headers = [("x-amz-copy-source", "bkt/k2")];
     refused(
-        S3Request::new(&copy_headers, object()).upload_part_copy(&sse_s3_envelope(), &object(), &ssec),
+        tls(&copy_headers, object()).upload_part_copy(&sse_s3_envelope(), &object(), &ssec),
         400,
         "InvalidRequest",
         UPLOAD_NEEDS_KEY,
     );
     // Another key.
     let other = [(ALG, "AES256"), (KEY, BOTO3_KEY2_B64), (MD5, BOTO3_MD5_2_B64)];
-    let request = S3Request::new(&other, object());
+    let request = tls(&other, object());
     refused(request.upload_part(&ssec), 400, "InvalidArgument", UPLOAD_OTHER_KEY);
     refused(
         request.upload_part_copy(&ssec_envelope(), &object(), &ssec),
@@ -596,7 +588,7 @@ fn upload_part_refusals() {
     // SSE-S3/SSE-KMS headers on a part: the mode is the upload's.
     for upload in [&ssec, &kms, &UploadEncryption::SseS3] {
         for headers in [SSE_S3_PUT, KMS_PUT] {
-            let request = S3Request::new(headers, object());
+            let request = tls(headers, object());
             refused(request.upload_part(upload), 400, "InvalidArgument", NOT_SUPPORTED);
             refused(
                 request.upload_part_copy(&sse_s3_envelope(), &object(), upload),
@@ -610,40 +602,28 @@ fn upload_part_refusals() {
     }
     // A trio on an upload that is not SSE-C.
     for upload in [&kms, &UploadEncryption::SseS3] {
-        refused(
-            S3Request::new(SSEC_TRIO, object()).upload_part(upload),
-            400,
-            "InvalidRequest",
-            NOT_APPLICABLE,
-        );
+        refused(tls(SSEC_TRIO, object()).upload_part(upload), 400, "InvalidRequest", NOT_APPLICABLE);
     }
     // Over plain HTTP.
-    refused(
-        S3Request::new(SSEC_TRIO, object()).secure(false).upload_part(&ssec),
-        400,
-        "InvalidRequest",
-        INSECURE,
-    );
+    refused(tls(SSEC_TRIO, object()).secure(false).upload_part(&ssec), 400, "InvalidRequest", INSECURE);
 }
 
 #[test]
 fn upload_part_plans() {
     let ssec = ssec_upload();
     // `ssec_upload_part_1.json`: the trio; the algorithm and MD5 echoed.
-    let plan = S3Request::new(SSEC_TRIO, object()).upload_part(&ssec).unwrap();
+    let plan = tls(SSEC_TRIO, object()).upload_part(&ssec).unwrap();
     assert_eq!(plan.customer_key, Some(boto3_key()));
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(ALG, "AES256"), (MD5, BOTO3_MD5_B64)]);
     // `ssec_complete_multipart.json`: Complete echoes no SSE-C header; ListParts nothing.
-    let plan = S3Request::new(SSEC_TRIO, object()).complete_multipart_upload(&ssec).unwrap();
+    let plan = tls(SSEC_TRIO, object()).complete_multipart_upload(&ssec).unwrap();
     assert!(plan.response.is_empty());
     // The trio is optional on Complete and ListParts.
-    assert!(
-        S3Request::new(PLAIN_GET, object()).complete_multipart_upload(&ssec).unwrap().customer_key.is_none()
-    );
-    assert!(S3Request::new(PLAIN_GET, object()).list_parts(&ssec).unwrap().response.is_empty());
+    assert!(tls(PLAIN_GET, object()).complete_multipart_upload(&ssec).unwrap().customer_key.is_none());
+    assert!(tls(PLAIN_GET, object()).list_parts(&ssec).unwrap().response.is_empty());
     // `sse_kms_upload_part_no_sse_headers.json`: a KMS part echoes the upload's key id, no context.
     let kms = UploadEncryption::SseKms(SseKms::new("alias/my-key").unwrap().with_bucket_key(true));
-    let plan = S3Request::new(KMS_UPLOAD_PART, object()).upload_part(&kms).unwrap();
+    let plan = tls(KMS_UPLOAD_PART, object()).upload_part(&kms).unwrap();
     assert_eq!(
         plan.response.iter().collect::<Vec<_>>(),
         [
@@ -652,13 +632,11 @@ fn upload_part_plans() {
             ("x-amz-server-side-encryption-bucket-key-enabled", "true")
         ]
     );
-    let plan = S3Request::new(KMS_UPLOAD_PART, object())
-        .complete_multipart_upload(&UploadEncryption::SseS3)
-        .unwrap();
+    let plan = tls(KMS_UPLOAD_PART, object()).complete_multipart_upload(&UploadEncryption::SseS3).unwrap();
     assert_eq!(plan.response.iter().collect::<Vec<_>>(), [(SSE, "AES256")]);
     // `upload_part_copy_ssec_both.json`: source key from the copy-source trio, part key checked.
     let upload = UploadEncryption::SseC { key_md5: CustomerKey::from_base64(BOTO3_KEY2_B64).unwrap().md5() };
-    let plan = S3Request::new(UPLOAD_PART_COPY_SSEC_BOTH, ObjectId::new("bkt", "k2"))
+    let plan = tls(UPLOAD_PART_COPY_SSEC_BOTH, ObjectId::new("bkt", "k2"))
         .upload_part_copy(&ssec_envelope(), &object(), &upload)
         .unwrap();
     let OpenKey::Customer(source) = &plan.source else { panic!() };
@@ -849,7 +827,7 @@ fn kms_decrypt_request_of_plan_opens_the_object() {
     kms.create_key("alias/my-key", RootKey::from_bytes([9; 32])).unwrap();
     let key = SseKms::new("alias/my-key").unwrap().generate_key(&kms, &object()).unwrap();
     let (envelope, body) = seal_object(&key, &object(), &pattern(1000), SealOptions::default(), 5);
-    let plan = S3Request::new(PLAIN_GET, object()).get_object(&envelope, None, 1).unwrap();
+    let plan = tls(PLAIN_GET, object()).get_object(&envelope, None, 1).unwrap();
     let OpenKey::Kms(request) = plan.key else { panic!() };
     use s3crypt::Kms;
     let data_key = kms.decrypt(&request).unwrap();
@@ -876,25 +854,25 @@ mod http_headers {
     fn header_map_gives_the_same_answers_as_pairs() {
         let envelope = ssec_envelope();
         let headers = map(SSEC_GET_RANGE);
-        let plan = S3Request::new(&headers, object()).get_object(&envelope, None, 1).unwrap();
+        let plan = tls(&headers, object()).get_object(&envelope, None, 1).unwrap();
         assert!(matches!(plan.key, OpenKey::Customer(ref k) if *k == boto3_key()));
         assert_eq!(plan.range, Some(100..200));
         refused(
-            S3Request::new(&headers, object()).secure(false).get_object(&envelope, None, 1),
+            tls(&headers, object()).secure(false).get_object(&envelope, None, 1),
             400,
             "InvalidRequest",
             INSECURE,
         );
         refused(
-            S3Request::new(&map(PLAIN_GET), object()).get_object(&envelope, None, 1),
+            tls(&map(PLAIN_GET), object()).get_object(&envelope, None, 1),
             400,
             "InvalidRequest",
             NEEDS_KEY,
         );
-        let plan = S3Request::new(&map(KMS_PUT), object()).put_object().unwrap();
+        let plan = tls(&map(KMS_PUT), object()).put_object().unwrap();
         assert!(matches!(plan.key, SealKey::Kms(_)));
         refused(
-            S3Request::new(&map(KMS_PUT), object()).upload_part(&ssec_upload()),
+            tls(&map(KMS_PUT), object()).upload_part(&ssec_upload()),
             400,
             "InvalidArgument",
             NOT_SUPPORTED,
@@ -903,7 +881,7 @@ mod http_headers {
         let mut twice = map(SSE_S3_PUT);
         twice.append(SSE, HeaderValue::from_static("AES256"));
         refused(
-            S3Request::new(&twice, object()).put_object(),
+            tls(&twice, object()).put_object(),
             400,
             "InvalidArgument",
             "A server-side encryption header was given more than once",
@@ -914,13 +892,13 @@ mod http_headers {
 
     #[test]
     fn response_headers_convert_to_http() {
-        let plan = S3Request::new(SSEC_TRIO, object()).put_object().unwrap();
+        let plan = tls(SSEC_TRIO, object()).put_object().unwrap();
         let mut response = HeaderMap::new();
         plan.response.append_to(&mut response);
         assert_eq!(response.len(), 2);
         assert_eq!(response["x-amz-server-side-encryption-customer-algorithm"], "AES256");
         assert_eq!(response["x-amz-server-side-encryption-customer-key-md5"], BOTO3_MD5_B64);
-        let plan = S3Request::new(KMS_PUT, object()).put_object().unwrap();
+        let plan = tls(KMS_PUT, object()).put_object().unwrap();
         assert_eq!(plan.response.to_http().count(), plan.response.len());
     }
 }
@@ -931,7 +909,7 @@ mod http_headers {
 fn key_events_are_structured_and_secret_free() {
     use s3crypt::{KeyEvent, KeyUse, KmsError, Outcome};
     let envelope = sse_s3_envelope();
-    let event = S3Request::new(PLAIN_GET, object())
+    let event = tls(PLAIN_GET, object())
         .key_event(Operation::GetObject, KeyUse::Open, &envelope)
         .with_result(&envelope.open(&keyring(), &object()));
     assert_eq!(
@@ -975,21 +953,20 @@ fn a_moved_kms_envelope_is_refused_before_any_kms_request() {
     let envelope = kms_envelope(false);
     let elsewhere = ObjectId::new("bkt", "other");
     // GET of the envelope stored under another name.
-    let err = S3Request::new(PLAIN_GET, elsewhere).get_object(&envelope, None, 1).unwrap_err();
+    let err = tls(PLAIN_GET, elsewhere).get_object(&envelope, None, 1).unwrap_err();
     assert_eq!(err, Error::KmsContextMismatch);
     assert_eq!(err.s3_read_response(WrongKeyStatus::AccessDenied).status, 500);
     assert_eq!(s3crypt::Outcome::of::<()>(&Err(err)), s3crypt::Outcome::Tampered);
     // A copy whose source is named as another object than the envelope's.
     let headers = [("x-amz-copy-source", "bkt/other")];
-    let err = S3Request::new(&headers, object()).copy_object(&envelope, &elsewhere).unwrap_err();
+    let err = tls(&headers, object()).copy_object(&envelope, &elsewhere).unwrap_err();
     assert_eq!(err, Error::KmsContextMismatch);
-    let err = S3Request::new(&headers, object())
+    let err = tls(&headers, object())
         .upload_part_copy(&envelope, &elsewhere, &UploadEncryption::SseS3)
         .unwrap_err();
     assert_eq!(err, Error::KmsContextMismatch);
     // Named right, it plans a Decrypt.
-    let plan =
-        S3Request::new(&headers, ObjectId::new("bkt", "k2")).copy_object(&envelope, &object()).unwrap();
+    let plan = tls(&headers, ObjectId::new("bkt", "k2")).copy_object(&envelope, &object()).unwrap();
     assert!(matches!(plan.source, OpenKey::Kms(_)));
 }
 

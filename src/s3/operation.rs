@@ -199,7 +199,7 @@ pub struct PartCopyPlan {
 ///
 /// let headers = [("x-amz-server-side-encryption", "AES256")];
 /// let object = ObjectId::new("bucket", "key");
-/// let plan = S3Request::new(&headers, object).put_object()?;
+/// let plan = S3Request::new(&headers, object).secure(true).put_object()?;
 /// assert!(matches!(plan.key, SealKey::Keyring));
 /// assert_eq!(plan.response.get("x-amz-server-side-encryption"), Some("AES256"));
 /// # Ok::<(), s3crypt::Error>(())
@@ -221,10 +221,12 @@ impl<H: ?Sized> Clone for S3Request<'_, H> {
 impl<H: ?Sized> Copy for S3Request<'_, H> {}
 
 impl<'a, H: HeaderSource + ?Sized> S3Request<'a, H> {
-    /// A request for `object` with `headers`, over TLS, in a bucket without default encryption
-    /// (S3 then uses SSE-S3), with [`AWS_MANAGED_KMS_KEY`] for `aws:kms` without a key id.
+    /// A request for `object` with `headers`, in a bucket without default encryption (S3 then
+    /// uses SSE-S3), with [`AWS_MANAGED_KMS_KEY`] for `aws:kms` without a key id — and *not* known
+    /// to have come over TLS: SSE-C is refused until [`S3Request::secure`] says it did, so a
+    /// gateway that forgets to say fails closed.
     pub fn new(headers: &'a H, object: ObjectId<'a>) -> Self {
-        Self { headers, object, secure: true, bucket: None, default_kms_key: AWS_MANAGED_KMS_KEY }
+        Self { headers, object, secure: false, bucket: None, default_kms_key: AWS_MANAGED_KMS_KEY }
     }
 
     /// Whether the request came over TLS. S3 refuses SSE-C over plain HTTP; a gateway that wants
