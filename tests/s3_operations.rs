@@ -1036,3 +1036,20 @@ fn upload_encryption_from_a_sealed_upload_state() {
     assert_eq!(derived.user_context(), settings.user_context());
     assert_eq!(derived.context_for(&object()).unwrap(), *state.kms_context().unwrap());
 }
+
+#[test]
+fn debug_output_never_shows_a_customer_key() {
+    let request = tls(SSEC_TRIO, object());
+    let plan = request.put_object().unwrap();
+    let copy = tls(UPLOAD_PART_COPY_SSEC_BOTH, object())
+        .upload_part_copy(
+            &ssec_envelope(),
+            &object(),
+            &UploadEncryption::SseC { key_md5: CustomerKey::from_base64(BOTO3_KEY2_B64).unwrap().md5() },
+        )
+        .unwrap();
+    for text in [format!("{request:?}"), format!("{plan:?}"), format!("{copy:?}")] {
+        assert!(!text.contains(BOTO3_KEY_B64) && !text.contains(BOTO3_KEY2_B64), "{text}");
+        assert!(!text.contains("164, 237"), "{text}"); // the raw key's first bytes
+    }
+}

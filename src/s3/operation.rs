@@ -204,13 +204,24 @@ pub struct PartCopyPlan {
 /// assert_eq!(plan.response.get("x-amz-server-side-encryption"), Some("AES256"));
 /// # Ok::<(), s3crypt::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct S3Request<'a, H: ?Sized> {
     headers: &'a H,
     object: ObjectId<'a>,
     secure: bool,
     bucket: Option<&'a BucketEncryption>,
     default_kms_key: &'a str,
+}
+
+/// Leaves the headers out: they may carry an SSE-C key.
+impl<H: ?Sized> core::fmt::Debug for S3Request<'_, H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("S3Request")
+            .field("object", &self.object)
+            .field("secure", &self.secure)
+            .field("bucket_encryption", &self.bucket)
+            .field("default_kms_key", &self.default_kms_key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<H: ?Sized> Clone for S3Request<'_, H> {
