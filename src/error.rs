@@ -110,6 +110,10 @@ pub enum Error {
         /// The key version.
         version: u32,
     },
+
+    /// An AWS S3 Encryption Client object or request that s3crypt refuses (format, policy, opt-in).
+    #[error(transparent)]
+    S3ec(#[from] crate::S3ecError),
 }
 
 /// `Result` with the crate's [`Error`].

@@ -11,6 +11,7 @@ mod modes;
 mod object;
 mod primitives;
 mod s3;
+mod s3ec;
 mod stream;
 mod wrap;
 
@@ -28,6 +29,11 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
 pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
+pub use s3ec::{
+    CommitmentPolicy, S3EC_DEFAULT_BUFFER_LIMIT, S3EC_INSTRUCTION_SUFFIX, S3EC_MAX_PLAINTEXT, S3ecAesKey,
+    S3ecBufferedBody, S3ecDataKey, S3ecDelayedBody, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata,
+    S3ecOpener, S3ecOptions, S3ecRange, S3ecSealer, S3ecWrap,
+};
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,
     Sealer, StreamParams, TAG_LEN, open, seal,
