@@ -640,6 +640,41 @@ mod tests {
         }
     }
 
+    fn unhex<const N: usize>(h: &str) -> [u8; N] {
+        let bytes: Vec<u8> = (0..N).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect();
+        bytes.try_into().unwrap()
+    }
+
+    /// Known answers for suite 0x0073's derivation, from AWS's Go client
+    /// (aws/amazon-s3-encryption-client-go, v4/internal/key_derivation_test.go).
+    #[test]
+    fn derivation_known_answers() {
+        for (dk, id, key, commitment) in [
+            (
+                "80d90dc4cc7e77d8a6332efa44eba56230a7fe7b89af37d1e501ab2e07c0a163",
+                "b8ea76bed24c7b85382a148cb9dcd1cfdfb765f55ded4dfa6e0c4c79",
+                "6dd14f546cc006e639126e83f5d4d1b118576bb5df97f38c6fb3a1db87bbc338",
+                "f89818bc0a346d3a3426b68e9509b6b2ae5fe1f904aa329fb73625db",
+            ),
+            (
+                "501afb8227d22e75e68010414b8abdaf3064c081e8e922dafef4992036394d60",
+                "61a00b4981a5aacfd136c55cb726e32d2a547dc7600a7d4675c69127",
+                "e14786a714748d1d2c3a4a6816dec56ddf1881bbeabb4f39420ffb9f63700b2f",
+                "5c1e73e47f6fe3a70d6d094283aceaa76d2975feb829212d88f0afc1",
+            ),
+        ] {
+            let expected: [u8; COMMITMENT_LEN] = unhex(commitment);
+            let (derived, c) =
+                derive_v3(&S3ecDataKey::from_bytes(unhex(dk)), &unhex(id), Some(&expected)).unwrap();
+            assert_eq!(*derived, unhex::<32>(key));
+            assert_eq!(c, expected);
+            assert!(matches!(
+                derive_v3(&S3ecDataKey::from_bytes(unhex(dk)), &unhex(id), Some(&[0; COMMITMENT_LEN])),
+                Err(Error::Authentication)
+            ));
+        }
+    }
+
     /// The commitment computed on write is accepted on read, and one flipped bit of it is refused.
     #[test]
     fn commitment_is_checked_before_derivation() {
