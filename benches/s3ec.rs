@@ -110,6 +110,14 @@ fn ratios() {
             black_box(opener(&envelope, &key, &options).open(black_box(&body)).unwrap());
         }),
     );
+    let mut reused = Vec::with_capacity(SIZE);
+    row(
+        "S3EC V3 buffered open into a reused buffer (`S3ecOpener::open_into`)",
+        "one-shot AES-256-GCM open",
+        compare(rounds, &mut one_shot_open, &mut || {
+            opener(&envelope, &key, &options).open_into(black_box(&body), &mut reused).unwrap();
+        }),
+    );
     let mut out = Vec::with_capacity(SIZE);
     row(
         "S3EC V3 delayed-auth stream (`S3ecDelayedBody`, 1 MiB pieces)",
@@ -123,8 +131,19 @@ fn ratios() {
             d.finish().unwrap();
         }),
     );
+    let mut native = Vec::with_capacity(SIZE);
     row(
-        "s3crypt native `open` (64 KiB chunks)",
+        "s3crypt native streaming open into a reused buffer (`Opener`, 64 KiB chunks)",
+        "one-shot AES-256-GCM open",
+        compare(rounds, &mut one_shot_open, &mut || {
+            native.clear();
+            let mut o = s3crypt::Opener::new(&data_key, params, b"bench");
+            o.update(black_box(&stored), &mut native).unwrap();
+            o.finish(&mut native).unwrap();
+        }),
+    );
+    row(
+        "s3crypt native `open` (64 KiB chunks, allocates)",
         "one-shot AES-256-GCM open",
         compare(rounds, &mut one_shot_open, &mut || {
             black_box(s3crypt::open(&data_key, params, b"bench", black_box(&stored)).unwrap());
@@ -165,6 +184,10 @@ fn s3ec(c: &mut Criterion) {
     });
     group.bench_function("S3EC V3 buffered open", |b| {
         b.iter(|| black_box(opener(&envelope, &key, &options).open(black_box(&body)).unwrap()))
+    });
+    let mut reused = Vec::with_capacity(SIZE);
+    group.bench_function("S3EC V3 buffered open into a reused buffer", |b| {
+        b.iter(|| opener(&envelope, &key, &options).open_into(black_box(&body), &mut reused).unwrap())
     });
     let mut out = Vec::with_capacity(SIZE);
     group.bench_function("S3EC V3 delayed-auth stream", |b| {

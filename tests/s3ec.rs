@@ -874,3 +874,20 @@ fn opt_ins_and_limits() {
     .unwrap();
     assert_eq!(req2.context.get("aws:x-amz-cek-alg"), Some("AES/GCM/NoPadding"));
 }
+
+#[test]
+fn open_into_reuses_the_buffer_and_leaves_nothing_on_failure() {
+    let v = vector("v3-kms-1048579-ascii");
+    let e = envelope(&v, &reader()).unwrap();
+    let key = data_key(&v, &e).unwrap();
+    let opener = e.opener(&key, &reader()).unwrap();
+    let mut out = b"previous contents".to_vec();
+    opener.open_into(&v.body, &mut out).unwrap();
+    assert_eq!(out, v.plaintext);
+    let mut flipped = v.body.clone();
+    flipped[1000] ^= 4;
+    assert_eq!(opener.open_into(&flipped, &mut out).unwrap_err(), Error::Authentication);
+    assert!(out.is_empty(), "no unauthenticated plaintext left behind");
+    assert_eq!(opener.open_into(&v.body[..10], &mut out).unwrap_err(), Error::S3ec(S3ecError::BodyLength));
+    assert!(out.is_empty());
+}

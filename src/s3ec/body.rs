@@ -10,7 +10,7 @@ use crate::keys::{KEY_LEN, fill_random};
 use crate::kms::{EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms};
 use aes::cipher::{BlockCipherEncrypt, KeyIvInit, StreamCipher, StreamCipherSeek};
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
 use ctutils::CtEq;
 use ghash::GHash;
 use ghash::universal_hash::UniversalHash;
@@ -213,13 +213,38 @@ impl S3ecOpener {
     /// body shorter than a tag or not of the stated length; [`Error::Authentication`] if the tag
     /// does not verify (a flipped, truncated or extended body, a wrong key).
     pub fn open(&self, body: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.open_into(body, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`S3ecOpener::open`] into a caller's buffer (replacing its contents), so a reader that opens
+    /// many objects reuses one allocation. On any error `out` is wiped and left empty.
+    ///
+    /// # Errors
+    /// As [`S3ecOpener::open`].
+    pub fn open_into(&self, body: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        out.zeroize();
+        out.clear();
         let len = self.plaintext_len(body.len() as u64)?;
         if len > self.options.buffer_limit {
             return Err(S3ecError::BufferLimit.into());
         }
-        let mut out = body.to_vec();
-        self.open_in_place(&mut out)?;
-        Ok(out)
+        let (ciphertext, tag) = body.split_at(body.len() - TAG_LEN);
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Authentication)?;
+        out.resize(ciphertext.len(), 0);
+        let opened = InOutBuf::new(ciphertext, out.as_mut_slice())
+            .map_err(|_| Error::Authentication)
+            .and_then(|buf| {
+                Aes256Gcm::new((&*self.key.key).into())
+                    .decrypt_inout_detached((&self.key.iv).into(), self.key.aad, buf, tag.into())
+                    .map_err(|_| Error::Authentication)
+            });
+        if opened.is_err() {
+            out.zeroize();
+            out.clear();
+        }
+        opened
     }
 
     /// Authenticates and decrypts `body ‖ tag` in place, truncating the tag; on failure the buffer
