@@ -71,7 +71,7 @@ async fn get(
     body: &[u8],
 ) -> s3crypt::Result<Vec<u8>> {
     let envelope = Envelope::from_metadata(metadata.iter().map(|(k, v)| (k, v)))?;
-    let key = KmsKey::for_envelope_async(kms, &envelope).await?;
+    let key = KmsKey::for_envelope_async(kms, &envelope, id).await?;
     let object = envelope.open(&key, id)?;
     let mut plain = Vec::new();
     let mut opener = object.opener();

@@ -193,7 +193,7 @@ fn main() -> Result<()> {
         converted.kms_context().map(EncryptionContext::canonical_json).unwrap_or_default()
     );
     // A GET asks the KMS to decrypt the stored blob under the stored context.
-    let key = KmsKey::for_envelope(&kms, &converted)?;
+    let key = KmsKey::for_envelope(&kms, &converted, &id)?;
     let opened_in = get(&key, &id, &converted, &body, &mut plain)?;
     assert!(plain == object);
     println!("opened via the KMS at {:.2} GB/s", gbps(OBJECT_LEN, opened_in));

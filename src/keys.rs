@@ -114,18 +114,14 @@ secret_key!(
     CustomerKey
 );
 
-/// Decodes exactly 64 hex digits.
+/// Decodes exactly 64 hex digits of either case, without branching on the digits' values
+/// (`base16ct`), as the base64 decoder does: key material is secret.
 pub(crate) fn decode_hex_key(digits: &[u8], out: &mut [u8; KEY_LEN]) -> Option<()> {
     if digits.len() != 2 * KEY_LEN {
         return None;
     }
-    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let nibble = |d: u8| char::from(d).to_digit(16);
-        #[allow(clippy::cast_possible_truncation)] // two hex digits are below 256
-        let value = (nibble(pair[0])? * 16 + nibble(pair[1])?) as u8;
-        *byte = value;
-    }
-    Some(())
+    let decoded = base16ct::mixed::decode(digits, out).ok()?;
+    (decoded.len() == KEY_LEN).then_some(())
 }
 
 /// Decodes strict base64 of exactly 32 bytes (constant-time in the key bytes).

@@ -17,7 +17,8 @@ mod wrap;
 
 pub use buffer::OutputBuffer;
 pub use envelope::{
-    ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite, WrapAlgorithm,
+    ECHO_MAX, ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite,
+    WrapAlgorithm,
 };
 pub use error::{Error, Result};
 pub use keys::{CustomerKey, DataKey, KEY_LEN, RootKey};

@@ -149,8 +149,13 @@ impl core::fmt::Debug for ObjectKey {
 
 impl ObjectKey {
     /// A streaming opener for the whole body.
+    ///
+    /// It requires the body to hold exactly the envelope's authenticated plaintext length: a body
+    /// sealed under the same data key with another length (a longer or shorter stream, or trailing
+    /// parts dropped) fails — [`crate::Error::TrailingData`] as soon as a chunk reaches past the
+    /// length, [`crate::Error::Truncated`] at [`Opener::finish`] for a short one.
     pub fn opener(&self) -> Opener {
-        Opener::new(&self.payload.key, self.chunk_size, &self.context())
+        Opener::new(&self.payload.key, self.chunk_size, &self.context()).with_expected_len(self.plaintext_len)
     }
 
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
@@ -161,9 +166,19 @@ impl ObjectKey {
         ChunkOpener::new(&self.payload.key, self.chunk_size, &self.context(), body_header, self.plaintext_len)
     }
 
-    /// The plaintext length.
+    /// The plaintext length, authenticated: the envelope opened under its key. This is the value
+    /// to answer a HEAD's `Content-Length` with.
     pub fn plaintext_len(&self) -> u64 {
         self.plaintext_len
+    }
+
+    /// The stored length of the body (header and tags included) the authenticated plaintext length
+    /// implies: what a body must measure before it is worth fetching.
+    ///
+    /// # Errors
+    /// [`crate::Error::TooLong`] never, for an envelope that opened.
+    pub fn body_len(&self) -> Result<u64> {
+        self.chunk_size.ciphertext_len(self.plaintext_len)
     }
 
     /// The plaintext MD5, if it was computed when the object was sealed.
@@ -255,6 +270,16 @@ impl ObjectKey {
     /// # Errors
     /// As [`crate::open`].
     pub fn open_parallel(&self, body: &[u8]) -> Result<Vec<u8>> {
+        // The body must be as long as the envelope's authenticated length says, before any chunk
+        // is opened (as [`ObjectKey::opener`] requires).
+        let expected = self.body_len()?;
+        let len = body.len() as u64;
+        if len < expected {
+            return Err(crate::Error::Truncated);
+        }
+        if len > expected {
+            return Err(crate::Error::TrailingData);
+        }
         crate::stream::open_parallel(&self.payload.key, self.chunk_size, &self.context(), body)
     }
 }

@@ -20,7 +20,7 @@ use crate::envelope::{
 };
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
-use crate::kms::{EncryptionContext, S3_ARN_KEY, s3_arn};
+use crate::kms::EncryptionContext;
 use crate::primitives::OnceKey;
 use crate::stream::ChunkSize;
 use ctutils::CtEq;
@@ -189,8 +189,7 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     if let Some(kms) = &key.kms {
         // The KMS saw (and logs, and may condition its policy on) this object's ARN — or its
         // bucket's, for a bucket key. A key generated for another object must not seal this one.
-        let arn = s3_arn(object.bucket(), (!kms.bucket_key).then(|| object.key()))?;
-        if kms.context.get(S3_ARN_KEY) != Some(arn.as_str()) {
+        if !kms.context.names(object, kms.bucket_key) {
             return Err(Error::KmsContextMismatch);
         }
     }

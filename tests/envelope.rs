@@ -38,7 +38,9 @@ fn get(
 ) -> Result<Vec<u8>, Error> {
     let plain = common::open_object(enc, object, envelope, body)?;
     let key = envelope.open(enc, object)?;
-    assert_eq!(plain.len() as u64, envelope.plaintext_len());
+    assert_eq!(plain.len() as u64, envelope.unverified_plaintext_len());
+    assert_eq!(plain.len() as u64, key.plaintext_len());
+    assert_eq!(body.len() as u64, key.body_len()?);
     assert_eq!(body.len() as u64, envelope.body_len()?);
     if !plain.is_empty() {
         let len = plain.len() as u64;
@@ -388,4 +390,121 @@ fn secrets_never_print() {
     let key = envelope.open(&ring, &ObjectId::new("b", "k")).unwrap();
     let shown = format!("{envelope:?} {key:?}");
     assert!(shown.contains("root-a") && !shown.contains("wrapped") && !shown.contains("salt"));
+}
+
+// --- Hardening (issue 8) ---------------------------------------------------------------------------
+
+#[test]
+fn a_body_of_another_length_under_the_same_key_does_not_open() {
+    // Two objects sealed from the same seed share a data key and a stream salt (a repeating
+    // generator; with multipart parts sharing a key this is dropping trailing parts). A body must
+    // still hold exactly the length its envelope authenticates.
+    let ring = keyring();
+    let object = ObjectId::new("bkt", "k");
+    let c = ChunkSize::C2SP.bytes();
+    for (short, long) in [(10, 3 * c), (0, c), (c, 2 * c), (c - 1, c), (2 * c + 5, 2 * c + 6)] {
+        let (short_envelope, short_body) = put(&ring, &object, &pattern(short), SealOptions::default(), 7);
+        let (long_envelope, long_body) = put(&ring, &object, &pattern(long), SealOptions::default(), 7);
+        assert_eq!(short_body[..HEADER_LEN], long_body[..HEADER_LEN], "same key and salt");
+        // The long body under the short envelope: too long; the short body under the long one: cut.
+        let r = common::open_object(&ring, &object, &short_envelope, &long_body).map(|p| p.len());
+        assert!(matches!(r, Err(Error::TrailingData | Error::Truncated)), "{short}/{long}: {r:?}");
+        let r = common::open_object(&ring, &object, &long_envelope, &short_body).map(|p| p.len());
+        assert!(matches!(r, Err(Error::Truncated | Error::TrailingData)), "{short}/{long}: {r:?}");
+        // Nothing of the long body is released under the short envelope past its length.
+        let key = short_envelope.open(&ring, &object).unwrap();
+        let mut opener = key.opener();
+        let mut plain = Vec::new();
+        let streamed = opener.update(&long_body, &mut plain);
+        assert!(plain.len() <= short, "{short}/{long}: released {}", plain.len());
+        if streamed.is_ok() {
+            assert!(opener.finish(&mut plain).is_err());
+        }
+        // Random access: the final chunk opened at the envelope's length does not authenticate.
+        let key = short_envelope.open(&ring, &object).unwrap();
+        let chunks = key.chunk_opener(&long_body[..HEADER_LEN]).unwrap();
+        let last = chunks.chunk_count() - 1;
+        let at = HEADER_LEN + last as usize * ChunkSize::C2SP.sealed_len();
+        let mut sealed = long_body[at..(at + short % c + 16).min(long_body.len())].to_vec();
+        assert!(chunks.open_chunk_in_place(last, &mut sealed).is_err());
+        // The genuine pairs open.
+        assert_eq!(
+            common::open_object(&ring, &object, &short_envelope, &short_body).unwrap(),
+            pattern(short)
+        );
+        assert_eq!(common::open_object(&ring, &object, &long_envelope, &long_body).unwrap(), pattern(long));
+    }
+}
+
+#[cfg(feature = "parallel")]
+#[test]
+fn open_parallel_checks_the_body_length_against_the_envelope() {
+    let ring = keyring();
+    let object = ObjectId::new("bkt", "k");
+    let c = ChunkSize::C2SP.bytes();
+    let (short_envelope, short_body) = put(&ring, &object, &pattern(10), SealOptions::default(), 8);
+    let (long_envelope, long_body) = put(&ring, &object, &pattern(3 * c), SealOptions::default(), 8);
+    let short_key = short_envelope.open(&ring, &object).unwrap();
+    let long_key = long_envelope.open(&ring, &object).unwrap();
+    assert_eq!(short_key.open_parallel(&long_body), Err(Error::TrailingData));
+    assert_eq!(long_key.open_parallel(&short_body), Err(Error::Truncated));
+    assert_eq!(long_key.open_parallel(&long_body).unwrap(), pattern(3 * c));
+}
+
+#[test]
+fn the_stored_length_is_authenticated_only_once_opened() {
+    let ring = keyring();
+    let object = ObjectId::new("bkt", "k");
+    let (envelope, _) = put(&ring, &object, &pattern(1000), SealOptions::default(), 9);
+    let edited: Vec<(String, String)> = envelope
+        .to_metadata()
+        .into_iter()
+        .map(|(k, v)| if k == "s3crypt-length" { (k, "999".to_owned()) } else { (k, v) })
+        .collect();
+    let edited = Envelope::from_metadata(edited).unwrap();
+    // Decoding trusts storage: the accessor says so in its name.
+    assert_eq!(edited.unverified_plaintext_len(), 999);
+    // Opening does not: the length is part of the wrap's associated data.
+    assert_eq!(edited.open(&ring, &object).unwrap_err(), Error::Authentication);
+    assert_eq!(envelope.open(&ring, &object).unwrap().plaintext_len(), 1000);
+}
+
+#[test]
+fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
+    let ring = keyring();
+    let object = ObjectId::new("bkt", "k");
+    let (envelope, _) = put(&ring, &object, b"x", SealOptions::default(), 10);
+    let huge = format!("s3crypt-{}", "n".repeat(1 << 20));
+    let mut map = envelope.to_metadata();
+    map.push((huge, "1".to_owned()));
+    let Err(Error::Format(FormatError::UnknownField(name))) = Envelope::from_metadata(map) else {
+        panic!("an unknown s3crypt- name is refused")
+    };
+    assert_eq!(name.chars().count(), s3crypt::ECHO_MAX);
+    let mut map = envelope.to_metadata();
+    map.retain(|(k, _)| k != "s3crypt-version");
+    map.push(("s3crypt-version".to_owned(), "7".repeat(1500)));
+    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
+        panic!("an unknown version is refused")
+    };
+    assert_eq!(v.len(), s3crypt::ECHO_MAX);
+}
+
+#[test]
+fn root_keys_decode_from_hex_of_either_case_only() {
+    let lower = "00ff10ab".repeat(8);
+    let upper = lower.to_uppercase();
+    let key = RootKey::from_hex(&lower).unwrap();
+    assert_eq!(RootKey::from_hex(&upper).unwrap(), key);
+    assert_eq!(key.expose_secret()[..4], [0x00, 0xff, 0x10, 0xab]);
+    for bad in [
+        format!("0x{}", &lower[2..]),
+        format!("{} ", &lower[..63]),
+        format!("{}g", &lower[..63]),
+        lower[..62].to_string(),
+        format!("{lower}00"),
+        "é".repeat(32),
+    ] {
+        assert_eq!(RootKey::from_hex(&bad).unwrap_err(), Error::InvalidKeyEncoding, "{bad}");
+    }
 }

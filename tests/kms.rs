@@ -148,9 +148,9 @@ fn round_trip_with_context_through_both_encodings() {
         Envelope::from_binary(&envelope.to_binary()).unwrap(),
     ] {
         assert_eq!(decoded, envelope);
-        let request = KmsKey::decrypt_request(&decoded).unwrap();
+        let request = KmsKey::decrypt_request(&decoded, &object).unwrap();
         assert_eq!(&request.context, ctx, "the KMS gets back exactly the stored context");
-        let key = KmsKey::for_envelope(&kms, &decoded).unwrap();
+        let key = KmsKey::for_envelope(&kms, &decoded, &object).unwrap();
         assert_eq!(open(&key, &object, &decoded, &body).unwrap(), msg);
     }
     assert_eq!((kms.generated.get(), kms.decrypted.get()), (1, 2));
@@ -164,7 +164,7 @@ fn async_round_trip_needs_no_runtime() {
     let sse = SseKms::new(KEY_A).unwrap();
     let key = block_on(sse.generate_key_async(&kms, &object)).unwrap();
     let (envelope, body) = seal(&key, &object, b"async", 2);
-    let key = block_on(KmsKey::for_envelope_async(&kms, &envelope)).unwrap();
+    let key = block_on(KmsKey::for_envelope_async(&kms, &envelope, &object)).unwrap();
     assert_eq!(open(&key, &object, &envelope, &body).unwrap(), b"async");
 }
 
@@ -207,8 +207,8 @@ fn a_changed_missing_or_extra_context_entry_fails() {
         ];
         for edit in edits {
             let tampered = with_context(&envelope, edit);
-            let result =
-                KmsKey::for_envelope(&kms, &tampered).and_then(|k| open(&k, &object, &tampered, &body));
+            let result = KmsKey::for_envelope(&kms, &tampered, &object)
+                .and_then(|k| open(&k, &object, &tampered, &body));
             if ignore_context {
                 // A KMS that ignores the context hands out the key; the envelope's AAD still fails.
                 assert_eq!(result, Err(Error::Authentication));
@@ -238,14 +238,14 @@ fn kms_errors_pass_through_and_nothing_is_half_written() {
     let key = sse.generate_key(&kms, &object).unwrap();
     let (envelope, body) = seal(&key, &object, b"data", 4);
     *kms.fail_next.borrow_mut() = Some(KmsError::new("KMS.KMSInvalidStateException", "pending deletion"));
-    let err = KmsKey::for_envelope(&kms, &envelope).unwrap_err();
+    let err = KmsKey::for_envelope(&kms, &envelope, &object).unwrap_err();
     assert!(matches!(err, Error::Kms(ref e) if e.code == "KMS.KMSInvalidStateException"));
     assert_eq!(err.s3_response(WrongKeyStatus::default()).status, 500);
     // An unknown key id at the KMS.
     let err = SseKms::new("alias/missing").unwrap().generate_key(&kms, &object).unwrap_err();
     assert!(matches!(err, Error::Kms(ref e) if e.code == "KMS.NotFoundException"));
     assert_eq!(
-        open(&KmsKey::for_envelope(&kms, &envelope).unwrap(), &object, &envelope, &body).unwrap(),
+        open(&KmsKey::for_envelope(&kms, &envelope, &object).unwrap(), &object, &envelope, &body).unwrap(),
         b"data"
     );
 }
@@ -263,8 +263,8 @@ fn keys_and_blobs_of_other_objects_do_not_open() {
     // Another object's data key presented as this envelope's (same key id).
     let ka2 = SseKms::new(KEY_A).unwrap().generate_key(&kms, &a).unwrap();
     assert_eq!(open(&ka2, &a, &ea, &ba), Err(Error::WrongKey));
-    let stolen = kms.kms.decrypt(&KmsKey::decrypt_request(&eb).unwrap()).unwrap();
-    let forged = KmsKey::from_decrypted(&ea, stolen).unwrap();
+    let stolen = kms.kms.decrypt(&KmsKey::decrypt_request(&eb, &b).unwrap()).unwrap();
+    let forged = KmsKey::from_decrypted(&ea, &a, stolen).unwrap();
     assert_eq!(open(&forged, &a, &ea, &ba), Err(Error::WrongKey));
     // b's blob and context spliced into a's envelope: the KMS (context) or the key check refuses.
     let map: Vec<(String, String)> = ea
@@ -280,8 +280,9 @@ fn keys_and_blobs_of_other_objects_do_not_open() {
         })
         .collect();
     let spliced = Envelope::from_metadata(map).unwrap();
-    let r = KmsKey::for_envelope(&kms, &spliced).and_then(|k| open(&k, &a, &spliced, &ba));
-    assert_eq!(r, Err(Error::WrongKey));
+    // b's context names b: refused before the KMS is asked (issue 8, the confused deputy).
+    let r = KmsKey::for_envelope(&kms, &spliced, &a).and_then(|k| open(&k, &a, &spliced, &ba));
+    assert_eq!(r, Err(Error::KmsContextMismatch));
     // The envelope moved to another name.
     assert_eq!(open(&ka, &b, &ea, &ba), Err(Error::Authentication));
 }
@@ -388,7 +389,7 @@ fn master_key_rotation_and_rewrap_leave_the_body_alone() {
 
     // Rotation at the KMS: old blobs still decrypt.
     stub.kms.rotate(KEY_A, RootKey::from_bytes([0xa2; 32])).unwrap();
-    let old = KmsKey::for_envelope(&stub, &envelope).unwrap();
+    let old = KmsKey::for_envelope(&stub, &envelope, &object).unwrap();
     assert_eq!(open(&old, &object, &envelope, &body).unwrap(), msg);
 
     // Re-wrap after the rotation (ReEncrypt to the same key: the blob moves to the new version).
@@ -398,7 +399,7 @@ fn master_key_rotation_and_rewrap_leave_the_body_alone() {
     assert_ne!(new.blob(), old.blob());
     let rewrapped = envelope.reseal((&old, &object), (&new, &object), &mut TestRng(8)).unwrap();
     assert_eq!(
-        open(&KmsKey::for_envelope(&stub, &rewrapped).unwrap(), &object, &rewrapped, &body).unwrap(),
+        open(&KmsKey::for_envelope(&stub, &rewrapped, &object).unwrap(), &object, &rewrapped, &body).unwrap(),
         msg
     );
 
@@ -409,7 +410,10 @@ fn master_key_rotation_and_rewrap_leave_the_body_alone() {
     let moved_key = old.re_encrypted(&request, response, &sse_b).unwrap();
     let moved = envelope.reseal((&old, &object), (&moved_key, &object), &mut TestRng(9)).unwrap();
     assert_eq!(moved.key_id(), KEY_B);
-    assert_eq!(open(&KmsKey::for_envelope(&stub, &moved).unwrap(), &object, &moved, &body).unwrap(), msg);
+    assert_eq!(
+        open(&KmsKey::for_envelope(&stub, &moved, &object).unwrap(), &object, &moved, &body).unwrap(),
+        msg
+    );
     assert_eq!(stub.re_encrypted.get(), 2);
 }
 
@@ -425,12 +429,12 @@ fn the_copy_matrix_rewrites_only_envelopes() {
     // SSE-S3 -> SSE-KMS -> SSE-C -> SSE-KMS (bucket key) -> SSE-S3, alternating names.
     let kms_key = SseKms::new(KEY_A).unwrap().generate_key(&kms, &dst).unwrap();
     let e1 = start.reseal((&ring, &src), (&kms_key, &dst), &mut rng).unwrap();
-    let k1 = KmsKey::for_envelope(&kms, &e1).unwrap();
+    let k1 = KmsKey::for_envelope(&kms, &e1, &dst).unwrap();
     let e2 = e1.reseal((&k1, &dst), (&customer, &src), &mut rng).unwrap();
     let bucket = SseKms::new(KEY_B).unwrap().with_bucket_key(true).generate_key(&kms, &dst).unwrap();
     let e3 = e2.reseal((&customer, &src), (&bucket, &dst), &mut rng).unwrap();
     assert!(e3.bucket_key());
-    let k3 = KmsKey::for_envelope(&kms, &e3).unwrap();
+    let k3 = KmsKey::for_envelope(&kms, &e3, &dst).unwrap();
     let e4 = e3.reseal((&k3, &dst), (&ring, &src), &mut rng).unwrap();
     assert_eq!(open(&k1, &dst, &e1, &body).unwrap(), msg);
     assert_eq!(open(&customer, &src, &e2, &body).unwrap(), msg);
@@ -460,11 +464,13 @@ fn calls(bucket_key: bool) -> (u64, u64) {
     for (i, (name, envelope)) in names.iter().zip(&stored).enumerate() {
         let now = start + Duration::from_secs(7200) + Duration::from_millis(360 * i as u64);
         let object = ObjectId::new("bkt", name);
-        let key = match reads.for_read(envelope, now) {
-            Some(key) => key,
-            None => reads.insert(KmsKey::for_envelope(&kms, envelope).unwrap(), now),
-        };
-        envelope.open(key.as_ref(), &object).unwrap();
+        match reads.for_read(envelope, &object, now) {
+            Some(key) => drop(envelope.open(key.as_ref(), &object).unwrap()),
+            None => {
+                let key = KmsKey::for_envelope(&kms, envelope, &object).unwrap();
+                reads.open(key, envelope, &object, now).unwrap();
+            }
+        }
     }
     (kms.generated.get(), kms.decrypted.get())
 }
@@ -625,7 +631,7 @@ fn bucket_key_cache_hits_when_the_kms_answers_an_alias_with_an_arn() {
         };
         let (envelope, _) = seal(key.as_ref(), &object, b"x", i);
         assert_eq!(envelope.key_id(), KEY_A, "the envelope records the ARN the KMS answered with");
-        assert!(cache.for_read(&envelope, t0).is_some());
+        assert!(cache.for_read(&envelope, &object, t0).is_some());
     }
     assert_eq!(kms.0.generated.get(), 1);
 }
@@ -644,4 +650,242 @@ fn large_envelopes_decode_from_the_wire_form_too() {
     let wire: Vec<(String, String)> =
         envelope.to_metadata().into_iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v)).collect();
     assert_eq!(Envelope::from_metadata(wire).unwrap(), envelope);
+}
+
+// --- Hardening (issue 8) ---------------------------------------------------------------------------
+
+/// Rewrites one metadata field of an envelope (or adds it), decoding the result.
+fn edit_field(envelope: &Envelope, name: &str, value: Option<&str>) -> Envelope {
+    let key = format!("s3crypt-{name}");
+    let mut map: Vec<(String, String)> =
+        envelope.to_metadata().into_iter().filter(|(k, _)| *k != key).collect();
+    if let Some(value) = value {
+        map.push((key, value.to_owned()));
+    }
+    Envelope::from_metadata(map).unwrap()
+}
+
+#[test]
+fn a_copied_kms_envelope_is_refused_before_the_kms_is_asked() {
+    // Tenant X's secret, its envelope and body copied by someone with write access to the storage
+    // over tenant Y's public object. Reading Y must not make the gateway ask the KMS to use X's key.
+    let kms = Stub::new();
+    let (secret, public) = (ObjectId::new("tenant-x", "secret"), ObjectId::new("tenant-y", "public"));
+    let key = SseKms::new(KEY_A).unwrap().with_context(user_context()).generate_key(&kms, &secret).unwrap();
+    let (envelope, body) = seal(&key, &secret, b"x's secret", 40);
+    for copied in [envelope.clone(), Envelope::from_binary(&envelope.to_binary()).unwrap()] {
+        assert_eq!(KmsKey::decrypt_request(&copied, &public), Err(Error::KmsContextMismatch));
+        assert_eq!(KmsKey::for_envelope(&kms, &copied, &public).unwrap_err(), Error::KmsContextMismatch);
+        let plaintext = KmsDataKey::from_bytes([0; 32]);
+        assert_eq!(
+            KmsKey::from_decrypted(&copied, &public, plaintext).unwrap_err(),
+            Error::KmsContextMismatch
+        );
+        let async_kms = AsyncStub(Mutex::new(Stub::new()));
+        assert_eq!(
+            block_on(KmsKey::for_envelope_async(&async_kms, &copied, &public)).unwrap_err(),
+            Error::KmsContextMismatch
+        );
+    }
+    assert_eq!(kms.decrypted.get(), 0, "the KMS was never asked");
+    // The same object in another bucket, and another object of the same bucket, are refused too.
+    for other in [ObjectId::new("tenant-y", "secret"), ObjectId::new("tenant-x", "secret2")] {
+        assert_eq!(KmsKey::decrypt_request(&envelope, &other), Err(Error::KmsContextMismatch));
+    }
+    // A moved envelope is storage damage: 500, like any other tampering; never the KMS's answer.
+    let r = Error::KmsContextMismatch.s3_read_response(WrongKeyStatus::default());
+    assert_eq!((r.status, &*r.code), (500, "InternalError"));
+    // The genuine read still works, with one Decrypt.
+    let key = KmsKey::for_envelope(&kms, &envelope, &secret).unwrap();
+    assert_eq!(open(&key, &secret, &envelope, &body).unwrap(), b"x's secret");
+    assert_eq!(kms.decrypted.get(), 1);
+}
+
+#[test]
+fn a_bucket_key_envelope_is_read_only_within_its_bucket() {
+    let kms = Stub::new();
+    let (a, b, elsewhere) =
+        (ObjectId::new("bkt", "a"), ObjectId::new("bkt", "b"), ObjectId::new("bkt2", "a"));
+    let bucket = SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &a).unwrap();
+    let (envelope, body) = seal(&bucket, &a, b"bucket key", 41);
+    assert_eq!(KmsKey::for_envelope(&kms, &envelope, &elsewhere).unwrap_err(), Error::KmsContextMismatch);
+    assert_eq!(kms.decrypted.get(), 0);
+    // Within the bucket the KMS may be asked (the context names the bucket), but the envelope
+    // itself binds the object: moved to `b`, it does not open.
+    let key = KmsKey::for_envelope(&kms, &envelope, &b).unwrap();
+    assert_eq!(open(&key, &b, &envelope, &body), Err(Error::Authentication));
+    // The bucket-key flag selects which ARN the context must hold, so flipping it is refused
+    // before the KMS either way.
+    let unflagged = edit_field(&envelope, "bucket-key", None);
+    assert_eq!(KmsKey::for_envelope(&kms, &unflagged, &a).unwrap_err(), Error::KmsContextMismatch);
+    let per_object = SseKms::new(KEY_A).unwrap().generate_key(&kms, &a).unwrap();
+    let (per_object_envelope, _) = seal(&per_object, &a, b"x", 42);
+    let flagged = edit_field(&per_object_envelope, "bucket-key", Some("true"));
+    assert_eq!(KmsKey::for_envelope(&kms, &flagged, &a).unwrap_err(), Error::KmsContextMismatch);
+    assert_eq!(kms.decrypted.get(), 1);
+}
+
+#[test]
+fn kms_errors_on_reads_reveal_nothing_about_keys() {
+    // On a read the stored envelope picks the key id and blob, so the KMS's verdict on them is
+    // not passed to the client: not found, disabled, pending deletion and invalid ciphertext look
+    // alike. A busy KMS is a retryable 503.
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let key = SseKms::new(KEY_A).unwrap().generate_key(&kms, &object).unwrap();
+    let (envelope, _) = seal(&key, &object, b"data", 43);
+    let mut answers = Vec::new();
+    for (code, status) in [
+        ("KMS.NotFoundException", 400),
+        ("KMS.DisabledException", 400),
+        ("KMS.KMSInvalidStateException", 400),
+        ("KMS.InvalidCiphertextException", 400),
+        ("KMS.AccessDeniedException", 400),
+        ("KMS.IncorrectKeyException", 500),
+    ] {
+        *kms.fail_next.borrow_mut() = Some(KmsError::new(code, "detail").with_status(status));
+        let err = KmsKey::for_envelope(&kms, &envelope, &object).unwrap_err();
+        answers.push(err.s3_read_response(WrongKeyStatus::default()));
+        // The write path keeps the KMS's answer (the caller chose the key id there).
+        assert_eq!(err.s3_response(WrongKeyStatus::default()).code, code);
+    }
+    assert!(
+        answers.iter().all(|r| (r.status, &*r.code, &*r.message) == (403, "AccessDenied", "Access Denied"))
+    );
+    *kms.fail_next.borrow_mut() =
+        Some(KmsError::new("KMS.ThrottlingException", "slow down").with_status(400));
+    let err = KmsKey::for_envelope(&kms, &envelope, &object).unwrap_err();
+    assert_eq!(err.s3_read_response(WrongKeyStatus::default()).status, 503);
+    // A real unknown key id, from the local KMS, answers the same 403.
+    let unknown = edit_field(&envelope, "key-id", Some("alias/does-not-exist"));
+    let err = KmsKey::for_envelope(&kms, &unknown, &object).unwrap_err();
+    assert!(matches!(err, Error::Kms(_)), "{err:?}");
+    assert_eq!(err.s3_read_response(WrongKeyStatus::default()).status, 403);
+}
+
+#[test]
+fn arns_cannot_confuse_a_bucket_with_a_key_prefix() {
+    // `("a", "b/c")` and `("a/b", "c")` would share `arn:aws:s3:::a/b/c`; S3 refuses bucket names
+    // with a slash, and so does every ARN check here.
+    let kms = Stub::new();
+    let (one, other) = (ObjectId::new("a", "b/c"), ObjectId::new("a/b", "c"));
+    let sse = SseKms::new(KEY_A).unwrap();
+    let key = sse.generate_key(&kms, &one).unwrap();
+    let (envelope, _) = seal(&key, &one, b"data", 44);
+    assert!(sse.generate_data_key_request(&other).is_err(), "no ARN for a bucket name with '/'");
+    assert_eq!(
+        envelope.reseal((&key, &one), (&key, &other), &mut TestRng(45)),
+        Err(Error::KmsContextMismatch),
+        "a key for one is not a key for the other"
+    );
+    assert_eq!(KmsKey::decrypt_request(&envelope, &other), Err(Error::KmsContextMismatch));
+    assert!(
+        SseKms::new(KEY_A)
+            .unwrap()
+            .with_bucket_key(true)
+            .generate_key(&kms, &ObjectId::new("", "k"))
+            .is_err()
+    );
+}
+
+/// A GET through a bucket-key cache, as a gateway does it.
+fn cached_get(
+    cache: &mut BucketKeyCache,
+    kms: &Stub,
+    envelope: &Envelope,
+    object: &ObjectId<'_>,
+    body: &[u8],
+    now: Instant,
+) -> Result<Vec<u8>, Error> {
+    let key = match cache.for_read(envelope, object, now) {
+        Some(key) => envelope.open(key.as_ref(), object)?,
+        None => cache.open(KmsKey::for_envelope(kms, envelope, object)?, envelope, object, now)?.0,
+    };
+    let mut plain = Vec::new();
+    let mut opener = key.opener();
+    opener.update(body, &mut plain)?;
+    opener.finish(&mut plain)?;
+    Ok(plain)
+}
+
+#[test]
+fn a_forged_envelope_does_not_poison_the_bucket_key_cache() {
+    let kms = Stub::new();
+    let object = ObjectId::new("bkt", "k");
+    let t0 = Instant::now();
+    // A per-object envelope with the bucket-key flag added, and a bucket-key envelope with it
+    // removed: neither may leave a key in the cache that makes the genuine object fail.
+    let per_object = SseKms::new(KEY_A).unwrap().generate_key(&kms, &object).unwrap();
+    let (e1, b1) = seal(&per_object, &object, b"per-object", 46);
+    let bucket = SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &object).unwrap();
+    let (e2, b2) = seal(&bucket, &object, b"bucket key", 47);
+    for (genuine, body, forged) in [
+        (&e1, &b1, edit_field(&e1, "bucket-key", Some("true"))),
+        (&e2, &b2, edit_field(&e2, "bucket-key", None)),
+    ] {
+        let mut cache = BucketKeyCache::new(Duration::from_secs(300), 16);
+        assert!(cached_get(&mut cache, &kms, &forged, &object, body, t0).is_err());
+        assert!(cache.is_empty(), "nothing cached for a forged envelope");
+        for _ in 0..2 {
+            assert_eq!(
+                cached_get(&mut cache, &kms, genuine, &object, body, t0).unwrap(),
+                body_plain(genuine)
+            );
+        }
+    }
+    // A key recovered for an envelope that then fails to open is not cached either.
+    let mut cache = BucketKeyCache::new(Duration::from_secs(300), 16);
+    // One bit of the wrapped key flipped: the KMS decrypts the blob, the envelope does not open.
+    let wrapped = e2.to_metadata().into_iter().find(|(k, _)| k == "s3crypt-wrapped-key").unwrap().1;
+    let mut wrapped = <base64ct::Base64 as base64ct::Encoding>::decode_vec(&wrapped).unwrap();
+    wrapped[40] ^= 1;
+    let wrapped = <base64ct::Base64 as base64ct::Encoding>::encode_string(&wrapped);
+    let damaged = edit_field(&e2, "wrapped-key", Some(&wrapped));
+    let key = KmsKey::for_envelope(&kms, &damaged, &object).unwrap();
+    assert_eq!(cache.open(key, &damaged, &object, t0).unwrap_err(), Error::Authentication);
+    assert!(cache.is_empty());
+    // And `insert` keeps only what the KMS generated, not keys recovered from storage.
+    cache.insert(KmsKey::for_envelope(&kms, &e2, &object).unwrap(), t0);
+    assert!(cache.is_empty());
+    cache.insert(SseKms::new(KEY_A).unwrap().with_bucket_key(true).generate_key(&kms, &object).unwrap(), t0);
+    assert_eq!(cache.len(), 1);
+}
+
+fn body_plain(envelope: &Envelope) -> &'static [u8] {
+    if envelope.bucket_key() { b"bucket key" } else { b"per-object" }
+}
+
+#[test]
+fn bucket_key_cache_is_a_bounded_map() {
+    // 5,000 bucket keys (one per bucket), then a read and a write lookup of each: hash-map
+    // lookups, with the oldest evicted past the bound and expired entries dropped.
+    let kms = Stub::new();
+    let t0 = Instant::now();
+    let mut cache = BucketKeyCache::new(Duration::from_secs(300), 5_000);
+    let sse = SseKms::new(KEY_A).unwrap().with_bucket_key(true);
+    let names: Vec<String> = (0..5_001).map(|i| format!("bucket-{i}")).collect();
+    let mut envelopes = Vec::new();
+    for name in &names {
+        let object = ObjectId::new(name, "k");
+        let key = cache.insert(sse.generate_key(&kms, &object).unwrap(), t0);
+        envelopes.push(seal(key.as_ref(), &object, b"", 48).0);
+    }
+    assert_eq!(cache.len(), 5_000, "bounded");
+    let started = Instant::now();
+    let mut hits = 0;
+    for (name, envelope) in names.iter().zip(&envelopes) {
+        let object = ObjectId::new(name, "k");
+        hits += usize::from(cache.for_read(envelope, &object, t0).is_some());
+        hits += usize::from(cache.for_write(&sse, &object, t0).unwrap().is_some());
+    }
+    let per_lookup = started.elapsed() / 10_002;
+    println!("bucket-key cache at 5,000 entries: {per_lookup:?} per lookup");
+    assert_eq!(hits, 2 * 5_000, "all but the evicted oldest hit");
+    assert!(cache.for_read(&envelopes[0], &ObjectId::new(&names[0], "k"), t0).is_none(), "oldest evicted");
+    // Expiry: nothing is live after the TTL, and the next insert drops the expired entries.
+    let later = t0 + Duration::from_secs(300);
+    assert!(cache.for_read(&envelopes[1], &ObjectId::new(&names[1], "k"), later).is_none());
+    let object = ObjectId::new("fresh", "k");
+    cache.insert(sse.generate_key(&kms, &object).unwrap(), later);
+    assert_eq!(cache.len(), 1);
 }

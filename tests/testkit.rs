@@ -147,6 +147,9 @@ fn cases() -> Vec<(String, Encoding)> {
         m("version-2", set("version", "2")),
         m("version-01", set("version", "01")),
         m("unknown-field", with("s3crypt-colour", "blue")),
+        // An error repeats at most 64 characters of what storage holds.
+        m("unknown-field-long", with(&format!("s3crypt-{}", "x".repeat(100)), "1")),
+        m("version-long", set("version", &"9".repeat(100))),
         m("duplicate-field", with("s3crypt-salt", &map.iter().find(|(k, _)| k == "s3crypt-salt").unwrap().1)),
         m("duplicate-field-other-case", with("S3Crypt-Length", "6")),
         m("duplicate-field-wire-form", with("x-amz-meta-s3crypt-wrap", "hkdf-sha512-aes-256-gcm")),

@@ -83,7 +83,7 @@ fn field_of(name: &str) -> Option<Result<Field, FormatError>> {
             .into_iter()
             .chain(Field::TLV)
             .find(|f| f.name().eq_ignore_ascii_case(rest))
-            .ok_or_else(|| FormatError::UnknownField(name.to_owned())),
+            .ok_or_else(|| FormatError::UnknownField(super::echo(name))),
     )
 }
 
@@ -124,7 +124,7 @@ where
     match version {
         None => return Err(FormatError::MissingField(Field::Version)),
         Some(v) if v != super::ENVELOPE_VERSION.to_string() => {
-            return Err(FormatError::UnsupportedVersion(v.chars().take(16).collect()));
+            return Err(FormatError::UnsupportedVersion(super::echo(&v)));
         }
         Some(_) => {}
     }

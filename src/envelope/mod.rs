@@ -17,6 +17,15 @@ use core::fmt;
 /// Envelope format version written by this crate.
 pub const ENVELOPE_VERSION: u8 = 1;
 
+/// The most characters of an input that a [`FormatError`] repeats back: errors are logged and
+/// returned to clients, so none carries an unbounded piece of what an attacker stored.
+pub const ECHO_MAX: usize = 64;
+
+/// At most [`ECHO_MAX`] characters of `input`, for an error message.
+pub(crate) fn echo(input: &str) -> String {
+    input.chars().take(ECHO_MAX).collect()
+}
+
 /// Length of the per-seal salt from which the key-encryption key is derived.
 pub(crate) const SALT_LEN: usize = 32;
 /// Length of the key check (the commitment to the wrapping key).
@@ -259,10 +268,11 @@ pub enum FormatError {
     /// The binary header does not start with the envelope magic.
     #[error("not an s3crypt envelope (bad magic)")]
     BadMagic,
-    /// A format version this crate does not know.
+    /// A format version this crate does not know (at most [`ECHO_MAX`] characters of it).
     #[error("unsupported envelope version {0}")]
     UnsupportedVersion(String),
-    /// A field this version does not define (a binary tag, or a metadata name under the prefix).
+    /// A field this version does not define (a binary tag, or a metadata name under the prefix;
+    /// at most [`ECHO_MAX`] characters of it).
     #[error("unknown field {0:?}")]
     UnknownField(String),
     /// A field given twice (metadata names compare case-insensitively).
@@ -384,11 +394,16 @@ impl Envelope {
     pub fn chunk_size(&self) -> ChunkSize {
         self.chunk_size
     }
-    /// The object's plaintext length (authenticated: it is part of the key wrap's associated data).
-    pub fn plaintext_len(&self) -> u64 {
+    /// The plaintext length as the envelope records it — **not yet verified** for an envelope
+    /// decoded from storage: it is part of the key wrap's associated data, so it is authenticated
+    /// only once the envelope opens. Answer a HEAD with [`crate::ObjectKey::plaintext_len`] (after
+    /// [`Envelope::open`]); use this one only where no key is at hand and the stored value may be
+    /// trusted as much as the storage is (a listing, say).
+    pub fn unverified_plaintext_len(&self) -> u64 {
         self.plaintext_len
     }
-    /// The stored length of the body, header and tags included.
+    /// The stored length of the body, header and tags included, from the recorded (not yet
+    /// verified) plaintext length; [`crate::ObjectKey::body_len`] is the authenticated one.
     ///
     /// # Errors
     /// [`crate::Error::TooLong`] never, for an envelope that decoded or was sealed.

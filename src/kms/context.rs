@@ -142,6 +142,14 @@ impl EncryptionContext {
         Ok(context)
     }
 
+    /// Whether this context's `aws:s3:arn` names `object` (or, for a bucket key, its bucket):
+    /// the check that a KMS key belongs to the object before it is sealed with, and that a stored
+    /// context belongs to the object before the KMS is asked to decrypt under it.
+    pub(crate) fn names(&self, object: &crate::ObjectId<'_>, bucket_key: bool) -> bool {
+        let key = (!bucket_key).then(|| object.key());
+        s3_arn(object.bucket(), key).is_ok_and(|arn| self.get(S3_ARN_KEY) == Some(arn.as_str()))
+    }
+
     /// The context S3 gives the KMS for an object: the user's pairs plus `aws:s3:arn`.
     pub(crate) fn with_arn(&self, arn: &str) -> Result<Self> {
         let mut context = self.clone();
@@ -154,12 +162,20 @@ fn is_reserved(key: &str) -> bool {
     key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
 }
 
-/// The S3 ARN of an object (`arn:aws:s3:::bucket/key`) or, with an empty key, of a bucket.
+/// The S3 ARN of an object (`arn:aws:s3:::bucket/key`) or, without a key, of a bucket.
+///
+/// An ARN joins the names with `/`, so it identifies an object only if the bucket name has none:
+/// `("a", "b/c")` and `("a/b", "c")` would share `arn:aws:s3:::a/b/c`. S3 refuses such bucket
+/// names, and so does this function, which makes the ARN an unambiguous, structured name.
 ///
 /// # Errors
-/// [`crate::SseError::InvalidEncryptionContext`] if the names are not UTF-8 (an ARN is text).
+/// [`crate::SseError::InvalidEncryptionContext`] if the names are not UTF-8 (an ARN is text), or
+/// the bucket name is empty or contains `/`.
 pub fn s3_arn(bucket: &[u8], key: Option<&[u8]>) -> Result<String> {
     let bucket = core::str::from_utf8(bucket).map_err(|_| invalid())?;
+    if bucket.is_empty() || bucket.contains('/') {
+        return Err(invalid());
+    }
     match key {
         None => Ok(format!("arn:aws:s3:::{bucket}")),
         Some(key) => {

@@ -6,7 +6,9 @@ use crate::kms::{
     AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
     KmsDataKey, ReEncryptRequest, ReEncryptResponse, s3_arn,
 };
+use crate::object::ObjectKey;
 use crate::wrap::{Encryptor, KmsBinding, WrappingKey};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -133,6 +135,30 @@ pub struct KmsKey {
     blob: Vec<u8>,
     context: EncryptionContext,
     bucket_key: bool,
+    origin: Origin,
+}
+
+/// Where a [`KmsKey`] came from, which decides whether a [`BucketKeyCache`] may keep it unopened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The KMS generated it (GenerateDataKey, ReEncrypt) for the binding it carries.
+    Kms,
+    /// Recovered for a stored envelope, whose binding is not proven until an open succeeds.
+    Envelope,
+}
+
+/// The blob and context of an SSE-KMS `envelope`, once its context is known to name `object`.
+fn stored_binding<'e>(
+    envelope: &'e Envelope,
+    object: &ObjectId<'_>,
+) -> Result<(&'e [u8], &'e EncryptionContext)> {
+    let (Some(blob), Some(context)) = (envelope.kms_blob(), envelope.kms_context()) else {
+        return Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::SseKms });
+    };
+    if !context.names(object, envelope.bucket_key()) {
+        return Err(Error::KmsContextMismatch);
+    }
+    Ok((blob, context))
 }
 
 impl core::fmt::Debug for KmsKey {
@@ -167,7 +193,15 @@ impl KmsKey {
         if blob.is_empty() || blob.len() > KMS_BLOB_MAX {
             return Err(bad_blob());
         }
-        Ok(Self { key_id, requested: requested.to_owned(), plaintext, blob, context, bucket_key })
+        Ok(Self {
+            key_id,
+            requested: requested.to_owned(),
+            plaintext,
+            blob,
+            context,
+            bucket_key,
+            origin: Origin::Kms,
+        })
     }
 
     /// The KMS key id (as the KMS named it when generating).
@@ -190,15 +224,20 @@ impl KmsKey {
         self.bucket_key
     }
 
-    /// The Decrypt request that recovers the wrapping key of `envelope`: its key id, blob and
-    /// stored context, exactly.
+    /// The Decrypt request that recovers the wrapping key of `envelope`, stored as `object`: its
+    /// key id, blob and stored context, exactly.
+    ///
+    /// The envelope is checked first: it must be an SSE-KMS envelope whose context names `object`
+    /// (for a bucket key, `object`'s bucket). An envelope copied from another object — whose
+    /// context names that object — is refused here, before the KMS is asked anything: otherwise
+    /// anyone who can write the storage could make the gateway's KMS identity decrypt any blob
+    /// they can copy (`docs/DESIGN.md` §4.1).
     ///
     /// # Errors
-    /// [`Error::SchemeMismatch`] if the envelope is not SSE-KMS.
-    pub fn decrypt_request(envelope: &Envelope) -> Result<DecryptRequest> {
-        let (Some(blob), Some(context)) = (envelope.kms_blob(), envelope.kms_context()) else {
-            return Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::SseKms });
-        };
+    /// [`Error::SchemeMismatch`] if the envelope is not SSE-KMS; [`Error::KmsContextMismatch`] if
+    /// its context names another object or bucket.
+    pub fn decrypt_request(envelope: &Envelope, object: &ObjectId<'_>) -> Result<DecryptRequest> {
+        let (blob, context) = stored_binding(envelope, object)?;
         Ok(DecryptRequest {
             key_id: envelope.key_id().to_owned(),
             ciphertext_blob: blob.to_vec(),
@@ -206,44 +245,56 @@ impl KmsKey {
         })
     }
 
-    /// The key of `envelope`, from the KMS's answer to [`KmsKey::decrypt_request`].
+    /// The key of `envelope` (stored as `object`), from the KMS's answer to
+    /// [`KmsKey::decrypt_request`].
     ///
     /// # Errors
-    /// [`Error::SchemeMismatch`] if the envelope is not SSE-KMS. (A plaintext that is not the
-    /// envelope's key is caught when opening: [`Error::WrongKey`].)
-    pub fn from_decrypted(envelope: &Envelope, plaintext: KmsDataKey) -> Result<Self> {
-        let request = Self::decrypt_request(envelope)?;
+    /// As [`KmsKey::decrypt_request`]. (A plaintext that is not the envelope's key is caught when
+    /// opening: [`Error::WrongKey`].)
+    pub fn from_decrypted(envelope: &Envelope, object: &ObjectId<'_>, plaintext: KmsDataKey) -> Result<Self> {
+        let request = Self::decrypt_request(envelope, object)?;
         let requested = request.key_id.clone();
-        Self::new(
+        let mut key = Self::new(
             &requested,
             request.key_id,
             plaintext,
             request.ciphertext_blob,
             request.context,
             envelope.bucket_key(),
-        )
+        )?;
+        key.origin = Origin::Envelope;
+        Ok(key)
     }
 
-    /// The whole round trip with a blocking client.
+    /// The whole round trip with a blocking client. Nothing is sent to the KMS unless the envelope
+    /// names `object` ([`KmsKey::decrypt_request`]).
     ///
     /// # Errors
     /// [`Error::Kms`] with the KMS's error; as [`KmsKey::from_decrypted`].
-    pub fn for_envelope(kms: &impl Kms, envelope: &Envelope) -> Result<Self> {
-        let plaintext = kms.decrypt(&Self::decrypt_request(envelope)?)?;
-        Self::from_decrypted(envelope, plaintext)
+    pub fn for_envelope(kms: &impl Kms, envelope: &Envelope, object: &ObjectId<'_>) -> Result<Self> {
+        let plaintext = kms.decrypt(&Self::decrypt_request(envelope, object)?)?;
+        Self::from_decrypted(envelope, object, plaintext)
     }
 
     /// The whole round trip with an async client.
     ///
     /// # Errors
     /// As [`KmsKey::for_envelope`].
-    pub async fn for_envelope_async(kms: &impl AsyncKms, envelope: &Envelope) -> Result<Self> {
-        let plaintext = kms.decrypt(&Self::decrypt_request(envelope)?).await?;
-        Self::from_decrypted(envelope, plaintext)
+    pub async fn for_envelope_async(
+        kms: &impl AsyncKms,
+        envelope: &Envelope,
+        object: &ObjectId<'_>,
+    ) -> Result<Self> {
+        let plaintext = kms.decrypt(&Self::decrypt_request(envelope, object)?).await?;
+        Self::from_decrypted(envelope, object, plaintext)
     }
 
     /// The ReEncrypt request that moves this key's blob to `to` (another KMS key, or the same key
     /// after a rotation) for `object`, without the plaintext leaving the KMS.
+    ///
+    /// The source is this key's own blob and context: a key recovered with
+    /// [`KmsKey::for_envelope`] carries the stored context only after it was checked to name the
+    /// source object, so a ReEncrypt never asks the KMS about another object's blob either.
     ///
     /// # Errors
     /// As [`SseKms::context_for`].
@@ -306,30 +357,78 @@ impl Encryptor for KmsKey {
     }
 }
 
+/// What selects a bucket key for reading: every field of the envelope that picks the key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ReadSlot {
+    key_id: String,
+    blob: Vec<u8>,
+    context: String,
+}
+
+/// What selects a bucket key for writing: the key id asked for and the bucket's context.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct WriteSlot {
+    requested: String,
+    context: String,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: Arc<KmsKey>,
+    born: Instant,
+    seq: u64,
+    write: WriteSlot,
+}
+
 /// A bounded-lifetime cache of bucket keys, for the embedder to keep beside its KMS client.
 ///
 /// Sans-I/O like the rest of the crate: it reads no clock; every call takes `now`. Entries expire
-/// `ttl` after they were inserted. Writers look keys up by KMS key id and bucket context, readers
-/// by the blob an envelope records, so one GenerateDataKey (and, in another process, one Decrypt)
-/// serves every object of a bucket for `ttl`.
+/// `ttl` after they were inserted. Writers look keys up by the KMS key id they ask for and the
+/// bucket's context, readers by every envelope field that selects the key (key id, blob, context,
+/// bucket-key flag), so one GenerateDataKey (and, in another process, one Decrypt) serves every
+/// object of a bucket for `ttl`. Lookups and inserts are hash-map operations.
+///
+/// Only keys that are known to be right are cached: keys the KMS generated ([`BucketKeyCache::insert`])
+/// and keys recovered for an envelope that then opened ([`BucketKeyCache::open`]). A forged
+/// envelope can therefore never leave a key in the cache that makes genuine objects fail.
 #[derive(Debug)]
 pub struct BucketKeyCache {
     ttl: Duration,
     max_entries: usize,
-    entries: Vec<(Arc<KmsKey>, Instant)>,
+    reads: HashMap<ReadSlot, Entry>,
+    writes: HashMap<WriteSlot, ReadSlot>,
+    /// Insertion order (equal to expiry order: one TTL for all), with the entry's sequence number so
+    /// that a slot re-inserted later is not evicted by its older record.
+    order: VecDeque<(u64, ReadSlot)>,
+    seq: u64,
 }
 
 impl BucketKeyCache {
     /// A cache whose entries live for `ttl`, holding at most `max_entries` keys.
     pub fn new(ttl: Duration, max_entries: usize) -> Self {
-        Self { ttl, max_entries, entries: Vec::new() }
+        Self {
+            ttl,
+            max_entries,
+            reads: HashMap::new(),
+            writes: HashMap::new(),
+            order: VecDeque::new(),
+            seq: 0,
+        }
     }
 
-    fn live(&self, now: Instant) -> impl Iterator<Item = &Arc<KmsKey>> {
-        self.entries
-            .iter()
-            .filter(move |(_, born)| now.saturating_duration_since(*born) < self.ttl)
-            .map(|(k, _)| k)
+    /// Number of keys held (expired ones included until the next insert drops them).
+    pub fn len(&self) -> usize {
+        self.reads.len()
+    }
+
+    /// Whether the cache holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.reads.is_empty()
+    }
+
+    fn live(&self, slot: &ReadSlot, now: Instant) -> Option<&Arc<KmsKey>> {
+        let entry = self.reads.get(slot)?;
+        (now.saturating_duration_since(entry.born) < self.ttl).then_some(&entry.key)
     }
 
     /// A live bucket key to seal a new object of `object`'s bucket with, under `sse`.
@@ -342,38 +441,97 @@ impl BucketKeyCache {
         object: &ObjectId<'_>,
         now: Instant,
     ) -> Result<Option<Arc<KmsKey>>> {
-        let context = sse.context_for(object)?;
+        if !sse.bucket_key {
+            return Ok(None);
+        }
         // By the id the writer asks for: AWS answers an alias with the key's ARN.
-        Ok(self
-            .live(now)
-            .find(|k| k.bucket_key && k.requested == sse.key_id && k.context == context)
-            .cloned())
+        let slot =
+            WriteSlot { requested: sse.key_id.clone(), context: sse.context_for(object)?.canonical_json() };
+        Ok(self.writes.get(&slot).and_then(|read| self.live(read, now)).cloned())
     }
 
-    /// A live bucket key that opens `envelope` (same key id, blob and context).
-    pub fn for_read(&self, envelope: &Envelope, now: Instant) -> Option<Arc<KmsKey>> {
-        let blob = envelope.kms_blob()?;
-        let context = envelope.kms_context()?;
-        self.live(now)
-            .find(|k| {
-                k.bucket_key && k.key_id == envelope.key_id() && k.blob == blob && &k.context == context
-            })
-            .cloned()
+    /// A live bucket key that opens `envelope`, stored as `object`: the envelope must be a
+    /// bucket-key envelope whose context names `object`'s bucket, and the key must match its key
+    /// id, blob and context exactly.
+    pub fn for_read(&self, envelope: &Envelope, object: &ObjectId<'_>, now: Instant) -> Option<Arc<KmsKey>> {
+        if !envelope.bucket_key() {
+            return None;
+        }
+        let (blob, context) = stored_binding(envelope, object).ok()?;
+        let slot = ReadSlot {
+            key_id: envelope.key_id().to_owned(),
+            blob: blob.to_vec(),
+            context: context.canonical_json(),
+        };
+        self.live(&slot, now).cloned()
     }
 
-    /// Caches a bucket key (others are not cached); expired entries are dropped, and the oldest
-    /// goes when the cache is full.
+    /// Caches a bucket key the KMS generated ([`SseKms::generate_key`], [`KmsKey::re_encrypted`]).
+    /// Per-object keys, and keys recovered for a stored envelope (cache those with
+    /// [`BucketKeyCache::open`], which proves them first), are returned uncached.
     pub fn insert(&mut self, key: KmsKey, now: Instant) -> Arc<KmsKey> {
         let key = Arc::new(key);
-        if !key.bucket_key || self.max_entries == 0 {
-            return key;
+        if key.origin == Origin::Kms {
+            self.store(Arc::clone(&key), now);
         }
-        let ttl = self.ttl;
-        self.entries.retain(|(_, born)| now.saturating_duration_since(*born) < ttl);
-        if self.entries.len() >= self.max_entries {
-            self.entries.remove(0);
-        }
-        self.entries.push((Arc::clone(&key), now));
         key
+    }
+
+    /// Opens `envelope` (stored as `object`) with `key`, a key recovered for it
+    /// ([`KmsKey::for_envelope`]), and caches the key only if the open succeeded.
+    ///
+    /// # Errors
+    /// As [`Envelope::open`].
+    pub fn open(
+        &mut self,
+        key: KmsKey,
+        envelope: &Envelope,
+        object: &ObjectId<'_>,
+        now: Instant,
+    ) -> Result<(ObjectKey, Arc<KmsKey>)> {
+        let opened = envelope.open(&key, object)?;
+        let key = Arc::new(key);
+        self.store(Arc::clone(&key), now);
+        Ok((opened, key))
+    }
+
+    fn store(&mut self, key: Arc<KmsKey>, now: Instant) {
+        if !key.bucket_key || self.max_entries == 0 {
+            return;
+        }
+        let read = ReadSlot {
+            key_id: key.key_id.clone(),
+            blob: key.blob.clone(),
+            context: key.context.canonical_json(),
+        };
+        self.remove(&read);
+        // Expired entries, then the oldest while full; records of re-inserted slots are skipped.
+        while let Some((seq, slot)) = self.order.front() {
+            let current = self.reads.get(slot).filter(|e| e.seq == *seq);
+            let drop = current.is_some_and(|e| {
+                now.saturating_duration_since(e.born) >= self.ttl || self.reads.len() >= self.max_entries
+            });
+            if current.is_some() && !drop {
+                break;
+            }
+            if let Some((_, slot)) = self.order.pop_front() {
+                if drop {
+                    self.remove(&slot);
+                }
+            }
+        }
+        let write = WriteSlot { requested: key.requested.clone(), context: key.context.canonical_json() };
+        self.seq += 1;
+        self.order.push_back((self.seq, read.clone()));
+        self.writes.insert(write.clone(), read.clone());
+        self.reads.insert(read, Entry { key, born: now, seq: self.seq, write });
+    }
+
+    fn remove(&mut self, slot: &ReadSlot) {
+        if let Some(entry) = self.reads.remove(slot) {
+            if self.writes.get(&entry.write) == Some(slot) {
+                self.writes.remove(&entry.write);
+            }
+        }
     }
 }

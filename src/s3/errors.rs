@@ -155,7 +155,7 @@ impl Error {
         match self {
             Self::Sse(e) => e.response(),
             Self::WrongKey => match wrong_key {
-                WrongKeyStatus::AccessDenied => S3ErrorResponse::fixed(403, "AccessDenied", "Access Denied"),
+                WrongKeyStatus::AccessDenied => ACCESS_DENIED,
                 WrongKeyStatus::BadRequest => S3ErrorResponse::fixed(
                     400,
                     "InvalidArgument",
@@ -183,4 +183,30 @@ impl Error {
             _ => INTERNAL,
         }
     }
+
+    /// The S3 response for an error met while *reading* a stored object: GET, HEAD, the source of
+    /// CopyObject and UploadPartCopy — everything that opens an envelope someone else wrote.
+    ///
+    /// As [`Error::s3_response`], except that the KMS's own answer is not passed through: a
+    /// stored envelope chooses the key id and blob the KMS is asked about, so its error code (not
+    /// found, disabled, invalid ciphertext) would tell whoever wrote the envelope whether a key
+    /// exists or what state it is in. Every KMS refusal is 403 AccessDenied; a KMS that is busy
+    /// (its code names throttling, a limit, an internal error or a dependency timeout — the
+    /// same answer whatever key was asked for) is 503 ServiceUnavailable, which clients retry.
+    /// The gateway still logs the [`Error`] itself.
+    pub fn s3_read_response(&self, wrong_key: WrongKeyStatus) -> S3ErrorResponse {
+        match self {
+            Self::Kms(e) => {
+                const BUSY: [&str; 4] = ["Throttling", "LimitExceeded", "KMSInternal", "DependencyTimeout"];
+                if BUSY.iter().any(|b| e.code.contains(b)) {
+                    S3ErrorResponse::fixed(503, "ServiceUnavailable", "Please reduce your request rate.")
+                } else {
+                    ACCESS_DENIED
+                }
+            }
+            other => other.s3_response(wrong_key),
+        }
+    }
 }
+
+const ACCESS_DENIED: S3ErrorResponse = S3ErrorResponse::fixed(403, "AccessDenied", "Access Denied");

@@ -87,7 +87,7 @@ impl ChunkSize {
         1 << self.log2
     }
 
-    const fn bytes_u64(self) -> u64 {
+    pub(crate) const fn bytes_u64(self) -> u64 {
         1 << self.log2
     }
 

@@ -145,6 +145,8 @@ pub struct Opener {
     state: State,
     params: StreamParams,
     input: Assembler,
+    /// The plaintext length the stream must have (an object's authenticated envelope length).
+    expected_len: Option<u64>,
 }
 
 impl core::fmt::Debug for Opener {
@@ -166,7 +168,17 @@ impl Opener {
             state: State::Header { key: DataKey::from_bytes(*key.expose_secret()), context: context.into() },
             params,
             input: Assembler::new(params.chunk_size.sealed_len()),
+            expected_len: None,
         }
+    }
+
+    /// An opener that also requires the stream's plaintext to be exactly `len` bytes long: a
+    /// full chunk past that length fails before it is opened, and [`Opener::finish`] fails unless
+    /// the final chunk ends the stream at `len`. Object openers use it to bind the body to the
+    /// envelope's authenticated length.
+    pub(crate) fn with_expected_len(mut self, len: u64) -> Self {
+        self.expected_len = Some(len);
+        self
     }
 
     /// Consumes `input`, appending the plaintext of every chunk it completes and authenticates.
@@ -200,11 +212,17 @@ impl Opener {
                     let Some(chunk) = self.input.next(&mut input, sealed) else {
                         return Ok(());
                     };
-                    let chunk = self.input.get(&chunk);
                     // A full chunk is never the last one, so the final chunk must still fit.
                     if *next >= self.params.chunk_size.max_chunks() - 1 {
                         return Err(Error::TooLong);
                     }
+                    // With an expected length, a full chunk must end before it (it is never the
+                    // final chunk); one past it is refused before it is opened.
+                    if self.expected_len.is_some_and(|len| *next >= len / self.params.chunk_size.bytes_u64())
+                    {
+                        return Err(Error::TrailingData);
+                    }
+                    let chunk = self.input.get(&chunk);
                     open_into(keys, *next, chunk, 0..sealed - TAG_LEN, out)?;
                     *next += 1;
                 }
@@ -225,6 +243,20 @@ impl Opener {
             State::Body { keys, next } => {
                 let last = self.input.buffered();
                 let plain = last.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
+                if let Some(len) = self.expected_len {
+                    // Where the final chunk must end the stream; a body of another length is
+                    // refused before its final chunk is opened.
+                    let total = next
+                        .checked_mul(self.params.chunk_size.bytes_u64())
+                        .and_then(|full| full.checked_add(plain as u64))
+                        .ok_or(Error::TooLong)?;
+                    if total < len {
+                        return Err(Error::Truncated);
+                    }
+                    if total > len {
+                        return Err(Error::TrailingData);
+                    }
+                }
                 open_into(keys, *next, last, 0..plain, out)
             }
         }
