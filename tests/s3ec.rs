@@ -891,3 +891,96 @@ fn open_into_reuses_the_buffer_and_leaves_nothing_on_failure() {
     assert_eq!(opener.open_into(&v.body[..10], &mut out).unwrap_err(), Error::S3ec(S3ecError::BodyLength));
     assert!(out.is_empty());
 }
+
+/// The same stub behind the async trait.
+struct AsyncStub(StubKms);
+
+impl s3crypt::AsyncKms for AsyncStub {
+    fn generate_data_key(
+        &self,
+        request: &GenerateDataKeyRequest,
+    ) -> impl Future<Output = Result<GenerateDataKeyResponse, KmsError>> + Send {
+        let answer = self.0.generate_data_key(request);
+        async move { answer }
+    }
+
+    fn decrypt(&self, request: &DecryptRequest) -> impl Future<Output = Result<KmsDataKey, KmsError>> + Send {
+        let answer = self.0.decrypt(request);
+        async move { answer }
+    }
+
+    fn re_encrypt(
+        &self,
+        request: &ReEncryptRequest,
+    ) -> impl Future<Output = Result<ReEncryptResponse, KmsError>> + Send {
+        let answer = self.0.re_encrypt(request);
+        async move { answer }
+    }
+}
+
+#[tokio::test]
+async fn kms_unwrap_through_the_async_trait() {
+    for name in ["v3-kms-17-utf8", "v2-kms-16-ascii", "v3-kms-17-ascii-instr"] {
+        let v = vector(name);
+        let e = envelope(&v, &reader()).unwrap();
+        let kms = AsyncStub(v.kms.clone().unwrap());
+        let key = e.unwrap_kms_async(&kms, &kms.0.key_id, &v.context).await.unwrap();
+        assert_eq!(e.opener(&key, &reader()).unwrap().open(&v.body).unwrap(), v.plaintext, "{name}");
+        // The context is checked before the KMS is asked.
+        assert_eq!(
+            e.unwrap_kms_async(&kms, &kms.0.key_id, &EncryptionContext::new()).await.unwrap_err(),
+            Error::S3ec(S3ecError::ContextMismatch)
+        );
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any length, any split of the plaintext when sealing and of the body when reading, any range:
+    /// every path gives back the plaintext.
+    #[test]
+    fn round_trips_with_random_splits(
+        len in 0usize..5000,
+        seal_split in 0usize..5000,
+        read_split in 0usize..5100,
+        range in (0u64..5000, 0u64..5000),
+        v3 in proptest::bool::ANY,
+    ) {
+        let policy = if v3 { CommitmentPolicy::RequireEncryptRequireDecrypt } else { CommitmentPolicy::ForbidEncryptAllowDecrypt };
+        let options = S3ecOptions::new()
+            .with_commitment_policy(policy)
+            .enable_delayed_authentication(true)
+            .enable_legacy_unauthenticated_modes(true);
+        let aes = S3ecAesKey::from_bytes([0x42; 32]);
+        let plain = common::pattern(len);
+        let mut sealer = S3ecSealer::aes(&aes, EncryptionContext::new(), &options, &mut TestRng(len as u64)).unwrap();
+        let mut body = Vec::new();
+        let (a, b) = plain.split_at(seal_split.min(len));
+        sealer.update(a, &mut body).unwrap();
+        sealer.update(b, &mut body).unwrap();
+        let e = sealer.finish(&mut body);
+        let key = e.unwrap_aes(&aes).unwrap();
+        let opener = e.opener(&key, &options).unwrap();
+        proptest::prop_assert_eq!(&opener.open(&body).unwrap(), &plain);
+        let mut d = e.opener(&key, &options).unwrap().delayed().unwrap();
+        let mut out = Vec::new();
+        let (a, b) = body.split_at(read_split.min(body.len()));
+        d.update(a, &mut out).unwrap();
+        d.update(b, &mut out).unwrap();
+        d.finish().unwrap();
+        proptest::prop_assert_eq!(&out, &plain);
+        let (first, last) = (range.0.min(range.1), range.0.max(range.1));
+        match opener.range(first, last, body.len() as u64) {
+            Ok(r) => {
+                let got = opener.open_range(&r, &body[r.fetch_first() as usize..=r.fetch_last() as usize]).unwrap();
+                let last = last.min(len as u64 - 1);
+                proptest::prop_assert_eq!(&got[..], &plain[first as usize..=last as usize]);
+            }
+            Err(err) => {
+                proptest::prop_assert_eq!(err, Error::InvalidRange);
+                proptest::prop_assert!(first >= len as u64);
+            }
+        }
+    }
+}
