@@ -224,7 +224,6 @@ impl S3ecOpener {
     /// # Errors
     /// As [`S3ecOpener::open`].
     pub fn open_into(&self, body: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        out.zeroize();
         out.clear();
         let len = self.plaintext_len(body.len() as u64)?;
         if len > self.options.buffer_limit {
