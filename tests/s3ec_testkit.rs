@@ -280,7 +280,7 @@ fn cases() -> Vec<Case> {
             policy: allow,
             metadata: {
                 let mut m = v3i.clone();
-                m.push(("x-amz-w".into(), "12".into()));
+                m.push(("x-amz-w".into(), "02".into()));
                 m
             },
             instruction: with(&|_| {}),

@@ -167,7 +167,7 @@ impl S3ecEnvelope {
     /// Parses an object's metadata together with the body of its instruction file
     /// (`<key>.instruction`): a JSON object of mapkeys. For V3 the content keys `x-amz-c`,
     /// `x-amz-d` and `x-amz-i` must stay in the object's metadata (so swapping instruction files
-    /// cannot swap the commitment); a key in both places is refused.
+    /// cannot swap the commitment); a key in both places with two different values is refused.
     ///
     /// # Errors
     /// [`S3ecError::InvalidInstructionFile`] for a malformed file, otherwise as
@@ -181,6 +181,11 @@ impl S3ecEnvelope {
         keys.0.remove(INSTRUCTION_MARKER);
         let object_has_content_keys = keys.has(CEK_ALG) || keys.has(IV) || keys.has(WRAP_ALG);
         for (key, value) in instruction::parse(instruction)? {
+            // AWS's Go v1 client writes some keys in both places; the same value twice is harmless,
+            // two different values are ambiguous.
+            if keys.get(key) == Some(value.as_str()) {
+                continue;
+            }
             keys.insert(key, &value)?;
         }
         if (keys.has(KEY_V1) || keys.has(KEY_V2)) && object_has_content_keys {
