@@ -30,6 +30,8 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
 pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
+#[cfg(feature = "aws-lc")]
+pub use s3ec::S3ecRsaKey;
 pub use s3ec::{
     CommitmentPolicy, S3EC_DEFAULT_BUFFER_LIMIT, S3EC_INSTRUCTION_SUFFIX, S3EC_MAX_PLAINTEXT, S3ecAesKey,
     S3ecBufferedBody, S3ecDataKey, S3ecDelayedBody, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata,

@@ -988,3 +988,60 @@ proptest::proptest! {
         }
     }
 }
+
+/// `RSA-OAEP-SHA1` (aws-lc only): an AWS-written body whose data key is re-wrapped with RSA as AWS's
+/// `RsaKeyring` does (`0x20 ‖ data key ‖ content-algorithm name`, OAEP SHA-1/MGF1-SHA-1, no label).
+#[cfg(feature = "aws-lc")]
+#[test]
+fn rsa_oaep_sha1_unwraps_with_aws_lc() {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::rsa::{KeySize, OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PrivateDecryptingKey};
+    let private = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+    let public = OaepPublicEncryptingKey::new(private.public_key()).unwrap();
+    let rsa = s3crypt::S3ecRsaKey::from_pkcs8_der(private.as_der().unwrap().as_ref()).unwrap();
+    assert!(format!("{rsa:?}").contains("REDACTED"));
+    let wrap = |dk: &[u8], name: &[u8], len_byte: u8| {
+        let pseudo = [&[len_byte][..], dk, name].concat();
+        let mut ct = vec![0u8; public.ciphertext_size()];
+        Base64::encode_string(public.encrypt(&OAEP_SHA1_MGF1SHA1, &pseudo, &mut ct, None).unwrap())
+    };
+    for (name, v3, cek) in
+        [("v3-aes-17-utf8", true, &b"115"[..]), ("v2-aes-17-ascii", false, b"AES/GCM/NoPadding")]
+    {
+        let v = vector(name);
+        let e = envelope(&v, &reader()).unwrap();
+        let dk = e.unwrap_aes(&S3ecAesKey::from_bytes(v.aes_key.unwrap())).unwrap();
+        let relabel = |edk: String| {
+            edit(&v, |m| {
+                if v3 {
+                    m.insert("x-amz-w".into(), "22".into());
+                    m.insert("x-amz-3".into(), edk.clone());
+                } else {
+                    m.insert("x-amz-wrap-alg".into(), "RSA-OAEP-SHA1".into());
+                    m.insert("x-amz-key-v2".into(), edk.clone());
+                }
+            })
+        };
+        let w = relabel(wrap(dk.expose_secret(), cek, 32));
+        let e = envelope(&w, &reader()).unwrap();
+        assert_eq!(e.wrap(), S3ecWrap::RsaOaepSha1);
+        let key = e.unwrap_rsa(&rsa).unwrap();
+        assert_eq!(e.opener(&key, &reader()).unwrap().open(&w.body).unwrap(), v.plaintext, "{name}");
+        // The other format's name, a wrong length byte, a wrong key: refused alike.
+        let other: &[u8] = if v3 { b"AES/GCM/NoPadding" } else { b"115" };
+        for bad in [wrap(dk.expose_secret(), other, 32), wrap(dk.expose_secret(), cek, 16)] {
+            assert_eq!(
+                envelope(&relabel(bad), &reader()).unwrap().unwrap_rsa(&rsa).unwrap_err(),
+                Error::Authentication
+            );
+        }
+        let stranger = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+        let stranger = s3crypt::S3ecRsaKey::from_pkcs8_der(stranger.as_der().unwrap().as_ref()).unwrap();
+        assert_eq!(e.unwrap_rsa(&stranger).unwrap_err(), Error::Authentication);
+        // And an AES object is not an RSA one.
+        assert_eq!(
+            envelope(&v, &reader()).unwrap().unwrap_rsa(&rsa).unwrap_err(),
+            Error::S3ec(S3ecError::UnsupportedWrap("AES/GCM"))
+        );
+    }
+}

@@ -21,6 +21,8 @@ mod wrap;
 
 pub use body::{S3ecBufferedBody, S3ecDelayedBody, S3ecOpener, S3ecRange, S3ecSealer};
 pub use metadata::{S3ecEnvelope, S3ecMetadata};
+#[cfg(feature = "aws-lc")]
+pub use wrap::S3ecRsaKey;
 pub use wrap::{S3ecAesKey, S3ecDataKey};
 
 /// The suffix AWS's clients append to an object's key to name its instruction file.
@@ -51,8 +53,9 @@ pub enum S3ecWrap {
     AesGcm,
     /// `kms+context` (V3 code `12`): a KMS data key bound to an encryption context.
     KmsContext,
-    /// `RSA-OAEP-SHA1` (V3 code `22`). Recognised, but not decrypted (see
-    /// [`S3ecError::UnsupportedWrap`]).
+    /// `RSA-OAEP-SHA1` (V3 code `22`). Decrypted with the `aws-lc` feature
+    /// (`S3ecEnvelope::unwrap_rsa`); without it, every unwrap refuses it with
+    /// [`S3ecError::UnsupportedWrap`].
     RsaOaepSha1,
 }
 

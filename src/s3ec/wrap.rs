@@ -25,6 +25,9 @@ secret_key!(
 
 /// `nonce(12) ‖ AES-256-GCM(data key)(32) ‖ tag(16)`.
 const AES_EDK_LEN: usize = 12 + KEY_LEN + 16;
+/// The first byte of an RSA-OAEP-SHA1 pseudo-key: the data key's length.
+#[cfg(feature = "aws-lc")]
+const PSEUDO_KEY_LEN: u8 = 32;
 /// Context entries AWS's readers drop before comparing the stored context with the caller's.
 const KMS_V1_KEY: &str = "kms_cmk_id";
 
@@ -169,4 +172,62 @@ pub(super) fn generate_request(
     format: S3ecFormat,
 ) -> Result<GenerateDataKeyRequest> {
     Ok(GenerateDataKeyRequest { key_id: key_id.to_owned(), context: kms_context(context, format)? })
+}
+
+/// An RSA private key for S3EC's `RSA-OAEP-SHA1` wrap (AWS's `RsaKeyring`), decrypt-only. Available
+/// with the `aws-lc` feature only: RSA decryption needs a constant-time implementation, and
+/// RustCrypto's `rsa` is not one (RUSTSEC-2023-0071). Never printed.
+#[cfg(feature = "aws-lc")]
+pub struct S3ecRsaKey(aws_lc_rs::rsa::OaepPrivateDecryptingKey);
+
+#[cfg(feature = "aws-lc")]
+impl core::fmt::Debug for S3ecRsaKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("S3ecRsaKey([REDACTED])")
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+impl S3ecRsaKey {
+    /// A key from its PKCS#8 DER encoding (2048 to 8192 bits).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyEncoding`] if AWS-LC rejects the encoding or the key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let key =
+            aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der).map_err(|_| Error::InvalidKeyEncoding)?;
+        aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(key).map(Self).map_err(|_| Error::InvalidKeyEncoding)
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+impl S3ecEnvelope {
+    /// Unwraps the data key of an `RSA-OAEP-SHA1` object: RSA-OAEP with SHA-1 and MGF1-SHA-1, no
+    /// label, over `0x20 ‖ data key (32) ‖ content-algorithm name` (`AES/GCM/NoPadding` for V2, `115`
+    /// for V3). The name binds the format and is compared in constant time.
+    ///
+    /// # Errors
+    /// [`S3ecError::UnsupportedWrap`] for another wrap; [`Error::Authentication`] if decryption
+    /// fails or the decrypted pseudo-key does not bind this object's format.
+    pub fn unwrap_rsa(&self, key: &S3ecRsaKey) -> Result<S3ecDataKey> {
+        use ctutils::CtEq;
+        if self.wrap != S3ecWrap::RsaOaepSha1 {
+            return Err(S3ecError::UnsupportedWrap(self.wrap.v2_name()).into());
+        }
+        let mut out = zeroize::Zeroizing::new(vec![0u8; key.0.min_output_size()]);
+        let plain = key
+            .0
+            .decrypt(&aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1, &self.encrypted_key, &mut out, None)
+            .map_err(|_| Error::Authentication)?;
+        let name = cek_name(self.format).as_bytes();
+        if plain.len() != 1 + KEY_LEN + name.len() {
+            return Err(Error::Authentication);
+        }
+        let (head, suffix) = plain.split_at(1 + KEY_LEN);
+        let binds = bool::from(head[0].ct_eq(&PSEUDO_KEY_LEN)) & bool::from(suffix.ct_eq(name));
+        if !binds {
+            return Err(Error::Authentication);
+        }
+        S3ecDataKey::from_slice(&head[1..])
+    }
 }
