@@ -6,8 +6,13 @@
 //! round by round and reports the median of the per-round ratios, which drift cannot bias, and the
 //! fixed cost per chunk implied by the in-place rows.
 //!
-//! `cargo bench --bench ratio [--features aws-lc,parallel]` prints Markdown tables
-//! (GB/s = 10^9 bytes/s, medians). `S3CRYPT_BENCH_QUICK=1` runs fewer rounds.
+//! Each table names the CPU, the core count and the backend, and starts with the physical limits
+//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place.
+//!
+//! `cargo bench --bench ratio [--features parallel]` prints Markdown tables (GB/s = 10^9 bytes/s,
+//! medians) for both backends (the default features build aws-lc beside the pure-Rust one).
+//! `S3CRYPT_BENCH_QUICK=1` runs fewer rounds; `S3CRYPT_BENCH_ONLY=rustcrypto` (or `aws-lc`) one
+//! backend.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,10 +23,10 @@
     clippy::cast_precision_loss
 )]
 
-use common::{Counter, OneShot};
+use common::{Counter, OneShot, machine};
 use s3crypt::{
-    Backend, ChunkSealer, ChunkSize, DataKey, Keyring, ObjectId, ObjectSealer, Opener, RootKey, SealOptions,
-    Sealer, StreamParams,
+    Backend, ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Keyring, ObjectId, ObjectSealer,
+    Opener, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams,
 };
 use std::hint::black_box;
 
@@ -79,14 +84,23 @@ fn compare_after(
 
 fn main() {
     let quick = std::env::var_os("S3CRYPT_BENCH_QUICK").is_some();
+    let only = std::env::var("S3CRYPT_BENCH_ONLY").ok();
     let key = DataKey::from_bytes([7; 32]);
     let ring = Keyring::new("bench", 1, RootKey::from_bytes([9; 32])).unwrap();
     let object = ObjectId::new("bucket", "key");
     let sizes = [(1usize << 20, "1 MiB", 300), (64 << 20, "64 MiB", 20)];
-    println!("| backend | size | chunk | s3crypt path | baseline GB/s | s3crypt GB/s | ratio |");
-    println!("|---|---|---|---|---|---|---|");
     let mut per_chunk = Vec::new();
     for &backend in Backend::ALL {
+        if only.as_deref().is_some_and(|o| o != backend.name()) {
+            continue;
+        }
+        println!(
+            "\n{} — backend {}; baseline: one-shot AES-256-GCM of the whole buffer, same backend\n",
+            machine(),
+            backend.name()
+        );
+        println!("| backend | size | chunk | s3crypt path | baseline GB/s | s3crypt GB/s | ratio |");
+        println!("|---|---|---|---|---|---|---|");
         let one_shot = OneShot::new(backend);
         for (size, label, rounds) in sizes {
             let rounds = if quick { rounds / 5 } else { rounds };
@@ -95,18 +109,56 @@ fn main() {
             let mut ct = input.clone();
             let tag = one_shot.seal(&mut ct);
             let mut plain = vec![0u8; size];
+            let mut sealed_out = vec![0u8; size + 16];
             let gbps = |s: f64| size as f64 / s / 1e9;
+            let row = |chunk: &str, path: &str, (b, c, r): (f64, f64, f64)| {
+                println!(
+                    "| {} | {label} | {chunk} | {path} | {:.2} | {:.2} | {r:.3} |",
+                    backend.name(),
+                    gbps(b),
+                    gbps(c)
+                );
+            };
+            // The physical limits, in the same run: a copy of the same size, and the one-shot
+            // out of place (reading one buffer, writing another, as the streaming paths must).
+            let mut copy = vec![0u8; size];
+            row(
+                "–",
+                "memcpy of the same size (the memory limit)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || copy.copy_from_slice(black_box(&input)),
+                ),
+            );
+            row(
+                "–",
+                "one-shot seal out of place (input → output)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || one_shot.seal_to(black_box(&input), &mut sealed_out),
+                ),
+            );
+            row(
+                "–",
+                "one-shot open (into a second buffer)",
+                compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || one_shot.open(&ct, &tag, &mut plain),
+                ),
+            );
             for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
                 let params = StreamParams::new(cs).with_backend(backend);
-                let row = |path: &str, (b, c, r): (f64, f64, f64)| {
-                    println!(
-                        "| {} | {label} | {} KiB | {path} | {:.2} | {:.2} | {r:.3} |",
-                        backend.name(),
-                        cs.bytes() >> 10,
-                        gbps(b),
-                        gbps(c)
-                    );
-                };
+                let chunk = format!("{} KiB", cs.bytes() >> 10);
+                let row = |path: &str, t| row(&chunk, path, t);
                 let mut rng = Counter(0);
                 let mut inplace = input.clone();
                 let timing = compare(
@@ -128,9 +180,10 @@ fn main() {
                 let chunks = (size / cs.bytes() + 1) as f64;
                 per_chunk.push((backend, label, cs, (timing.1 - timing.0) / chunks * 1e9));
 
-                let mut out = Vec::with_capacity(cs.ciphertext_len(size as u64).unwrap() as usize);
+                let sealed_len = cs.ciphertext_len(size as u64).unwrap() as usize;
+                let mut out = Vec::with_capacity(sealed_len);
                 row(
-                    "seal, streaming (`Sealer`: copies into the output)",
+                    "seal, streaming (`Sealer`) into a reused `Vec`",
                     compare(
                         rounds,
                         &mut || {
@@ -144,17 +197,61 @@ fn main() {
                         },
                     ),
                 );
+                let mut reused = ReusableBuffer::with_capacity(sealed_len);
+                row(
+                    "seal, streaming (`Sealer`) into a `ReusableBuffer`",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            reused.clear();
+                            let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
+                            s.update(black_box(&input), &mut reused).unwrap();
+                            s.finish(&mut reused).unwrap();
+                        },
+                    ),
+                );
 
                 let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
                 let mut opened = Vec::with_capacity(size);
                 row(
-                    "open, streaming (`Opener`: into the output)",
+                    "open, streaming (`Opener`) into a reused `Vec`",
                     compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
                         opened.clear();
                         let mut o = Opener::new(&key, params, b"bench");
                         o.update(black_box(&stored), &mut opened).unwrap();
                         o.finish(&mut opened).unwrap();
                     }),
+                );
+                let mut opened = ReusableBuffer::with_capacity(size);
+                row(
+                    "open, streaming (`Opener`) into a `ReusableBuffer`",
+                    compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
+                        opened.clear();
+                        let mut o = Opener::new(&key, params, b"bench");
+                        o.update(black_box(&stored), &mut opened).unwrap();
+                        o.finish(&mut opened).unwrap();
+                    }),
+                );
+                let opener =
+                    ChunkOpener::new(&key, params, b"bench", &stored[..HEADER_LEN], size as u64).unwrap();
+                let body = std::cell::RefCell::new(stored[HEADER_LEN..].to_vec());
+                row(
+                    "open in place (`ChunkOpener`; body restored, untimed, before each round)",
+                    compare_after(
+                        rounds,
+                        &mut || body.borrow_mut().copy_from_slice(&stored[HEADER_LEN..]),
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            for (i, slot) in body.borrow_mut().chunks_mut(cs.sealed_len()).enumerate() {
+                                black_box(opener.open_chunk_in_place(i as u64, slot).unwrap());
+                            }
+                        },
+                    ),
                 );
 
                 if cs == ChunkSize::C2SP {
@@ -167,10 +264,10 @@ fn main() {
                                 black_box(one_shot.seal(&mut buf));
                             },
                             &mut || {
-                                out.clear();
+                                reused.clear();
                                 let mut s = ObjectSealer::new(options, &mut rng).unwrap();
-                                s.update(black_box(&input), &mut out).unwrap();
-                                black_box(s.finish(&mut out, &ring, &object, &mut rng).unwrap());
+                                s.update(black_box(&input), &mut reused).unwrap();
+                                black_box(s.finish(&mut reused, &ring, &object, &mut rng).unwrap());
                             },
                         ),
                     );
@@ -190,11 +287,15 @@ fn main() {
     {
         let threads = rayon::current_num_threads();
         println!(
-            "\nParallel (`seal_parallel`/`open_parallel`, {threads} threads) against the sequential one-call path\n"
+            "\n{} — parallel (`seal_parallel`/`open_parallel`, {threads} threads) against the sequential one-call path\n",
+            machine()
         );
         println!("| backend | size | op | sequential GB/s | parallel GB/s | speed-up |");
         println!("|---|---|---|---|---|---|");
         for &backend in Backend::ALL {
+            if only.as_deref().is_some_and(|o| o != backend.name()) {
+                continue;
+            }
             let params = StreamParams::new(ChunkSize::C2SP).with_backend(backend);
             let cs = ChunkSize::C2SP.bytes();
             for (size, label, rounds) in sizes {
@@ -230,21 +331,33 @@ fn main() {
                         },
                     ),
                 );
+                let options = SealOptions { chunk_size: ChunkSize::C2SP, md5: true, backend };
+                let md5_out = std::cell::RefCell::new(ReusableBuffer::with_capacity(2 * size));
+                let md5_rng = std::cell::RefCell::new(Counter(0));
+                let seal_md5 = |piece: usize| {
+                    let (mut out, mut rng) = (md5_out.borrow_mut(), md5_rng.borrow_mut());
+                    out.clear();
+                    let mut s = ObjectSealer::new(options, &mut *rng).unwrap();
+                    for part in input.chunks(piece) {
+                        s.update(black_box(part), &mut *out).unwrap();
+                    }
+                    black_box(s.finish(&mut *out, &ring, &object, &mut *rng).unwrap());
+                };
+                row(
+                    "seal + MD5 (`ObjectSealer`): in line (128 KiB pieces) / beside (one piece)",
+                    compare(rounds.div_ceil(4), &mut || seal_md5(s3crypt::MD5_BESIDE_MIN / 2), &mut || {
+                        seal_md5(size)
+                    }),
+                );
                 let stored = s3crypt::seal(&key, params, b"bench", &input, &mut Counter(0)).unwrap();
-                let opener = s3crypt::ChunkOpener::new(
-                    &key,
-                    params,
-                    b"bench",
-                    &stored[..s3crypt::HEADER_LEN],
-                    size as u64,
-                )
-                .unwrap();
-                let body = std::cell::RefCell::new(stored[s3crypt::HEADER_LEN..].to_vec());
+                let opener =
+                    ChunkOpener::new(&key, params, b"bench", &stored[..HEADER_LEN], size as u64).unwrap();
+                let body = std::cell::RefCell::new(stored[HEADER_LEN..].to_vec());
                 row(
                     "open in place (`open_chunk_in_place` / `open_in_place_parallel`)",
                     compare_after(
                         rounds,
-                        &mut || body.borrow_mut().copy_from_slice(&stored[s3crypt::HEADER_LEN..]),
+                        &mut || body.borrow_mut().copy_from_slice(&stored[HEADER_LEN..]),
                         &mut || {
                             for (i, slot) in body.borrow_mut().chunks_mut(cs + 16).enumerate() {
                                 black_box(opener.open_chunk_in_place(i as u64, slot).unwrap());

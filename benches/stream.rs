@@ -2,7 +2,7 @@
 //! backend built in, and the parallel path beside the sequential one (feature `parallel`).
 //!
 //! Every group holds its baseline, so the figure that matters is the ratio within a group.
-//! `cargo bench --bench stream [--features aws-lc,parallel]`; `S3CRYPT_BENCH_QUICK=1` shortens the
+//! `cargo bench --bench stream [--features parallel]`; `S3CRYPT_BENCH_QUICK=1` shortens the
 //! runs. For ratios on a noisy machine, `benches/ratio.rs` interleaves the two sides.
 #![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
@@ -10,7 +10,7 @@ mod common;
 
 use common::{Counter, OneShot};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use s3crypt::{Backend, ChunkSize, DataKey, Opener, Sealer, StreamParams};
+use s3crypt::{Backend, ChunkSize, DataKey, Opener, ReusableBuffer, Sealer, StreamParams};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -34,10 +34,17 @@ fn group<'a>(
 }
 
 fn seal(c: &mut Criterion) {
+    let backends: Vec<_> = Backend::ALL.iter().map(|b| b.name()).collect();
+    println!(
+        "{}; backends {backends:?} (each group: memcpy, then per backend its one-shot and s3crypt)",
+        common::machine()
+    );
     let key = DataKey::from_bytes([7; 32]);
     for (size, label) in SIZES {
         let mut g = group(c, &format!("seal/{label}"), size);
         let input = vec![0x5a; size];
+        let mut copy = vec![0; size];
+        g.bench_function("memcpy (the memory limit)", |b| b.iter(|| copy.copy_from_slice(black_box(&input))));
         for &backend in Backend::ALL {
             let one_shot = OneShot::new(backend);
             let mut buf = input.clone();
@@ -53,6 +60,15 @@ fn seal(c: &mut Criterion) {
                     let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
                     s.update(black_box(&input), &mut out).unwrap();
                     s.finish(&mut out).unwrap();
+                })
+            });
+            let mut reused = ReusableBuffer::with_capacity(out.capacity());
+            g.bench_function(BenchmarkId::new("stream 16KiB into ReusableBuffer", backend.name()), |b| {
+                b.iter(|| {
+                    reused.clear();
+                    let mut s = Sealer::new(&key, params, b"bench", &mut rng).unwrap();
+                    s.update(black_box(&input), &mut reused).unwrap();
+                    s.finish(&mut reused).unwrap();
                 })
             });
         }
@@ -82,6 +98,15 @@ fn open(c: &mut Criterion) {
                     let mut o = Opener::new(&key, params, b"bench");
                     o.update(black_box(&stored), &mut out).unwrap();
                     o.finish(&mut out).unwrap();
+                })
+            });
+            let mut reused = ReusableBuffer::with_capacity(size);
+            g.bench_function(BenchmarkId::new("stream 16KiB into ReusableBuffer", backend.name()), |b| {
+                b.iter(|| {
+                    reused.clear();
+                    let mut o = Opener::new(&key, params, b"bench");
+                    o.update(black_box(&stored), &mut reused).unwrap();
+                    o.finish(&mut reused).unwrap();
                 })
             });
         }

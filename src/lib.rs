@@ -15,7 +15,7 @@ mod s3ec;
 mod stream;
 mod wrap;
 
-pub use buffer::OutputBuffer;
+pub use buffer::{OutputBuffer, ReusableBuffer};
 pub use envelope::{
     ECHO_MAX, ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite,
     WrapAlgorithm,
@@ -43,6 +43,8 @@ pub use stream::{
 };
 pub use wrap::{Encryptor, WrappingKey};
 
+#[cfg(feature = "parallel")]
+pub use object::MD5_BESIDE_MIN;
 #[cfg(feature = "parallel")]
 pub use stream::{open_parallel, seal_parallel};
 

@@ -13,7 +13,7 @@
 )]
 #![allow(unsafe_code)]
 
-use s3crypt::{ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Opener, Sealer};
+use s3crypt::{ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Opener, ReusableBuffer, Sealer};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -124,4 +124,54 @@ fn in_place_chunks_allocate_nothing_at_all() {
         }
     });
     assert_eq!(n, 0);
+}
+
+/// Into a `ReusableBuffer`, whole objects seal and open with no allocation per chunk and no
+/// allocation at all for the output once the buffer has reached its size.
+#[test]
+fn reusable_buffers_allocate_nothing_per_chunk() {
+    let cs = ChunkSize::C2SP;
+    let key = DataKey::from_bytes([3; 32]);
+    let msg = vec![0x55u8; TOTAL];
+    let mut rng = getrandom::SysRng;
+    let mut sealed = ReusableBuffer::new();
+    let mut plain = ReusableBuffer::new();
+    let mut once = |sealed: &mut ReusableBuffer, plain: &mut ReusableBuffer| {
+        sealed.clear();
+        let mut sealer = Sealer::new(&key, cs, b"ctx", &mut rng).unwrap();
+        for piece in msg.chunks(PIECE) {
+            sealer.update(piece, sealed).unwrap();
+        }
+        sealer.finish(sealed).unwrap();
+        plain.clear();
+        let mut opener = Opener::new(&key, cs, b"ctx");
+        for piece in sealed.chunks(PIECE) {
+            opener.update(piece, plain).unwrap();
+        }
+        opener.finish(plain).unwrap();
+    };
+    once(&mut sealed, &mut plain); // the buffers grow to size
+    let n = allocations(|| once(&mut sealed, &mut plain));
+    // The sealer's and the opener's one chunk buffer each, and the opener's copy of the context:
+    // per stream, not per chunk (the stream has 513 chunks).
+    assert!(n <= 3, "{n} allocations for a whole object");
+    assert_eq!(&plain[..], &msg[..]);
+}
+
+/// An opener that has to grow the caller's `Vec` moves it at most once per call (and wipes the
+/// allocation it leaves), rather than doubling its way up chunk by chunk.
+#[test]
+fn openers_grow_a_vec_once_per_call() {
+    let cs = ChunkSize::C2SP;
+    let key = DataKey::from_bytes([4; 32]);
+    let msg = vec![0x66u8; TOTAL];
+    let stored = s3crypt::seal(&key, cs, b"ctx", &msg, &mut getrandom::SysRng).unwrap();
+    let mut opener = Opener::new(&key, cs, b"ctx");
+    let mut plain = Vec::new();
+    let n = allocations(|| opener.update(&stored, &mut plain).unwrap());
+    // The context copy is made in `new`; here: the output, once (plus the assembler's buffer for
+    // the final chunk).
+    assert!(n <= 2, "{n} allocations to open {} chunks into an empty Vec", TOTAL / cs.bytes());
+    opener.finish(&mut plain).unwrap();
+    assert_eq!(plain, msg);
 }

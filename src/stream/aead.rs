@@ -23,6 +23,11 @@ pub(crate) trait ChunkAead: Sized + Send + Sync {
     /// Encrypts `buf` in place and returns its tag.
     fn seal_in_place(&self, nonce: &Nonce, buf: &mut [u8]) -> Result<Tag>;
 
+    /// Encrypts `plaintext` into `out`, which is `plaintext.len() + TAG_LEN` bytes long: the
+    /// ciphertext, then the tag. One pass from the input to the output: the plaintext is read where
+    /// it lies and each byte of `out` is written once.
+    fn seal_to(&self, nonce: &Nonce, plaintext: &[u8], out: &mut [u8]) -> Result<()>;
+
     /// Authenticates `buf` against `tag` and, only if it is authentic, decrypts it in place.
     ///
     /// On failure the contents of `buf` are unspecified (callers discard and wipe them).
@@ -119,6 +124,11 @@ impl Aead {
     }
 
     #[inline]
+    pub(crate) fn seal_to(&self, nonce: &Nonce, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        dispatch!(self, a => a.seal_to(nonce, plaintext, out))
+    }
+
+    #[inline]
     pub(crate) fn open_in_place(&self, nonce: &Nonce, buf: &mut [u8], tag: &Tag) -> Result<()> {
         dispatch!(self, a => a.open_in_place(nonce, buf, tag))
     }
@@ -140,6 +150,17 @@ impl ChunkAead for RustCryptoGcm {
     fn seal_in_place(&self, nonce: &Nonce, buf: &mut [u8]) -> Result<Tag> {
         let tag = self.0.encrypt_inout_detached(nonce.into(), &[], buf.into()).map_err(|_| Error::TooLong)?;
         Ok(tag.into())
+    }
+
+    fn seal_to(&self, nonce: &Nonce, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        let (ciphertext, tag) = out.split_at_mut_checked(plaintext.len()).ok_or(Error::TooLong)?;
+        if tag.len() != TAG_LEN {
+            return Err(Error::TooLong);
+        }
+        let buf = InOutBuf::new(plaintext, ciphertext).map_err(|_| Error::TooLong)?;
+        let sealed = self.0.encrypt_inout_detached(nonce.into(), &[], buf).map_err(|_| Error::TooLong)?;
+        tag.copy_from_slice(&sealed);
+        Ok(())
     }
 
     fn open_in_place(&self, nonce: &Nonce, buf: &mut [u8], tag: &Tag) -> Result<()> {
@@ -174,6 +195,21 @@ impl ChunkAead for AwsLcGcm {
             .seal_in_place_separate_tag(AwsNonce::assume_unique_for_key(*nonce), Aad::empty(), buf)
             .map_err(|_| Error::TooLong)?;
         tag.as_ref().try_into().map_err(|_| Error::TooLong)
+    }
+
+    fn seal_to(&self, nonce: &Nonce, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        use aws_lc_rs::aead::{Aad, Nonce as AwsNonce};
+        let (ciphertext, tag) = out.split_at_mut_checked(plaintext.len()).ok_or(Error::TooLong)?;
+        self.0
+            .seal_out_of_place_scatter(
+                AwsNonce::assume_unique_for_key(*nonce),
+                Aad::empty(),
+                plaintext,
+                ciphertext,
+                &[],
+                tag,
+            )
+            .map_err(|_| Error::TooLong)
     }
 
     fn open_in_place(&self, nonce: &Nonce, buf: &mut [u8], tag: &Tag) -> Result<()> {
@@ -221,6 +257,10 @@ mod tests {
                     let mut buf = t.pt.to_vec();
                     let sealed = aead.seal_in_place(&nonce, &mut buf).unwrap();
                     assert_eq!(valid, buf == *t.ct && sealed == tag, "tc {} seal", t.tc_id);
+                    let mut sealed_to = vec![0xa5; t.pt.len() + TAG_LEN];
+                    aead.seal_to(&nonce, &t.pt, &mut sealed_to).unwrap();
+                    assert_eq!(sealed_to[..t.pt.len()], buf[..], "tc {} seal_to", t.tc_id);
+                    assert_eq!(sealed_to[t.pt.len()..], sealed[..], "tc {} seal_to tag", t.tc_id);
 
                     let mut buf = t.ct.to_vec();
                     let opened = aead.open_in_place(&nonce, &mut buf, &tag);

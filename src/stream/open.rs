@@ -7,7 +7,7 @@ use super::StreamParams;
 use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
 use super::layout::{COMMITMENT_LEN, ChunkSize, HEADER_LEN, RangePlan, SALT_LEN};
-use crate::buffer::{OutputBuffer, Scratch, discard_from};
+use crate::buffer::{OutputBuffer, Scratch, discard_from, grow, reserve_wiping};
 use crate::error::{Error, Result};
 use crate::keys::DataKey;
 use core::ops::Range;
@@ -39,8 +39,8 @@ fn split_tag(sealed: &[u8]) -> Result<(&[u8], Tag)> {
 
 /// Opens sealed chunk `index` into `out`, keeping only the plaintext bytes in `keep`.
 ///
-/// The plaintext is decrypted straight into `out`; on failure whatever was appended is wiped and
-/// removed.
+/// The plaintext is decrypted straight from `sealed` into `out`, in one pass (into a `Vec` the slot
+/// is zeroed first, in cache); on failure whatever was appended is wiped and removed.
 fn open_into<B: OutputBuffer + ?Sized>(
     keys: &StreamKeys,
     index: u64,
@@ -50,8 +50,8 @@ fn open_into<B: OutputBuffer + ?Sized>(
 ) -> Result<()> {
     let (ciphertext, tag) = split_tag(sealed)?;
     let start = out.len();
-    out.extend_zeroed(ciphertext.len());
-    if let Err(e) = keys.aead.open_to(&keys.nonce(index), ciphertext, &tag, out.tail_mut(start)) {
+    let slot = grow(out, ciphertext.len());
+    if let Err(e) = keys.aead.open_to(&keys.nonce(index), ciphertext, &tag, slot) {
         discard_from(out, start);
         return Err(e);
     }
@@ -197,6 +197,11 @@ impl Opener {
 
     fn consume<B: OutputBuffer + ?Sized>(&mut self, mut input: &[u8], out: &mut B) -> Result<()> {
         let sealed = self.params.chunk_size.sealed_len();
+        // Room for every chunk this input completes, reserved once: a buffer that has to move
+        // mid-stream would leave authenticated plaintext behind in its old allocation, so it moves
+        // at most once per call and the old allocation is wiped.
+        let completes = (self.input.buffered().len() + input.len()) / sealed;
+        reserve_wiping(out, completes * self.params.chunk_size.bytes());
         loop {
             match &mut self.state {
                 State::Failed(e) => return Err(e.clone()),
@@ -257,6 +262,7 @@ impl Opener {
                         return Err(Error::TrailingData);
                     }
                 }
+                reserve_wiping(out, plain);
                 open_into(keys, *next, last, 0..plain, out)
             }
         }

@@ -4,7 +4,7 @@ use super::StreamParams;
 use super::aead::{TAG_LEN, Tag};
 use super::kdf::StreamKeys;
 use super::layout::{ChunkSize, HEADER_LEN, SALT_LEN};
-use crate::buffer::{OutputBuffer, Scratch, discard_from};
+use crate::buffer::{OutputBuffer, Scratch, discard_from, grow};
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, fill_random};
 use rand_core::TryCryptoRng;
@@ -92,47 +92,55 @@ impl ChunkSealer {
         self.seal_at(chunk, true)
     }
 
-    /// Seals the next chunk, enforcing the chunk-length rule and the chunk-count limit.
-    fn seal_at(&mut self, chunk: &mut [u8], last: bool) -> Result<Tag> {
+    /// Checks that a chunk of `len` bytes may come next, by the chunk-length rule and the
+    /// chunk-count limit, and returns its nonce index.
+    fn admit(&self, len: usize, last: bool) -> Result<u64> {
         let cs = self.chunk_size.bytes();
-        if (last && chunk.len() >= cs) || (!last && chunk.len() != cs) {
+        if (last && len >= cs) || (!last && len != cs) {
             return Err(Error::InvalidChunkLength);
         }
         // A full chunk must leave room for the final chunk after it.
         if !last && self.next >= self.chunk_size.max_chunks() - 1 {
             return Err(Error::TooLong);
         }
-        let tag = self.keys.aead.seal_in_place(&self.keys.nonce(self.next), chunk)?;
+        Ok(self.next)
+    }
+
+    /// Seals the next chunk in place.
+    fn seal_at(&mut self, chunk: &mut [u8], last: bool) -> Result<Tag> {
+        let index = self.admit(chunk.len(), last)?;
+        let tag = self.keys.aead.seal_in_place(&self.keys.nonce(index), chunk)?;
         self.next += 1;
         Ok(tag)
     }
 
-    /// Appends `plaintext` to `out`, encrypts it there and appends the tag.
-    fn seal_into<B: OutputBuffer + ?Sized>(
+    /// Seals `plaintext` as the next chunk straight into `out` (ciphertext, then tag): one pass from
+    /// the caller's input to the caller's output, with no staging copy.
+    pub(crate) fn seal_to<B: OutputBuffer + ?Sized>(
         &mut self,
         plaintext: &[u8],
         out: &mut B,
         last: bool,
     ) -> Result<()> {
+        let index = self.admit(plaintext.len(), last)?;
         let start = out.len();
-        out.extend_from_slice(plaintext);
-        match self.seal_at(out.tail_mut(start), last) {
-            Ok(tag) => {
-                out.extend_from_slice(&tag);
-                Ok(())
-            }
-            Err(e) => {
-                discard_from(out, start);
-                Err(e)
-            }
+        let slot = grow(out, plaintext.len() + TAG_LEN);
+        if let Err(e) = self.keys.aead.seal_to(&self.keys.nonce(index), plaintext, slot) {
+            discard_from(out, start);
+            return Err(e);
         }
+        self.next += 1;
+        Ok(())
     }
 }
 
 /// Seals a stream from input pushed in pieces of any size, appending ciphertext to a caller's buffer.
 ///
-/// Memory is constant: one chunk of buffered plaintext, allocated once. Input that arrives in whole
-/// chunks goes straight to the output buffer without being buffered. The header is written before
+/// Memory is constant: one chunk of buffered plaintext, allocated once. Each chunk is encrypted from
+/// the caller's input straight into the output buffer, in one pass; only input that does not fill a
+/// chunk yet is buffered (copied once). Into a [`crate::ReusableBuffer`] nothing else touches the
+/// data; a `Vec` or `BytesMut` must first zero the chunk's slot (in cache), as safe Rust cannot
+/// write into uninitialised capacity. The header is written before
 /// the first chunk; [`Sealer::finish`] writes the final short chunk and must be called.
 ///
 /// ```
@@ -212,12 +220,12 @@ impl Sealer {
                 if self.pending.filled().len() < cs {
                     return Ok(());
                 }
-                self.chunks.seal_into(self.pending.filled(), out, false)?;
+                self.chunks.seal_to(self.pending.filled(), out, false)?;
                 self.pending.clear();
             }
             let mut whole = input.chunks_exact(cs);
             for chunk in &mut whole {
-                self.chunks.seal_into(chunk, out, false)?;
+                self.chunks.seal_to(chunk, out, false)?;
             }
             self.pending.fill_to(cs, whole.remainder());
             Ok(())
@@ -240,6 +248,6 @@ impl Sealer {
             out.extend_from_slice(&header);
         }
         let Self { chunks, pending, .. } = &mut self;
-        chunks.seal_into(pending.filled(), out, true)
+        chunks.seal_to(pending.filled(), out, true)
     }
 }
