@@ -115,6 +115,9 @@ pub enum Error {
     /// canonical encoding of `docs/FORMAT.md` §7.
     #[error("invalid serialised request state")]
     InvalidState,
+    /// An AWS S3 Encryption Client object or request that s3crypt refuses (format, policy, opt-in).
+    #[error(transparent)]
+    S3ec(#[from] crate::S3ecError),
 }
 
 /// `Result` with the crate's [`Error`].
