@@ -126,6 +126,14 @@ pub enum Error {
     /// number outside 1–10,000, or a part whose stored length no stream has (S3's `InvalidPart`).
     #[error("invalid part in the list of parts")]
     InvalidPart,
+
+    /// Persisted request state (an upload's encryption, SSE-KMS settings) that is not the
+    /// canonical encoding of `docs/FORMAT.md` §7.
+    #[error("invalid serialised request state")]
+    InvalidState,
+    /// An AWS S3 Encryption Client object or request that s3crypt refuses (format, policy, opt-in).
+    #[error(transparent)]
+    S3ec(#[from] crate::S3ecError),
 }
 
 /// `Result` with the crate's [`Error`].

@@ -5,12 +5,14 @@
 mod buffer;
 mod envelope;
 mod error;
+pub mod io;
 mod keys;
 mod kms;
 mod modes;
 mod object;
 mod primitives;
 mod s3;
+mod s3ec;
 mod stream;
 mod wrap;
 
@@ -32,7 +34,19 @@ pub use object::{
     MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartCopier, PartInfo, PartPiece,
     PartSealer, PartTable, SealOptions, SealedPart, Upload,
 };
-pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
+pub use s3::{
+    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
+    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
+    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
+    parse_range,
+};
+#[cfg(feature = "aws-lc")]
+pub use s3ec::S3ecRsaKey;
+pub use s3ec::{
+    CommitmentPolicy, S3EC_DEFAULT_BUFFER_LIMIT, S3EC_INSTRUCTION_SUFFIX, S3EC_MAX_PLAINTEXT, S3ecAesKey,
+    S3ecBufferedBody, S3ecDataKey, S3ecDelayedBody, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata,
+    S3ecOpener, S3ecOptions, S3ecRange, S3ecSealer, S3ecWrap,
+};
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,
     Sealer, StreamParams, TAG_LEN, open, seal,
