@@ -255,7 +255,8 @@ fn main() {
                 );
 
                 if cs == ChunkSize::C2SP {
-                    let options = SealOptions { chunk_size: cs, md5: true, backend };
+                    let options =
+                        SealOptions { chunk_size: cs, md5: true, backend, ..SealOptions::default() };
                     row(
                         "seal + plaintext MD5 (`ObjectSealer`, `md5: true`)",
                         compare(
@@ -331,7 +332,8 @@ fn main() {
                         },
                     ),
                 );
-                let options = SealOptions { chunk_size: ChunkSize::C2SP, md5: true, backend };
+                let options =
+                    SealOptions { chunk_size: ChunkSize::C2SP, md5: true, backend, ..SealOptions::default() };
                 let md5_out = std::cell::RefCell::new(ReusableBuffer::with_capacity(2 * size));
                 let md5_rng = std::cell::RefCell::new(Counter(0));
                 let seal_md5 = |piece: usize| {
