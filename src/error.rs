@@ -110,6 +110,11 @@ pub enum Error {
         /// The key version.
         version: u32,
     },
+
+    /// Persisted request state (an upload's encryption, SSE-KMS settings) that is not the
+    /// canonical encoding of `docs/FORMAT.md` §7.
+    #[error("invalid serialised request state")]
+    InvalidState,
 }
 
 /// `Result` with the crate's [`Error`].

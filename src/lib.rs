@@ -5,6 +5,7 @@
 mod buffer;
 mod envelope;
 mod error;
+pub mod io;
 mod keys;
 mod kms;
 mod modes;
@@ -28,7 +29,12 @@ pub use kms::{
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{ObjectKey, ObjectSealer, SealOptions};
-pub use s3::{S3ErrorResponse, SseError, SseKmsRequest, SseRequest, WrongKeyStatus};
+pub use s3::{
+    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
+    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
+    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
+    parse_range,
+};
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,
     Sealer, StreamParams, TAG_LEN, open, seal,

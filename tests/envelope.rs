@@ -501,7 +501,7 @@ fn root_keys_decode_from_hex_of_either_case_only() {
         format!("0x{}", &lower[2..]),
         format!("{} ", &lower[..63]),
         format!("{}g", &lower[..63]),
-        lower[..62].to_string(),
+        lower[..62].to_owned(),
         format!("{lower}00"),
         "é".repeat(32),
     ] {

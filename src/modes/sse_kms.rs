@@ -60,6 +60,11 @@ impl SseKms {
         self.bucket_key
     }
 
+    /// The user's encryption context (without `aws:s3:arn`: see [`SseKms::context_for`]).
+    pub fn user_context(&self) -> &EncryptionContext {
+        &self.context
+    }
+
     /// The encryption context the KMS binds: the user's pairs plus `aws:s3:arn`, which is the
     /// object's ARN, or the bucket's with a bucket key (as S3 does).
     ///

@@ -3,7 +3,8 @@
 use crate::{Error, Scheme};
 use std::borrow::Cow;
 
-/// A problem with the server-side-encryption headers of an S3 request.
+/// A problem with the server-side-encryption headers of an S3 request (and the two request
+/// refusals, range and part number, that decide which bytes get decrypted).
 ///
 /// Each variant knows the HTTP status, error code and message AWS S3 returns for it (as MinIO
 /// reproduces them), so a gateway can answer exactly as S3 does: see [`SseError::response`].
@@ -59,6 +60,30 @@ pub enum SseError {
     /// A header given more than once (or not UTF-8), which makes the request ambiguous.
     #[error("ambiguous server-side encryption header")]
     AmbiguousHeader,
+    /// `x-amz-server-side-encryption`, its KMS key id, context or bucket-key flag on an operation
+    /// that does not take them (GetObject, HeadObject, GetObjectAttributes, UploadPart,
+    /// UploadPartCopy, CompleteMultipartUpload, ListParts): the mode is the object's or upload's.
+    #[error("server-side encryption header not supported for this operation")]
+    HeaderNotSupported,
+    /// An UploadPart, UploadPartCopy, CompleteMultipartUpload or ListParts of an SSE-C upload
+    /// without the SSE-C trio.
+    #[error("SSE-C upload part without the customer key")]
+    MissingUploadKey,
+    /// An SSE-C key on a part request that is not the key the upload was initiated with.
+    #[error("SSE-C key differs from the upload's")]
+    UploadKeyMismatch,
+    /// A GetObject or HeadObject with both a `Range` header and a `partNumber`.
+    #[error("Range together with partNumber")]
+    RangeWithPartNumber,
+    /// A `partNumber` the object does not have.
+    #[error("invalid part number")]
+    InvalidPartNumber,
+    /// A PutBucketEncryption body that is not well-formed XML or does not follow the schema.
+    #[error("malformed XML")]
+    MalformedXml,
+    /// A bucket encryption configuration with a `KMSMasterKeyID` and `AES256`.
+    #[error("KMSMasterKeyID without aws:kms")]
+    KmsKeyIdWithoutKms,
 }
 
 impl SseError {
@@ -99,16 +124,37 @@ impl SseError {
                 "The x-amz-server-side-encryption-bucket-key-enabled header must be true or false"
             }
             Self::AmbiguousHeader => "A server-side encryption header was given more than once",
+            Self::HeaderNotSupported => {
+                "x-amz-server-side-encryption header is not supported for this operation."
+            }
+            Self::MissingUploadKey => {
+                "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."
+            }
+            Self::UploadKeyMismatch => {
+                "The provided encryption parameters did not match the ones used originally."
+            }
+            Self::RangeWithPartNumber => "Cannot specify both Range header and partNumber query parameter",
+            Self::InvalidPartNumber => "The requested partnumber is not satisfiable",
+            Self::MalformedXml => {
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            }
+            Self::KmsKeyIdWithoutKms => {
+                "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse"
+            }
         }
     }
 
     /// The response S3 gives: status, error code and message.
     pub const fn response(&self) -> S3ErrorResponse {
-        let code = match self {
-            Self::InsecureTransport => "InvalidRequest",
-            _ => "InvalidArgument",
+        let (status, code) = match self {
+            Self::InsecureTransport | Self::MissingUploadKey | Self::RangeWithPartNumber => {
+                (400, "InvalidRequest")
+            }
+            Self::InvalidPartNumber => (416, "InvalidPartNumber"),
+            Self::MalformedXml => (400, "MalformedXML"),
+            _ => (400, "InvalidArgument"),
         };
-        S3ErrorResponse::fixed(400, code, self.message())
+        S3ErrorResponse::fixed(status, code, self.message())
     }
 }
 

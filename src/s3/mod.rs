@@ -1,30 +1,24 @@
-//! S3 request semantics: server-side-encryption request headers and the error responses S3 gives.
+//! S3 request semantics: the server-side-encryption headers of each operation, the response
+//! headers, bucket default encryption, and the error responses S3 gives.
 
+mod bucket;
 mod errors;
+mod events;
+mod headers;
+mod operation;
+mod response;
 mod sse;
 mod ssec;
+mod upload;
 
+pub use bucket::{BucketEncryption, DefaultAlgorithm};
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
+pub use events::{KeyEvent, KeyUse, Outcome};
+pub use headers::HeaderSource;
+pub use operation::{
+    AWS_MANAGED_KMS_KEY, CopyPlan, OpenKey, Operation, PartCopyPlan, PartPlan, ReadPlan, S3Request, SealKey,
+    WritePlan, parse_range,
+};
+pub use response::SseHeaders;
 pub use sse::{SseKmsRequest, SseRequest};
-
-/// Finds the single value of header `name` (case-insensitive) among `headers`.
-///
-/// `Ok(None)` if absent; `Err(())` if it appears more than once or is not UTF-8, both of which make
-/// a request ambiguous.
-pub(crate) fn single<'h, I, N, V>(headers: I, name: &str) -> Result<Option<&'h str>, ()>
-where
-    I: IntoIterator<Item = &'h (N, V)>,
-    N: AsRef<str> + 'h,
-    V: AsRef<[u8]> + 'h,
-{
-    let mut found = None;
-    for (n, v) in headers {
-        if n.as_ref().eq_ignore_ascii_case(name) {
-            let v = core::str::from_utf8(v.as_ref()).map_err(|_| ())?;
-            if found.replace(v).is_some() {
-                return Err(());
-            }
-        }
-    }
-    Ok(found)
-}
+pub use upload::UploadEncryption;

@@ -1,6 +1,7 @@
 //! The server-side-encryption headers of a write request.
 
-use super::{SseError, single};
+use super::SseError;
+use super::headers::{HeaderSource, pairs};
 use crate::envelope::ObjectId;
 use crate::error::Result;
 use crate::keys::CustomerKey;
@@ -65,12 +66,21 @@ impl SseRequest {
         N: AsRef<str> + 'h,
         V: AsRef<[u8]> + 'h,
     {
-        let get = |name: &str| single(headers.clone(), name).map_err(|()| SseError::AmbiguousHeader);
+        Self::parse(pairs(headers).as_slice(), object)
+    }
+
+    /// [`SseRequest::from_headers`] over any [`HeaderSource`] (an `http::HeaderMap` with the `http`
+    /// feature), read in place.
+    ///
+    /// # Errors
+    /// As [`SseRequest::from_headers`].
+    pub fn parse<H: HeaderSource + ?Sized>(headers: &H, object: &ObjectId<'_>) -> Result<Self> {
+        let get = |name: &str| headers.single(name).map_err(|()| SseError::AmbiguousHeader);
         let sse = get(SSE)?;
         let key_id = get(KMS_KEY_ID)?;
         let context = get(CONTEXT)?;
         let bucket_key = get(BUCKET_KEY)?;
-        let customer = CustomerKey::from_headers(headers.clone())?;
+        let customer = super::ssec::customer_key(headers, false)?;
 
         if let Some(customer) = customer {
             if sse.is_some() || key_id.is_some() || context.is_some() || bucket_key.is_some() {

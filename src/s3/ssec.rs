@@ -1,6 +1,7 @@
 //! SSE-C request headers.
 
-use super::{SseError, single};
+use super::SseError;
+use super::headers::{HeaderSource, pairs};
 use crate::error::Result;
 use crate::keys::CustomerKey;
 use base64ct::{Base64, Encoding};
@@ -25,7 +26,7 @@ impl CustomerKey {
         N: AsRef<str> + 'h,
         V: AsRef<[u8]> + 'h,
     {
-        parse(headers, PREFIX)
+        parse(pairs(headers).as_slice(), PREFIX)
     }
 
     /// Parses the copy-source SSE-C trio (`x-amz-copy-source-server-side-encryption-customer-*`)
@@ -40,18 +41,25 @@ impl CustomerKey {
         N: AsRef<str> + 'h,
         V: AsRef<[u8]> + 'h,
     {
-        parse(headers, COPY_PREFIX)
+        parse(pairs(headers).as_slice(), COPY_PREFIX)
     }
 }
 
-fn parse<'h, I, N, V>(headers: I, prefix: &str) -> Result<Option<CustomerKey>>
-where
-    I: IntoIterator<Item = &'h (N, V)> + Clone,
-    N: AsRef<str> + 'h,
-    V: AsRef<[u8]> + 'h,
-{
-    let get =
-        |suffix: &str, dup: SseError| single(headers.clone(), &format!("{prefix}{suffix}")).map_err(|()| dup);
+/// The SSE-C trio of `headers` (`copy_source`: the `x-amz-copy-source-…` one).
+pub(crate) fn customer_key<H: HeaderSource + ?Sized>(
+    headers: &H,
+    copy_source: bool,
+) -> Result<Option<CustomerKey>> {
+    parse(headers, if copy_source { COPY_PREFIX } else { PREFIX })
+}
+
+/// Whether any header of the SSE-C trio (`copy_source`: of the copy-source trio) is present.
+pub(crate) fn customer_key_present<H: HeaderSource + ?Sized>(headers: &H, copy_source: bool) -> bool {
+    headers.any_with_prefix(if copy_source { COPY_PREFIX } else { PREFIX })
+}
+
+fn parse<H: HeaderSource + ?Sized>(headers: &H, prefix: &str) -> Result<Option<CustomerKey>> {
+    let get = |suffix: &str, dup: SseError| headers.single(&format!("{prefix}{suffix}")).map_err(|()| dup);
     let algorithm = get("algorithm", SseError::InvalidCustomerAlgorithm)?;
     let key = get("key", SseError::InvalidCustomerKey)?;
     let md5 = get("key-md5", SseError::CustomerKeyMd5Mismatch)?;

@@ -1,0 +1,198 @@
+//! `futures::Stream<Item = Result<Bytes, E>>` adapters (hyper and s3s bodies).
+
+use super::{OpenCore, SealCore};
+use crate::envelope::{Envelope, ObjectId};
+use crate::error::Error;
+use crate::object::{ObjectKey, SealOptions};
+use crate::stream::RangeOpener;
+use crate::wrap::Encryptor;
+use bytes::{Bytes, BytesMut};
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use futures_core::Stream;
+use rand_core::TryCryptoRng;
+
+/// An error of a body stream: the source stream's own, or the crate's (authentication failure,
+/// truncation, …).
+#[derive(Debug)]
+pub enum BodyError<E> {
+    /// The wrapped stream failed.
+    Source(E),
+    /// The body failed to seal or open.
+    Crypto(Error),
+}
+
+impl<E: core::fmt::Display> core::fmt::Display for BodyError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Source(e) => write!(f, "body stream: {e}"),
+            Self::Crypto(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for BodyError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Source(e) => Some(e),
+            Self::Crypto(e) => Some(e),
+        }
+    }
+}
+
+/// Seals a stream of plaintext pieces into a stream of ciphertext pieces, one chunk at a time
+/// (a large input piece is split, without copying, into chunk-sized steps).
+///
+/// When the input ends, the stream ends *without the final chunk*: call [`SealStream::finish`]
+/// with the mode's key for the envelope and the last bytes of the body.
+pub struct SealStream<S> {
+    inner: S,
+    core: SealCore,
+    input: Bytes,
+    ended: bool,
+}
+
+impl<S> core::fmt::Debug for SealStream<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SealStream").field("ended", &self.ended).finish_non_exhaustive()
+    }
+}
+
+impl<S> SealStream<S> {
+    /// Seals the plaintext of `inner` as a new object with a fresh data key from `rng`.
+    ///
+    /// # Errors
+    /// [`Error::Rng`] if the generator fails.
+    pub fn new<R: TryCryptoRng + ?Sized>(inner: S, options: SealOptions, rng: &mut R) -> crate::Result<Self> {
+        Ok(Self { inner, core: SealCore::new(options, rng)?, input: Bytes::new(), ended: false })
+    }
+
+    /// After the stream ended: seals the envelope for `object` under `encryptor` and returns it
+    /// with the body's last bytes (the final chunk), to append to what the stream yielded.
+    ///
+    /// # Errors
+    /// [`Error::InvalidChunkLength`] if the input has not ended (or `finish` was called before);
+    /// whatever the encryptor reports.
+    pub fn finish<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> crate::Result<(Bytes, Envelope)> {
+        if !self.ended || !self.input.is_empty() {
+            return Err(Error::InvalidChunkLength);
+        }
+        let mut out = BytesMut::new();
+        let envelope = self.core.finish(&mut out, encryptor, object, rng)?;
+        Ok((out.freeze(), envelope))
+    }
+}
+
+impl<S, E> Stream for SealStream<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, BodyError<E>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if !this.input.is_empty() {
+                let mut out = BytesMut::new();
+                let n = match this.core.push(&this.input, &mut out) {
+                    Ok(n) => n,
+                    Err(e) => return Poll::Ready(Some(Err(BodyError::Crypto(e)))),
+                };
+                let _ = this.input.split_to(n);
+                if !out.is_empty() {
+                    return Poll::Ready(Some(Ok(out.freeze())));
+                }
+                continue;
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.inner).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => this.ended = true,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(BodyError::Source(e)))),
+                Poll::Ready(Some(Ok(piece))) => this.input = piece,
+            }
+        }
+    }
+}
+
+/// Opens a stream of stored body pieces into a stream of plaintext pieces. Only authenticated
+/// plaintext is yielded; a tampered or truncated body ends with an error item, never a clean end
+/// (a gateway aborts the response on it).
+pub struct OpenStream<S> {
+    inner: S,
+    core: OpenCore,
+    input: Bytes,
+    done: bool,
+}
+
+impl<S> core::fmt::Debug for OpenStream<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OpenStream").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+impl<S> OpenStream<S> {
+    /// Opens the whole body streamed by `inner` with the object's `key`.
+    pub fn new(inner: S, key: &ObjectKey) -> Self {
+        Self { inner, core: OpenCore::whole(key), input: Bytes::new(), done: false }
+    }
+
+    /// Opens a range: `inner` streams exactly the stored bytes of `opener`'s plan
+    /// ([`RangeOpener::plan`]`.ciphertext`).
+    pub fn range(inner: S, opener: RangeOpener) -> Self {
+        Self { inner, core: OpenCore::range(opener), input: Bytes::new(), done: false }
+    }
+}
+
+impl<S, E> Stream for OpenStream<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    type Item = Result<Bytes, BodyError<E>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if !this.input.is_empty() {
+                // One block of stored bytes per step: at most one chunk of plaintext out.
+                let step = this.input.split_to(this.input.len().min(super::READ_BLOCK));
+                let mut out = BytesMut::new();
+                if let Err(e) = this.core.push(&step, &mut out) {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(BodyError::Crypto(e))));
+                }
+                if !out.is_empty() {
+                    return Poll::Ready(Some(Ok(out.freeze())));
+                }
+                continue;
+            }
+            match Pin::new(&mut this.inner).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(BodyError::Source(e))));
+                }
+                Poll::Ready(Some(Ok(piece))) => this.input = piece,
+                Poll::Ready(None) => {
+                    this.done = true;
+                    let mut out = BytesMut::new();
+                    return match this.core.end(&mut out) {
+                        Ok(()) if out.is_empty() => Poll::Ready(None),
+                        Ok(()) => Poll::Ready(Some(Ok(out.freeze()))),
+                        Err(e) => Poll::Ready(Some(Err(BodyError::Crypto(e)))),
+                    };
+                }
+            }
+        }
+    }
+}
