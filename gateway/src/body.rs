@@ -1,17 +1,24 @@
-//! Bodies in constant memory: PUT seals each received frame as it arrives; GET reads the stored
-//! body in pieces on a blocking thread and opens it chunk by chunk into a bounded channel.
+//! Bodies in constant memory, through s3crypt's body adapters.
+//!
+//! PUT: the s3s body stream goes through [`SealStream`] (one chunk at a time) and the sealed pieces
+//! are gathered into writes of at most [`WRITE_STEP`] bytes. GET: on a blocking thread an
+//! [`OpeningReader`] (whole object) or [`RangeReader`] (a range) reads the stored body from the
+//! object's one file handle and sends plaintext pieces into a bounded channel.
 //!
 //! A GET body that fails to authenticate part-way ends with an error item: hyper then aborts the
 //! response (the connection is closed before the announced `Content-Length`), so a client never
 //! sees a cleanly ended response with bytes that did not authenticate.
 
+use crate::crypto::{ObjectCipher, State};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use s3crypt::{Error, HEADER_LEN, ObjectKey, ObjectSealer, RangeOpener};
+use s3crypt::io::{OpeningReader, RangeReader, SealStream};
+use s3crypt::{Envelope, Error, HEADER_LEN, ObjectId, ObjectKey, OsRng, SealOptions};
 use s3s::dto::StreamingBlob;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -19,7 +26,7 @@ use tokio::sync::mpsc;
 /// The error type of s3s body streams.
 type StdError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Stored bytes read per step on GET.
+/// Plaintext bytes per step on GET.
 const READ_STEP: usize = 256 * 1024;
 /// Sealed bytes gathered before a write on PUT.
 const WRITE_STEP: usize = 1024 * 1024;
@@ -53,123 +60,84 @@ impl s3s::stream::ByteStream for BodyStream {
     }
 }
 
-/// How to turn the stored bytes into the response.
-pub enum Decrypt {
-    /// The whole body, opened as one stream.
-    Whole(ObjectKey),
-    /// A plaintext range.
-    Range(ObjectKey, Range<u64>),
+/// A stored body ready to stream: checked as far as can be before the response starts.
+pub enum Source {
+    /// The whole body: the header already matched the key (a 500 otherwise, before any byte).
+    Whole(OpeningReader<io::Take<File>>),
+    /// A range: the header matched and the reader is positioned at the first planned chunk.
+    Range(RangeReader<File>),
     /// Stored in plaintext (`--no-encryption`): this range of it.
-    Plain(Range<u64>),
+    Plain(File, Range<u64>),
 }
 
-fn auth_error(e: &Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("stored object failed to open: {e}"))
+/// Prepares the plaintext of `file` (stored body `body_len` bytes) for streaming: checks the
+/// body's length against the authenticated one and its header against the key, so a damaged or
+/// substituted body is answered with a 500 before the response starts.
+pub fn prepare(
+    mut file: File,
+    body_len: u64,
+    key: Option<&ObjectKey>,
+    range: Option<Range<u64>>,
+) -> Result<Source, Error> {
+    let Some(key) = key else {
+        let range = range.unwrap_or(0..body_len);
+        return Ok(Source::Plain(file, range));
+    };
+    if key.body_len().ok() != Some(body_len) {
+        return Err(if key.body_len().is_ok_and(|l| l > body_len) {
+            Error::Truncated
+        } else {
+            Error::TrailingData
+        });
+    }
+    let mut header = [0u8; HEADER_LEN];
+    file.read_exact_at(&mut header, 0).map_err(|_| Error::Truncated)?;
+    key.chunk_opener(&header)?;
+    match range {
+        Some(range) => {
+            RangeReader::new(file, key, range).map(Source::Range).map_err(|_| Error::Authentication)
+        }
+        None => {
+            file.seek(SeekFrom::Start(0)).map_err(|_| Error::Truncated)?;
+            Ok(Source::Whole(OpeningReader::new(file.take(body_len), key)))
+        }
+    }
 }
 
-/// Streams the plaintext of `file` (whose stored body is `body_len` bytes) as `len` bytes.
-pub fn stream(file: File, body_len: u64, decrypt: Decrypt, len: u64) -> StreamingBlob {
+/// Streams `source` as `len` plaintext bytes.
+pub fn stream(source: Source, len: u64) -> StreamingBlob {
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = produce(file, body_len, decrypt, &tx) {
+        let result = match source {
+            Source::Whole(r) => pump(r, &tx),
+            Source::Range(r) => pump(r, &tx),
+            Source::Plain(mut f, range) => {
+                f.seek(SeekFrom::Start(range.start)).and_then(|_| pump(f.take(range.end - range.start), &tx))
+            }
+        };
+        if let Err(e) = result {
             let _ = tx.blocking_send(Err(e));
         }
     });
     StreamingBlob::new(BodyStream { rx, remaining: len })
 }
 
-fn send(tx: &mpsc::Sender<io::Result<Bytes>>, out: &mut Vec<u8>) -> io::Result<()> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    let bytes = Bytes::from(std::mem::take(out));
-    tx.blocking_send(Ok(bytes)).map_err(|_| io::Error::other("client went away"))
-}
-
-fn produce(
-    mut file: File,
-    body_len: u64,
-    decrypt: Decrypt,
-    tx: &mpsc::Sender<io::Result<Bytes>>,
-) -> io::Result<()> {
+fn pump(mut reader: impl Read, tx: &mpsc::Sender<io::Result<Bytes>>) -> io::Result<()> {
     let mut buf = vec![0u8; READ_STEP];
-    match decrypt {
-        Decrypt::Plain(range) => {
-            file.seek(SeekFrom::Start(range.start))?;
-            let mut left = range.end - range.start;
-            while left > 0 {
-                let n = usize::try_from(left).map_or(READ_STEP, |l| l.min(READ_STEP));
-                file.read_exact(&mut buf[..n])?;
-                tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                    .map_err(|_| io::Error::other("client went away"))?;
-                left -= n as u64;
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..])? {
+                0 => break,
+                n => filled += n,
             }
-            Ok(())
         }
-        Decrypt::Whole(key) => {
-            let mut opener = key.opener();
-            let mut left = body_len;
-            let mut out = Vec::with_capacity(READ_STEP);
-            while left > 0 {
-                let n = usize::try_from(left).map_or(READ_STEP, |l| l.min(READ_STEP));
-                file.read_exact(&mut buf[..n])?;
-                opener.update(&buf[..n], &mut out).map_err(|e| auth_error(&e))?;
-                send(tx, &mut out)?;
-                left -= n as u64;
-            }
-            opener.finish(&mut out).map_err(|e| auth_error(&e))?;
-            send(tx, &mut out)
+        if filled == 0 {
+            return Ok(());
         }
-        Decrypt::Range(key, range) => {
-            let mut header = [0u8; HEADER_LEN];
-            file.read_exact(&mut header)?;
-            let chunks = key.chunk_opener(&header).map_err(|e| auth_error(&e))?;
-            let mut opener: RangeOpener = chunks.open_range(range).map_err(|e| auth_error(&e))?;
-            let stored = opener.plan().ciphertext.clone();
-            if stored.end > body_len {
-                return Err(auth_error(&Error::Truncated));
-            }
-            file.seek(SeekFrom::Start(stored.start))?;
-            let mut left = stored.end - stored.start;
-            let mut out = Vec::with_capacity(READ_STEP);
-            while left > 0 {
-                let n = usize::try_from(left).map_or(READ_STEP, |l| l.min(READ_STEP));
-                file.read_exact(&mut buf[..n])?;
-                opener.update(&buf[..n], &mut out).map_err(|e| auth_error(&e))?;
-                send(tx, &mut out)?;
-                left -= n as u64;
-            }
-            opener.finish().map_err(|e| auth_error(&e))
-        }
+        tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..filled])))
+            .map_err(|_| io::Error::other("client went away"))?;
     }
-}
-
-/// Receives a PUT body frame by frame, sealing each (or storing it as is without a sealer) into
-/// `file`; returns the plaintext length. Memory: one frame plus at most [`WRITE_STEP`] sealed bytes.
-pub async fn receive(
-    body: Option<StreamingBlob>,
-    file: &mut File,
-    sealer: Option<&mut ObjectSealer>,
-) -> Result<u64, ReceiveError> {
-    let mut out = Vec::with_capacity(WRITE_STEP + READ_STEP);
-    let mut total = 0u64;
-    let mut sealer = sealer;
-    if let Some(mut body) = body {
-        while let Some(frame) = body.next().await {
-            let frame = frame.map_err(|e| ReceiveError::Client(e.to_string()))?;
-            total += frame.len() as u64;
-            match sealer.as_deref_mut() {
-                Some(s) => s.update(&frame, &mut out).map_err(ReceiveError::Crypto)?,
-                None => out.extend_from_slice(&frame),
-            }
-            if out.len() >= WRITE_STEP {
-                tokio::task::block_in_place(|| file.write_all(&out)).map_err(ReceiveError::Io)?;
-                out.clear();
-            }
-        }
-    }
-    tokio::task::block_in_place(|| file.write_all(&out)).map_err(ReceiveError::Io)?;
-    Ok(total)
 }
 
 /// Why a PUT body could not be stored.
@@ -177,8 +145,63 @@ pub async fn receive(
 pub enum ReceiveError {
     /// The client's stream failed (disconnect, bad signature chunk).
     Client(String),
-    /// Sealing failed (an object beyond the format's size).
+    /// Sealing failed (an object beyond the format's size, the encryptor).
     Crypto(Error),
     /// The disk failed.
     Io(io::Error),
+}
+
+fn write(file: &mut File, out: &mut Vec<u8>) -> Result<(), ReceiveError> {
+    tokio::task::block_in_place(|| file.write_all(out)).map_err(ReceiveError::Io)?;
+    out.clear();
+    Ok(())
+}
+
+/// Receives a PUT body and seals it into `file` through [`SealStream`]; returns the plaintext
+/// length and the envelope sealed for `object` under `cipher`.
+pub async fn receive_sealed(
+    body: Option<StreamingBlob>,
+    file: &mut File,
+    cipher: &ObjectCipher,
+    state: &State,
+    object: &ObjectId<'_>,
+) -> Result<(u64, Envelope), ReceiveError> {
+    let body =
+        body.unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<Bytes, io::Error>>()));
+    let mut sealed =
+        SealStream::new(body, SealOptions::default(), &mut OsRng).map_err(ReceiveError::Crypto)?;
+    let mut out = Vec::with_capacity(WRITE_STEP + 64 * 1024);
+    while let Some(piece) = sealed.next().await {
+        let piece = piece.map_err(|e| match e {
+            s3crypt::io::BodyError::Source(e) => ReceiveError::Client(e.to_string()),
+            s3crypt::io::BodyError::Crypto(e) => ReceiveError::Crypto(e),
+        })?;
+        out.extend_from_slice(&piece);
+        if out.len() >= WRITE_STEP {
+            write(file, &mut out)?;
+        }
+    }
+    let (tail, envelope) =
+        sealed.finish(cipher.encryptor(state), object, &mut OsRng).map_err(ReceiveError::Crypto)?;
+    out.extend_from_slice(&tail);
+    write(file, &mut out)?;
+    Ok((envelope.unverified_plaintext_len(), envelope))
+}
+
+/// Receives a PUT body as is (`--no-encryption`); returns its length.
+pub async fn receive_plain(body: Option<StreamingBlob>, file: &mut File) -> Result<u64, ReceiveError> {
+    let mut total = 0u64;
+    let mut out = Vec::with_capacity(WRITE_STEP + 64 * 1024);
+    if let Some(mut body) = body {
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(|e| ReceiveError::Client(e.to_string()))?;
+            total += piece.len() as u64;
+            out.extend_from_slice(&piece);
+            if out.len() >= WRITE_STEP {
+                write(file, &mut out)?;
+            }
+        }
+    }
+    write(file, &mut out)?;
+    Ok(total)
 }

@@ -1,39 +1,11 @@
-//! The key-usage log: one JSON line per operation that used (or tried to use) a key.
+//! The key-usage log: s3crypt's [`s3crypt::KeyEvent`]s as JSON lines, to stderr or a file.
 //!
-//! Fields: `ts` (RFC 3339), `op` (PutObject, GetObject, …), `mode` (`SSE-S3`, `SSE-C`, `SSE-KMS`,
-//! `none`), `key_id` and `key_version` (for SSE-C the key's MD5 as the customer key's identifier is
-//! *not* logged: only `customer`), `bucket`, `key`, `bucket_key` (SSE-KMS), `kms_call`
-//! (`GenerateDataKey`, `Decrypt`, `cache` when a bucket key was reused), `outcome` (`ok` or the
-//! error's kind). Never a key, a plaintext or a KMS blob.
+//! One line per use of a key — `seal`, `open`, `reseal`, `kms-generate`, `kms-decrypt` — with the
+//! operation, mode, key id and version, bucket, key and outcome (`success`, `wrong-key`,
+//! `tampered`, `kms-error`, `refused`). Never a key, a plaintext or a KMS blob.
 
-use serde::Serialize;
 use std::io::Write;
 use std::sync::Mutex;
-
-/// One event.
-#[derive(Debug, Default, Serialize)]
-pub struct KeyEvent<'a> {
-    /// The S3 operation.
-    pub op: &'a str,
-    /// The encryption mode.
-    pub mode: &'a str,
-    /// The key id (root key id, KMS key id, or `customer`).
-    pub key_id: Option<String>,
-    /// The root / KMS key version, where the envelope records one.
-    pub key_version: Option<u32>,
-    /// The bucket.
-    pub bucket: &'a str,
-    /// The object key.
-    pub key: &'a str,
-    /// Whether an S3 Bucket Key was used (SSE-KMS).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bucket_key: Option<bool>,
-    /// The KMS call made, if any (`cache` when a cached bucket key served).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kms_call: Option<&'static str>,
-    /// `ok`, or the failure.
-    pub outcome: String,
-}
 
 /// Where events go.
 pub struct KeyLog {
@@ -52,21 +24,11 @@ impl KeyLog {
         Self { out: Mutex::new(out) }
     }
 
-    /// Records `event`.
-    pub fn record(&self, event: &KeyEvent<'_>) {
-        #[derive(Serialize)]
-        struct Line<'a, 'b> {
-            ts: String,
-            #[serde(flatten)]
-            event: &'a KeyEvent<'b>,
-        }
-        let ts = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let Ok(mut line) = serde_json::to_vec(&Line { ts, event }) else { return };
-        line.push(b'\n');
+    /// Writes one line (a JSON object without a newline).
+    pub fn line(&self, json: &str) {
         if let Ok(mut out) = self.out.lock() {
-            let _ = out.write_all(&line);
+            let _ = out.write_all(json.as_bytes());
+            let _ = out.write_all(b"\n");
             let _ = out.flush();
         }
     }

@@ -1,10 +1,13 @@
 //! The S3 operations (s3s's `S3` trait) over [`crate::store`] and [`crate::crypto`].
 
-use crate::body::{self, Decrypt, ReceiveError};
-use crate::crypto::{SseHeaders, State, read_error, s3_error, write_error};
-use crate::store::{BucketEncryption, OpenObject, Record, random_hex};
+use crate::body::{self, ReceiveError};
+use crate::crypto::{ObjectCipher, State, read_error, write_error};
+use crate::store::{OpenObject, Record, random_hex};
 use base64ct::{Base64, Encoding};
-use s3crypt::{CustomerKey, Envelope, ObjectId, ObjectSealer, OsRng, SealOptions};
+use s3crypt::{
+    BucketEncryption, DefaultAlgorithm, Envelope, KeyEvent, KeyUse, ObjectId, Operation, OsRng, Scheme,
+    SseHeaders,
+};
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use std::collections::BTreeMap;
@@ -50,23 +53,21 @@ fn decode_envelope(record: &Record) -> Result<Option<Envelope>, S3Error> {
     Envelope::from_binary(&bytes).map(Some).map_err(|e| read_error(&e))
 }
 
-/// The request's SSE-C key (its parse errors are S3's 400s).
-fn customer_key(req_headers: &http::HeaderMap, copy_source: bool) -> Result<Option<CustomerKey>, S3Error> {
-    let pairs = crate::crypto::header_pairs(req_headers);
-    let parsed = if copy_source {
-        CustomerKey::from_copy_source_headers(&pairs)
-    } else {
-        CustomerKey::from_headers(&pairs)
-    };
-    parsed.map_err(|e| write_error(&e))
-}
-
-/// A stored object opened for reading: the file, its record, and the opened key (if encrypted).
+/// A stored object opened for reading: the file, its record, the opened key (if encrypted), the
+/// planned range and the SSE response headers.
 struct Readable {
     object: OpenObject,
     key: Option<s3crypt::ObjectKey>,
-    sse: SseHeaders,
+    response: Option<SseHeaders>,
+    range: Option<std::ops::Range<u64>>,
     size: u64,
+}
+
+fn customer_md5(cipher: &ObjectCipher) -> Option<[u8; 16]> {
+    match cipher {
+        ObjectCipher::SseC(c) => Some(c.md5()),
+        _ => None,
+    }
 }
 
 impl Gateway {
@@ -87,84 +88,87 @@ impl Gateway {
             .ok_or_else(|| s3_error!(NoSuchKey, "The specified key does not exist."))
     }
 
-    /// Opens object `key` for GET / HEAD / GetObjectAttributes / a copy's source.
+    fn bucket_default(&self, bucket: &str) -> S3Result<Option<BucketEncryption>> {
+        self.state.store.bucket_encryption(bucket).map_err(internal)
+    }
+
+    /// Opens object `key` for GetObject / HeadObject / GetObjectAttributes: s3crypt's read plan
+    /// (refusals, the key to use, the range, the response headers), then the envelope.
     async fn readable(
         &self,
-        op: &str,
+        op: Operation,
+        headers: &http::HeaderMap,
         bucket: &str,
         key: &str,
-        customer: Option<CustomerKey>,
+        part_number: Option<i32>,
     ) -> S3Result<Readable> {
         let object = self.open_stored(bucket, key).await?;
         let Some(envelope) = decode_envelope(&object.record)? else {
             let size = object.body_len;
-            return Ok(Readable { object, key: None, sse: SseHeaders::default(), size });
+            let range = match headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()) {
+                Some(v) => s3crypt::parse_range(v, size).map_err(|e| write_error(&e))?,
+                None => None,
+            };
+            return Ok(Readable { object, key: None, response: None, range, size });
         };
-        let (opened, sse) = self.state.open_envelope(op, &envelope, customer, self.secure, bucket, key)?;
-        // The stored body must be as long as the authenticated length says (a truncated or
-        // extended body is refused before any byte is sent).
-        if opened.body_len().ok() != Some(object.body_len) {
-            self.state.log_failure(op, "stored", (bucket, key), &s3crypt::Error::Truncated);
-            return Err(read_error(&s3crypt::Error::Truncated));
-        }
+        let id = ObjectId::new(bucket, key);
+        let request = self.state.request(headers, id, self.secure, None);
+        let part = part_number.map(|p| u32::try_from(p).unwrap_or(0));
+        let plan = match op {
+            Operation::GetObject => request.get_object(&envelope, part, 1),
+            Operation::HeadObject => request.head_object(&envelope, part, 1),
+            _ => request.get_object_attributes(&envelope),
+        };
+        let plan = plan.map_err(|e| {
+            self.state.log_refused(op, envelope.scheme(), &id, &e);
+            read_error(&e)
+        })?;
+        let opened = self.state.open(op, plan.key, &envelope, &id)?;
         let size = opened.plaintext_len();
-        Ok(Readable { object, key: Some(opened), sse, size })
+        Ok(Readable { object, key: Some(opened), response: Some(plan.response), range: plan.range, size })
     }
 
-    /// Seals `body` as a new object and stores it; returns the record and envelope.
+    /// Seals `body` as a new object and stores it; returns the record and the SSE headers.
+    #[allow(clippy::too_many_arguments)]
     async fn store_new(
         &self,
-        op: &str,
         bucket: &str,
         key: &str,
         headers: &http::HeaderMap,
         body: Option<StreamingBlob>,
         content_type: Option<String>,
         metadata: BTreeMap<String, String>,
-    ) -> S3Result<(Record, Option<Envelope>, SseHeaders)> {
+    ) -> S3Result<(Record, Option<SseHeaders>)> {
         let state = &self.state;
-        let write =
-            if state.encrypt { Some(state.write_key(op, headers, bucket, key, self.secure)?) } else { None };
+        let op = Operation::PutObject;
+        let id = ObjectId::new(bucket, key);
         let mut pending = state.store.begin().map_err(internal)?;
-        let mut sealer = match write {
-            Some(_) => {
-                Some(ObjectSealer::new(SealOptions::default(), &mut OsRng).map_err(|e| write_error(&e))?)
+        let received = if state.encrypt {
+            let default = self.bucket_default(bucket)?;
+            let plan =
+                state.request(headers, id, self.secure, default.as_ref()).put_object().map_err(|e| {
+                    state.log_refused(op, Scheme::SseS3, &id, &e);
+                    write_error(&e)
+                })?;
+            let cipher = state.seal_cipher(op, plan.key, &id)?;
+            let sealed = body::receive_sealed(body, &mut pending.file, &cipher, state, &id).await;
+            if let Ok((_, envelope)) = &sealed {
+                state.log(&KeyEvent::for_envelope(op, KeyUse::Seal, envelope, &id));
             }
-            None => None,
+            sealed.map(|(n, envelope)| {
+                let sse = SseHeaders::for_envelope(op, &envelope, customer_md5(&cipher));
+                (n, Some(envelope), Some(sse))
+            })
+        } else {
+            body::receive_plain(body, &mut pending.file).await.map(|n| (n, None, None))
         };
-        let size = match body::receive(body, &mut pending.file, sealer.as_mut()).await {
-            Ok(n) => n,
+        let (size, envelope, sse) = match received {
+            Ok(r) => r,
             Err(ReceiveError::Client(m)) => {
                 return Err(S3Error::with_message(S3ErrorCode::IncompleteBody, m));
             }
             Err(ReceiveError::Crypto(e)) => return Err(write_error(&e)),
             Err(ReceiveError::Io(e)) => return Err(internal(e)),
-        };
-        let (envelope, sse) = match (sealer, &write) {
-            (Some(sealer), Some(w)) => {
-                let mut tail = Vec::new();
-                let object = ObjectId::new(bucket, key);
-                let sealed = sealer.finish(&mut tail, w.cipher.encryptor(state), &object, &mut OsRng);
-                let envelope = match sealed {
-                    Ok(e) => e,
-                    Err(e) => {
-                        state.log_write(op, w, None, (bucket, key), Err(&e));
-                        return Err(write_error(&e));
-                    }
-                };
-                tokio::task::block_in_place(|| std::io::Write::write_all(&mut pending.file, &tail))
-                    .map_err(internal)?;
-                let customer = match &w.cipher {
-                    crate::crypto::ObjectCipher::SseC(c) => Some(c),
-                    _ => None,
-                };
-                let mut sse = SseHeaders::for_envelope(&envelope, customer);
-                if let Some(ctx) = envelope.kms_context() {
-                    sse.context = Some(ctx.to_header());
-                }
-                (Some(envelope), sse)
-            }
-            _ => (None, SseHeaders::default()),
         };
         let record = Record {
             key: key.to_owned(),
@@ -178,11 +182,17 @@ impl Gateway {
         let st = Arc::clone(state);
         let (b, r) = (bucket.to_owned(), record.clone());
         blocking(move || st.store.commit(pending, &b, &r)).await?;
-        if let Some(w) = &write {
-            state.log_write(op, w, envelope.as_ref(), (bucket, key), Ok(()));
-        }
-        Ok((record, envelope, sse))
+        Ok((record, sse))
     }
+}
+
+/// `resp` with the SSE headers appended.
+fn with_sse<T>(output: T, sse: Option<&SseHeaders>) -> S3Response<T> {
+    let mut resp = S3Response::new(output);
+    if let Some(sse) = sse {
+        sse.append_to(&mut resp.headers);
+    }
+    resp
 }
 
 fn etag(record: &Record) -> ETag {
@@ -192,16 +202,6 @@ fn etag(record: &Record) -> ETag {
 fn metadata(record: &Record) -> Option<Metadata> {
     (!record.metadata.is_empty())
         .then(|| record.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
-fn byte_range(range: Option<Range>, size: u64) -> S3Result<Option<std::ops::Range<u64>>> {
-    match range {
-        None => Ok(None),
-        Some(r) => r
-            .check(size)
-            .map(Some)
-            .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable")),
-    }
 }
 
 #[async_trait::async_trait]
@@ -263,58 +263,46 @@ impl S3 for Gateway {
         let input = req.input;
         self.check_bucket(&input.bucket)?;
         let metadata = input.metadata.unwrap_or_default().into_iter().collect();
-        let content_type = input.content_type.map(|c| c.to_string());
-        let (record, envelope, sse) = self
-            .store_new(
-                "PutObject",
-                &input.bucket,
-                &input.key,
-                &req.headers,
-                input.body,
-                content_type,
-                metadata,
-            )
+        let (record, sse) = self
+            .store_new(&input.bucket, &input.key, &req.headers, input.body, input.content_type, metadata)
             .await?;
-        let _ = envelope;
-        Ok(S3Response::new(PutObjectOutput {
+        let output = PutObjectOutput {
             e_tag: Some(etag(&record)),
-            server_side_encryption: sse.algorithm.map(ServerSideEncryption::from),
-            ssekms_key_id: sse.kms_key_id,
-            bucket_key_enabled: sse.bucket_key,
-            ssekms_encryption_context: sse.context,
-            sse_customer_algorithm: sse.customer_algorithm,
-            sse_customer_key_md5: sse.customer_key_md5,
             size: i64::try_from(record.size).ok(),
             ..Default::default()
-        }))
+        };
+        Ok(with_sse(output, sse.as_ref()))
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
-        State::refuse_sse_on_read(&req.headers)?;
         let input = req.input;
-        if input.part_number.is_some_and(|p| p != 1) {
-            return Err(s3_error(&s3crypt::S3ErrorResponse {
-                status: 416,
-                code: "InvalidPartNumber".into(),
-                message: "The requested partnumber is not satisfiable".into(),
-            }));
-        }
-        let customer = customer_key(&req.headers, false)?;
-        let r = self.readable("GetObject", &input.bucket, &input.key, customer).await?;
-        let range = byte_range(input.range, r.size)?;
-        let (len, content_range) = match &range {
+        let r = self
+            .readable(Operation::GetObject, &req.headers, &input.bucket, &input.key, input.part_number)
+            .await?;
+        let (len, content_range) = match &r.range {
             Some(rg) => (rg.end - rg.start, Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, r.size))),
             None => (r.size, None),
         };
-        let decrypt = match (r.key, range) {
-            (Some(key), Some(rg)) => Decrypt::Range(key, rg),
-            (Some(key), None) => Decrypt::Whole(key),
-            (None, rg) => Decrypt::Plain(rg.unwrap_or(0..r.size)),
-        };
         let record = r.object.record.clone();
-        let blob = body::stream(r.object.file, r.object.body_len, decrypt, len);
-        Ok(S3Response::new(GetObjectOutput {
-            body: Some(blob),
+        let (file, body_len, key, range) = (r.object.file, r.object.body_len, r.key, r.range);
+        let state = Arc::clone(&self.state);
+        let (b, k) = (input.bucket.clone(), input.key.clone());
+        // Length and header checked before the response starts: a damaged body is a 500, not a
+        // 200 that breaks off.
+        let source = tokio::task::spawn_blocking(move || {
+            let prepared = body::prepare(file, body_len, key.as_ref(), range);
+            if let Err(e) = &prepared {
+                let id = ObjectId::new(&b, &k);
+                let event = KeyEvent::new(Operation::GetObject, KeyUse::Open, Scheme::SseS3, &id);
+                state.log(&event.with_result::<()>(&Err(e.clone())));
+            }
+            prepared
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| read_error(&e))?;
+        let output = GetObjectOutput {
+            body: Some(body::stream(source, len)),
             content_length: i64::try_from(len).ok(),
             content_range,
             accept_ranges: Some("bytes".into()),
@@ -322,38 +310,30 @@ impl S3 for Gateway {
             last_modified: Some(ts(record.last_modified)),
             content_type: record.content_type.clone(),
             metadata: metadata(&record),
-            server_side_encryption: r.sse.algorithm.map(ServerSideEncryption::from),
-            ssekms_key_id: r.sse.kms_key_id,
-            bucket_key_enabled: r.sse.bucket_key,
-            sse_customer_algorithm: r.sse.customer_algorithm,
-            sse_customer_key_md5: r.sse.customer_key_md5,
             parts_count: input.part_number.map(|_| 1),
             ..Default::default()
-        }))
+        };
+        Ok(with_sse(output, r.response.as_ref()))
     }
 
     async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
-        State::refuse_sse_on_read(&req.headers)?;
         let input = req.input;
-        let customer = customer_key(&req.headers, false)?;
-        let r = self.readable("HeadObject", &input.bucket, &input.key, customer).await?;
-        let range = byte_range(input.range, r.size)?;
+        let r = self
+            .readable(Operation::HeadObject, &req.headers, &input.bucket, &input.key, input.part_number)
+            .await?;
         let record = &r.object.record;
-        Ok(S3Response::new(HeadObjectOutput {
-            content_length: i64::try_from(range.as_ref().map_or(r.size, |rg| rg.end - rg.start)).ok(),
-            content_range: range.map(|rg| format!("bytes {}-{}/{}", rg.start, rg.end - 1, r.size)),
+        let output = HeadObjectOutput {
+            content_length: i64::try_from(r.range.as_ref().map_or(r.size, |rg| rg.end - rg.start)).ok(),
+            content_range: r.range.as_ref().map(|rg| format!("bytes {}-{}/{}", rg.start, rg.end - 1, r.size)),
             accept_ranges: Some("bytes".into()),
             e_tag: Some(etag(record)),
             last_modified: Some(ts(record.last_modified)),
             content_type: record.content_type.clone(),
             metadata: metadata(record),
-            server_side_encryption: r.sse.algorithm.map(ServerSideEncryption::from),
-            ssekms_key_id: r.sse.kms_key_id,
-            bucket_key_enabled: r.sse.bucket_key,
-            sse_customer_algorithm: r.sse.customer_algorithm,
-            sse_customer_key_md5: r.sse.customer_key_md5,
+            parts_count: input.part_number.map(|_| 1),
             ..Default::default()
-        }))
+        };
+        Ok(with_sse(output, r.response.as_ref()))
     }
 
     async fn delete_object(
@@ -438,62 +418,51 @@ impl S3 for Gateway {
         let (src_bucket, src_key) = (src_bucket.to_string(), src_key.to_string());
         self.check_bucket(&input.bucket)?;
         let state = &self.state;
-        let src_customer = customer_key(&req.headers, true)?;
+        let op = Operation::CopyObject;
         let source = self.open_stored(&src_bucket, &src_key).await?;
         let src_envelope = decode_envelope(&source.record)?;
-        let write = if state.encrypt {
-            Some(state.write_key("CopyObject", &req.headers, &input.bucket, &input.key, self.secure)?)
-        } else {
-            None
-        };
+        let (src_id, dst_id) =
+            (ObjectId::new(&src_bucket, &src_key), ObjectId::new(&input.bucket, &input.key));
 
         // The new envelope: the source's data key re-sealed for the destination; the body is copied
-        // byte for byte (its derivation does not depend on the object's name or mode).
-        let (envelope, sse) = match (&src_envelope, &write) {
-            (Some(src_env), Some(w)) => {
-                let (src_cipher, _) = state.read_cipher(
-                    "CopyObject",
-                    src_env,
-                    src_customer,
-                    self.secure,
-                    &src_bucket,
-                    &src_key,
-                )?;
-                let from = ObjectId::new(&src_bucket, &src_key);
-                let to = ObjectId::new(&input.bucket, &input.key);
+        // byte for byte (its derivation depends on neither the object's name nor its mode).
+        let (envelope, sse) = match (&src_envelope, state.encrypt) {
+            (Some(src_env), true) => {
+                let default = self.bucket_default(&input.bucket)?;
+                let plan = state
+                    .request(&req.headers, dst_id, self.secure, default.as_ref())
+                    .copy_object(src_env, &src_id);
+                let plan = plan.map_err(|e| {
+                    state.log_refused(op, src_env.scheme(), &src_id, &e);
+                    read_error(&e)
+                })?;
+                let from = state.open_cipher(op, plan.source, src_env, &src_id)?;
+                let to = state.seal_cipher(op, plan.destination.key, &dst_id)?;
                 let resealed = src_env.reseal(
-                    (src_cipher.encryptor(state), &from),
-                    (w.cipher.encryptor(state), &to),
+                    (from.encryptor(state), &src_id),
+                    (to.encryptor(state), &dst_id),
                     &mut OsRng,
                 );
-                let envelope = match resealed {
-                    Ok(e) => e,
-                    Err(e) => {
-                        state.log_write("CopyObject", w, None, (&input.bucket, &input.key), Err(&e));
-                        return Err(read_error(&e));
-                    }
+                let event = match &resealed {
+                    Ok(env) => KeyEvent::for_envelope(op, KeyUse::Reseal, env, &dst_id),
+                    Err(e) => KeyEvent::for_envelope(op, KeyUse::Reseal, src_env, &src_id)
+                        .with_result::<()>(&Err(e.clone())),
                 };
+                state.log(&event);
+                let envelope = resealed.map_err(|e| read_error(&e))?;
                 if envelope.body_len().ok() != Some(source.body_len) {
                     return Err(read_error(&s3crypt::Error::Truncated));
                 }
-                let customer = match &w.cipher {
-                    crate::crypto::ObjectCipher::SseC(c) => Some(c),
-                    _ => None,
-                };
-                let sse = SseHeaders::for_envelope(&envelope, customer);
-                state.log_write("CopyObject", w, Some(&envelope), (&input.bucket, &input.key), Ok(()));
-                (Some(envelope), sse)
+                let sse = SseHeaders::for_envelope(op, &envelope, customer_md5(&to));
+                (Some(envelope), Some(sse))
             }
-            (None, None) => (None, SseHeaders::default()),
+            (None, false) => (None, None),
             _ => return Err(s3_error!(NotImplemented, "copy between encrypted and unencrypted stores")),
         };
         let replace =
             input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         let (content_type, metadata) = if replace {
-            (
-                input.content_type.map(|c| c.to_string()),
-                input.metadata.unwrap_or_default().into_iter().collect(),
-            )
+            (input.content_type, input.metadata.unwrap_or_default().into_iter().collect())
         } else {
             (source.record.content_type.clone(), source.record.metadata.clone())
         };
@@ -518,19 +487,15 @@ impl S3 for Gateway {
             st.store.commit(pending, &b, &r)
         })
         .await?;
-        Ok(S3Response::new(CopyObjectOutput {
+        let output = CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(etag(&record)),
                 last_modified: Some(ts(record.last_modified)),
                 ..Default::default()
             }),
-            server_side_encryption: sse.algorithm.map(ServerSideEncryption::from),
-            ssekms_key_id: sse.kms_key_id,
-            bucket_key_enabled: sse.bucket_key,
-            sse_customer_algorithm: sse.customer_algorithm,
-            sse_customer_key_md5: sse.customer_key_md5,
             ..Default::default()
-        }))
+        };
+        Ok(with_sse(output, sse.as_ref()))
     }
 
     async fn get_object_attributes(
@@ -538,8 +503,9 @@ impl S3 for Gateway {
         req: S3Request<GetObjectAttributesInput>,
     ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
         let input = req.input;
-        let customer = customer_key(&req.headers, false)?;
-        let r = self.readable("GetObjectAttributes", &input.bucket, &input.key, customer).await?;
+        let r = self
+            .readable(Operation::GetObjectAttributes, &req.headers, &input.bucket, &input.key, None)
+            .await?;
         // The header is a comma-separated list (s3s may hand it over as one entry).
         let want =
             |a: &str| input.object_attributes.iter().any(|x| x.as_str().split(',').any(|v| v.trim() == a));
@@ -569,29 +535,13 @@ impl S3 for Gateway {
             .apply_server_side_encryption_by_default
             .as_ref()
             .ok_or_else(|| s3_error!(MalformedXML, "ApplyServerSideEncryptionByDefault is required"))?;
-        let algorithm = by_default.sse_algorithm.as_str().to_owned();
-        let config = match algorithm.as_str() {
-            "AES256" => {
-                if by_default.kms_master_key_id.is_some() {
-                    return Err(s3_error!(InvalidArgument, "a KMS key id requires aws:kms"));
-                }
-                BucketEncryption {
-                    algorithm,
-                    kms_key_id: None,
-                    bucket_key: rule.bucket_key_enabled.unwrap_or(false),
-                }
-            }
-            "aws:kms" => {
-                if let Some(id) = &by_default.kms_master_key_id {
-                    s3crypt::SseKms::new(id).map_err(|_| s3_error!(InvalidArgument, "Invalid keyId"))?;
-                }
-                BucketEncryption {
-                    algorithm,
-                    kms_key_id: by_default.kms_master_key_id.clone(),
-                    bucket_key: rule.bucket_key_enabled.unwrap_or(false),
-                }
-            }
-            _ => return Err(s3_error!(InvalidArgument, "The encryption method specified is not supported")),
+        let bucket_key = rule.bucket_key_enabled.unwrap_or(false);
+        let key_id = by_default.kms_master_key_id.as_deref();
+        let config = match by_default.sse_algorithm.as_str() {
+            "AES256" if key_id.is_none() => BucketEncryption::sse_s3(),
+            "AES256" => return Err(s3_error!(InvalidArgument, "a KMS key id requires aws:kms")),
+            "aws:kms" => BucketEncryption::sse_kms(key_id, bucket_key).map_err(|e| write_error(&e))?,
+            _ => return Err(write_error(&s3crypt::SseError::UnsupportedEncryption.into())),
         };
         let state = Arc::clone(&self.state);
         let b = input.bucket.clone();
@@ -604,19 +554,18 @@ impl S3 for Gateway {
         req: S3Request<GetBucketEncryptionInput>,
     ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
         self.check_bucket(&req.input.bucket)?;
-        let config = self.state.store.bucket_encryption(&req.input.bucket).map_err(internal)?;
         // Like S3 since 2023: a bucket without a configuration encrypts with SSE-S3.
-        let config = config.unwrap_or(BucketEncryption {
-            algorithm: "AES256".into(),
-            kms_key_id: None,
-            bucket_key: false,
-        });
+        let config = self.bucket_default(&req.input.bucket)?.unwrap_or_else(BucketEncryption::sse_s3);
+        let (algorithm, key_id) = match config.algorithm() {
+            DefaultAlgorithm::SseKms { key_id } => (ServerSideEncryption::AWS_KMS, key_id.clone()),
+            _ => (ServerSideEncryption::AES256, None),
+        };
         let rule = ServerSideEncryptionRule {
             apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
-                sse_algorithm: ServerSideEncryption::from(config.algorithm),
-                kms_master_key_id: config.kms_key_id,
+                sse_algorithm: ServerSideEncryption::from_static(algorithm),
+                kms_master_key_id: key_id,
             }),
-            bucket_key_enabled: Some(config.bucket_key),
+            bucket_key_enabled: Some(config.bucket_key()),
             ..Default::default()
         };
         Ok(S3Response::new(GetBucketEncryptionOutput {

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! DIR/buckets/<bucket>/bucket.json          creation time (the bucket exists iff this file does)
-//! DIR/buckets/<bucket>/encryption.json      the bucket's default encryption, if set
+//! DIR/buckets/<bucket>/encryption.xml       the bucket's default encryption (S3's XML), if set
 //! DIR/buckets/<bucket>/objects/<sha256(key)> one object: body, then its record, then a footer
 //! DIR/tmp/                                  files being written (same filesystem, for rename)
 //! ```
@@ -20,6 +20,7 @@
 //! directory is fsynced: a crash at any point leaves either the previous object or the new one,
 //! never a mix and never a partial file under the object's name.
 
+use s3crypt::BucketEncryption;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -52,17 +53,6 @@ pub struct Record {
     pub envelope: Option<String>,
     /// The plaintext length (unauthenticated hint for listings; reads use the envelope's).
     pub size: u64,
-}
-
-/// Bucket default encryption as stored (`PutBucketEncryption`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BucketEncryption {
-    /// `AES256` or `aws:kms`.
-    pub algorithm: String,
-    /// The KMS key id for `aws:kms` (the gateway's default key if absent).
-    pub kms_key_id: Option<String>,
-    /// S3 Bucket Keys on.
-    pub bucket_key: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -198,10 +188,12 @@ impl Store {
         Ok(out)
     }
 
-    /// The bucket's default encryption, if set.
+    /// The bucket's default encryption, if set (kept as S3's XML, s3crypt's encoding of it).
     pub fn bucket_encryption(&self, bucket: &str) -> io::Result<Option<BucketEncryption>> {
-        match fs::read(self.bucket_dir(bucket).join("encryption.json")) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        match fs::read(self.bucket_dir(bucket).join("encryption.xml")) {
+            Ok(bytes) => BucketEncryption::from_xml(&bytes)
+                .map(Some)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -209,9 +201,9 @@ impl Store {
 
     /// Sets (or with `None` removes) the bucket's default encryption.
     pub fn set_bucket_encryption(&self, bucket: &str, config: Option<&BucketEncryption>) -> io::Result<()> {
-        let path = self.bucket_dir(bucket).join("encryption.json");
+        let path = self.bucket_dir(bucket).join("encryption.xml");
         match config {
-            Some(c) => write_atomic(&path, &serde_json::to_vec(c)?, 0o644),
+            Some(c) => write_atomic(&path, c.to_xml().as_bytes(), 0o644),
             None => match fs::remove_file(&path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
