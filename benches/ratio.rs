@@ -158,7 +158,8 @@ fn main() {
                 );
 
                 if cs == ChunkSize::C2SP {
-                    let options = SealOptions { chunk_size: cs, md5: true, backend };
+                    let options =
+                        SealOptions { chunk_size: cs, md5: true, backend, ..SealOptions::default() };
                     row(
                         "seal + plaintext MD5 (`ObjectSealer`, `md5: true`)",
                         compare(

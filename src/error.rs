@@ -115,6 +115,21 @@ pub enum Error {
     /// canonical encoding of `docs/FORMAT.md` §7.
     #[error("invalid serialised request state")]
     InvalidState,
+    /// An envelope of another kind than the operation needs: a multipart upload's state opened as
+    /// an object, a multipart object opened as a single stream (or with another part table's
+    /// kind), or an object's envelope used as an upload state.
+    #[error("the envelope is of another kind (single-part object, multipart object or upload state)")]
+    EnvelopeKind,
+
+    /// A multipart part list whose part numbers are not strictly ascending (S3's
+    /// `InvalidPartOrder`).
+    #[error("the list of parts is not in ascending order of part number")]
+    InvalidPartOrder,
+
+    /// A multipart part list that no upload can complete with: empty, more than 10,000 parts, a part
+    /// number outside 1–10,000, or a part whose stored length no stream has (S3's `InvalidPart`).
+    #[error("invalid part in the list of parts")]
+    InvalidPart,
 }
 
 /// `Result` with the crate's [`Error`].

@@ -17,8 +17,8 @@ mod wrap;
 
 pub use buffer::OutputBuffer;
 pub use envelope::{
-    ECHO_MAX, ENVELOPE_VERSION, Envelope, Field, FormatError, METADATA_PREFIX, ObjectId, Scheme, Suite,
-    WrapAlgorithm,
+    ECHO_MAX, ENVELOPE_VERSION, Envelope, Field, FormatError, MAX_PARTS, METADATA_PREFIX, ObjectId, Scheme,
+    Suite, WrapAlgorithm,
 };
 pub use error::{Error, Result};
 pub use keys::{CustomerKey, DataKey, KEY_LEN, RootKey};
@@ -28,7 +28,11 @@ pub use kms::{
 };
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
-pub use object::{ObjectKey, ObjectSealer, SealOptions};
+pub use object::{
+    ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
+    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartCopier, PartInfo, PartPiece,
+    PartSealer, PartTable, SealOptions, SealedPart, Upload,
+};
 pub use s3::{
     AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
     OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,

@@ -1,8 +1,18 @@
 //! Objects: sealing a new object's body and envelope, opening an envelope back to its body, and
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
+pub(crate) mod attributes;
+mod multipart;
+
+pub use attributes::{Checksum, ChecksumAlgorithm};
+
+pub use multipart::{
+    ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,
+    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealedPart, Upload,
+};
+
 use crate::buffer::OutputBuffer;
-use crate::envelope::{Envelope, ObjectId, Suite};
+use crate::envelope::{Envelope, Layout, ObjectId, Suite};
 use crate::error::Result;
 use crate::keys::DataKey;
 use crate::stream::{Backend, ChunkOpener, ChunkSize, Opener, Sealer, StreamParams};
@@ -37,6 +47,10 @@ pub struct SealOptions {
     /// as the ETag of single-part SSE-S3 objects). Off by default: MD5 runs at roughly a third of
     /// AES-GCM's speed, so it dominates the cost of sealing (see the README's table).
     pub md5: bool,
+    /// Compute this S3 flexible checksum of the plaintext in the same pass and seal it into the
+    /// envelope ([`ObjectKey::checksum`] reads it back; for a multipart upload, each part's is
+    /// returned by [`SealedPart::checksum`]). Off by default.
+    pub checksum: Option<ChecksumAlgorithm>,
 }
 
 impl SealOptions {
@@ -75,6 +89,7 @@ pub struct ObjectSealer {
     body: Sealer,
     chunk_size: ChunkSize,
     md5: Option<Md5>,
+    checksum: Option<attributes::ChecksumState>,
 }
 
 impl core::fmt::Debug for ObjectSealer {
@@ -92,7 +107,13 @@ impl ObjectSealer {
         let key = DataKey::generate(rng)?;
         let (params, context) = options.body();
         let body = Sealer::new(&key, params, &context, rng)?;
-        Ok(Self { key, body, chunk_size: options.chunk_size, md5: options.md5.then(Md5::new) })
+        Ok(Self {
+            key,
+            body,
+            chunk_size: options.chunk_size,
+            md5: options.md5.then(Md5::new),
+            checksum: options.checksum.map(attributes::ChecksumState::new),
+        })
     }
 
     /// Encrypts the next piece of the body, appending ciphertext to `out`; see [`Sealer::update`].
@@ -102,6 +123,9 @@ impl ObjectSealer {
     pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
         if let Some(md5) = &mut self.md5 {
             md5.update(input);
+        }
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(input);
         }
         self.body.update(input, out)
     }
@@ -117,13 +141,41 @@ impl ObjectSealer {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<Envelope> {
+        self.finish_with_etag(out, encryptor, object, rng).map(|(envelope, _)| envelope)
+    }
+
+    /// [`ObjectSealer::finish`], also returning the object's S3 ETag, which a gateway stores
+    /// beside the envelope to answer LIST and HEAD without a key: under SSE-S3 with `md5` on, the
+    /// plaintext MD5 (as S3; S3 exposes it, so it is no secret there); otherwise a value derived
+    /// from the data key that is neither an MD5 of the data nor checkable without the key (see
+    /// [`ETag`]).
+    ///
+    /// # Errors
+    /// As [`ObjectSealer::finish`].
+    pub fn finish_with_etag<B: OutputBuffer + ?Sized, R: TryCryptoRng + ?Sized>(
+        self,
+        out: &mut B,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Envelope, ETag)> {
         let plaintext_len = self.body.plaintext_len();
-        let body = BodyInfo { suite: Suite::default(), chunk_size: self.chunk_size, plaintext_len };
-        let payload = Payload { key: self.key, md5: self.md5.map(|m| m.finalize().into()) };
+        let body = BodyInfo {
+            suite: Suite::default(),
+            chunk_size: self.chunk_size,
+            plaintext_len,
+            layout: Layout::Single,
+        };
+        let payload = Payload {
+            key: self.key,
+            md5: self.md5.map(|m| m.finalize().into()),
+            checksum: self.checksum.map(attributes::ChecksumState::finish),
+        };
         // The envelope first: if the mode cannot seal, the final chunk is not written either.
         let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;
+        let etag = multipart::etag(&payload.key, envelope.scheme, SINGLE_PART, payload.md5.as_ref(), &[])?;
         self.body.finish(out)?;
-        Ok(envelope)
+        Ok((envelope, etag))
     }
 }
 
@@ -136,6 +188,7 @@ pub struct ObjectKey {
     suite: Suite,
     chunk_size: ChunkSize,
     plaintext_len: u64,
+    layout: Layout,
 }
 
 impl core::fmt::Debug for ObjectKey {
@@ -148,7 +201,8 @@ impl core::fmt::Debug for ObjectKey {
 }
 
 impl ObjectKey {
-    /// A streaming opener for the whole body.
+    /// A streaming opener for the whole body of a single-part object. (A multipart object's body
+    /// does not open with it: use [`ObjectKey::multipart`].)
     ///
     /// It requires the body to hold exactly the envelope's authenticated plaintext length: a body
     /// sealed under the same data key with another length (a longer or shorter stream, or trailing
@@ -161,8 +215,12 @@ impl ObjectKey {
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
     ///
     /// # Errors
-    /// [`crate::Error::Authentication`] if the header does not belong to this object's body.
+    /// [`crate::Error::Authentication`] if the header does not belong to this object's body;
+    /// [`crate::Error::EnvelopeKind`] for a multipart object (see [`ObjectKey::multipart`]).
     pub fn chunk_opener(&self, body_header: &[u8]) -> Result<ChunkOpener> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         ChunkOpener::new(&self.payload.key, self.chunk_size, &self.context(), body_header, self.plaintext_len)
     }
 
@@ -176,14 +234,24 @@ impl ObjectKey {
     /// implies: what a body must measure before it is worth fetching.
     ///
     /// # Errors
-    /// [`crate::Error::TooLong`] never, for an envelope that opened.
+    /// [`crate::Error::EnvelopeKind`] for a multipart object (its body's length is
+    /// [`MultipartBody::stored_len`]); [`crate::Error::TooLong`] never, for an envelope that opened.
     pub fn body_len(&self) -> Result<u64> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         self.chunk_size.ciphertext_len(self.plaintext_len)
     }
 
     /// The plaintext MD5, if it was computed when the object was sealed.
     pub fn plaintext_md5(&self) -> Option<[u8; 16]> {
         self.payload.md5
+    }
+
+    /// The plaintext's S3 flexible checksum, if one was computed when the object was sealed
+    /// (GET and HEAD with `x-amz-checksum-mode: ENABLED` return it).
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.payload.checksum
     }
 
     fn context(&self) -> [u8; 23] {
@@ -198,14 +266,19 @@ impl Envelope {
     /// [`crate::Error::SchemeMismatch`] if the object uses another scheme;
     /// [`crate::Error::UnknownKey`] if the encryptor lacks the key it was sealed under;
     /// [`crate::Error::WrongKey`] if the key presented is not that key;
-    /// [`crate::Error::Authentication`] if the envelope was modified or belongs to another object.
+    /// [`crate::Error::Authentication`] if the envelope was modified or belongs to another object;
+    /// [`crate::Error::EnvelopeKind`] for a multipart upload's state (see [`Envelope::open_upload`]).
     pub fn open(&self, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<ObjectKey> {
+        if self.layout == Layout::Upload {
+            return Err(crate::Error::EnvelopeKind);
+        }
         let payload = wrap::open(self, encryptor, object)?;
         Ok(ObjectKey {
             payload,
             suite: self.suite,
             chunk_size: self.chunk_size,
             plaintext_len: self.plaintext_len,
+            layout: self.layout,
         })
     }
 
@@ -223,9 +296,7 @@ impl Envelope {
         rng: &mut R,
     ) -> Result<Envelope> {
         let payload = wrap::open(self, from.0, from.1)?;
-        let body =
-            BodyInfo { suite: self.suite, chunk_size: self.chunk_size, plaintext_len: self.plaintext_len };
-        wrap::seal(to.0, to.1, body, &payload, rng)
+        wrap::seal(to.0, to.1, BodyInfo::of(self), &payload, rng)
     }
 }
 
@@ -247,8 +318,11 @@ impl ObjectSealer {
         let key = DataKey::generate(rng)?;
         let (params, context) = options.body();
         let (keys, header) = crate::stream::seal::begin(&key, params, &context, rng)?;
-        let (md5, body) = rayon::join(
-            || options.md5.then(|| Md5::digest(plaintext).into()),
+        let ((md5, checksum), body) = rayon::join(
+            || {
+                let md5 = options.md5.then(|| Md5::digest(plaintext).into());
+                (md5, options.checksum.map(|a| Checksum::compute(a, plaintext)))
+            },
             || crate::stream::parallel::seal_with(&keys, &header, params, plaintext),
         );
         let body = body?;
@@ -256,8 +330,9 @@ impl ObjectSealer {
             suite: Suite::default(),
             chunk_size: options.chunk_size,
             plaintext_len: plaintext.len() as u64,
+            layout: Layout::Single,
         };
-        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5 }, rng)?;
+        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5, checksum }, rng)?;
         Ok((envelope, body))
     }
 }
@@ -268,8 +343,11 @@ impl ObjectKey {
     /// authenticates.
     ///
     /// # Errors
-    /// As [`crate::open`].
+    /// As [`crate::open`]; [`crate::Error::EnvelopeKind`] for a multipart object.
     pub fn open_parallel(&self, body: &[u8]) -> Result<Vec<u8>> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         // The body must be as long as the envelope's authenticated length says, before any chunk
         // is opened (as [`ObjectKey::opener`] requires).
         let expected = self.body_len()?;

@@ -16,7 +16,7 @@
 //! that opens under two different keys.
 
 use crate::envelope::{
-    CHECK_LEN, Envelope, KmsFields, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
+    CHECK_LEN, Envelope, KmsFields, Layout, ObjectId, SALT_LEN, Scheme, Suite, WrapAlgorithm, valid_key_id,
 };
 use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
@@ -99,9 +99,12 @@ pub trait Encryptor {
 pub(crate) struct Payload {
     pub(crate) key: DataKey,
     pub(crate) md5: Option<[u8; 16]>,
+    pub(crate) checksum: Option<crate::object::Checksum>,
 }
 
 const TAG_MD5: u8 = 1;
+/// A flexible checksum: algorithm code ‖ value (FORMAT.md §5.8).
+const TAG_CHECKSUM: u8 = 2;
 
 impl Payload {
     fn encode(&self) -> Zeroizing<Vec<u8>> {
@@ -111,6 +114,13 @@ impl Payload {
             out.extend_from_slice(&[TAG_MD5, 16]);
             out.extend_from_slice(md5);
         }
+        if let Some(checksum) = &self.checksum {
+            let item = crate::object::attributes::encode_item(checksum);
+            // At most 37 bytes: a code, a SHA-256 and a part count.
+            #[allow(clippy::cast_possible_truncation)]
+            out.extend_from_slice(&[TAG_CHECKSUM, item.len() as u8]);
+            out.extend_from_slice(&item);
+        }
         out
     }
 
@@ -118,12 +128,19 @@ impl Payload {
     fn decode(bytes: &[u8]) -> Result<Self> {
         let invalid = || Error::Format(crate::FormatError::InvalidValue(crate::Field::WrappedKey));
         let (key, mut rest) = bytes.split_at_checked(KEY_LEN).ok_or_else(invalid)?;
-        let mut payload = Self { key: DataKey::from_slice(key)?, md5: None };
+        let mut payload = Self { key: DataKey::from_slice(key)?, md5: None, checksum: None };
+        let mut last = 0;
         while let [tag, len, tail @ ..] = rest {
             let (value, tail) = tail.split_at_checked(usize::from(*len)).ok_or_else(invalid)?;
+            if *tag <= last {
+                return Err(invalid()); // out of order, or twice
+            }
+            last = *tag;
             match *tag {
-                TAG_MD5 if payload.md5.is_none() => {
-                    payload.md5 = Some(value.try_into().map_err(|_| invalid())?)
+                TAG_MD5 => payload.md5 = Some(value.try_into().map_err(|_| invalid())?),
+                TAG_CHECKSUM => {
+                    payload.checksum =
+                        Some(crate::object::attributes::decode_item(value).ok_or_else(invalid)?);
                 }
                 _ => return Err(invalid()),
             }
@@ -169,6 +186,19 @@ pub(crate) struct BodyInfo {
     pub(crate) suite: Suite,
     pub(crate) chunk_size: ChunkSize,
     pub(crate) plaintext_len: u64,
+    pub(crate) layout: Layout,
+}
+
+impl BodyInfo {
+    /// The body parameters `envelope` records.
+    pub(crate) fn of(envelope: &Envelope) -> Self {
+        Self {
+            suite: envelope.suite,
+            chunk_size: envelope.chunk_size,
+            plaintext_len: envelope.plaintext_len,
+            layout: envelope.layout,
+        }
+    }
 }
 
 /// Seals `payload` for `object` under the encryptor's sealing key, with a fresh salt.
@@ -213,6 +243,7 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
             context: k.context.clone(),
             bucket_key: k.bucket_key,
         }),
+        layout: body.layout,
     };
     envelope.wrapped_key = kek.seal(&aad(&envelope, object)?, &payload.encode())?;
     envelope.validate()?;
@@ -252,13 +283,22 @@ mod tests {
         assert!(Payload::decode(&key).is_ok());
         let with_md5 = [&key[..], &[1, 16], &[9; 16]].concat();
         assert_eq!(Payload::decode(&with_md5).unwrap().md5, Some([9; 16]));
+        let with_both = [&with_md5[..], &[2, 5, 1, 0xcb, 0xf4, 0x39, 0x26]].concat();
+        let both = Payload::decode(&with_both).unwrap();
+        assert_eq!(both.checksum.unwrap().value(), [0xcb, 0xf4, 0x39, 0x26]);
+        assert_eq!(&*both.encode(), &with_both[..]);
         for bad in [
-            [&key[..], &[1]].concat(),                    // a stray byte
-            [&key[..], &[1, 15], &[9; 15]].concat(),      // MD5 of the wrong length
-            [&key[..], &[2, 1, 0]].concat(),              // unknown item
-            [&with_md5[..], &[1, 16], &[9; 16]].concat(), // twice
-            [&key[..], &[1, 16], &[9; 10]].concat(),      // runs past the end
-            key[..31].to_vec(),                           // short key
+            [&key[..], &[1]].concat(),                                           // a stray byte
+            [&key[..], &[1, 15], &[9; 15]].concat(),                             // MD5 of the wrong length
+            [&key[..], &[2, 1, 0]].concat(),                                     // unknown item
+            [&with_md5[..], &[1, 16], &[9; 16]].concat(),                        // twice
+            [&key[..], &[1, 16], &[9; 10]].concat(),                             // runs past the end
+            key[..31].to_vec(),                                                  // short key
+            [&key[..], &[2, 5, 9, 0, 0, 0, 0]].concat(),                         // unknown checksum algorithm
+            [&key[..], &[2, 4, 1, 0, 0, 0]].concat(),                            // CRC32 of 3 bytes
+            [&key[..], &[2, 6, 1, 0, 0, 0, 0, 0]].concat(),                      // CRC32 of 5 bytes
+            [&key[..], &[2, 5, 1, 0, 0, 0, 0], &[1, 16], &[9; 16]].concat(),     // out of order
+            [&key[..], &[2, 5, 1, 0, 0, 0, 0], &[2, 5, 1, 0, 0, 0, 0]].concat(), // twice
         ] {
             assert!(Payload::decode(&bad).is_err(), "{bad:?}");
         }

@@ -20,6 +20,7 @@ use base64ct::{Base64, Encoding as _};
 use common::Replay;
 use s3crypt::{
     EncryptionContext, Envelope, Keyring, LocalKms, ObjectId, ObjectSealer, RootKey, SealOptions, SseKms,
+    Upload,
 };
 use std::path::Path;
 
@@ -261,6 +262,91 @@ fn cases() -> Vec<(String, Encoding)> {
         out.push(b(&format!("missing-{name}"), remove(tag)));
     }
     out.extend(kms_cases(&map));
+    out.extend(multipart_cases());
+    out
+}
+
+/// A fixed, valid multipart upload state and the object completed from it (two parts).
+fn valid_multipart() -> (Envelope, Envelope) {
+    let ring = Keyring::new("root-1", 3, RootKey::from_bytes([0x11; 32])).unwrap();
+    let object = ObjectId::new("bucket", "key");
+    let mut rng = common::TestRng(9);
+    let (upload, state) = Upload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let parts: Vec<_> = [&b"golden"[..], b"parts"]
+        .iter()
+        .enumerate()
+        .map(|(i, plain)| {
+            let mut sealer = upload.part_sealer(i as u32 + 1, &mut rng).unwrap();
+            let mut body = Vec::new();
+            sealer.update(plain, &mut body).unwrap();
+            *sealer.finish(&mut body).unwrap().part()
+        })
+        .collect();
+    let done = state.complete_upload(&ring, &object, &parts, &mut rng).unwrap();
+    (state, done.envelope)
+}
+
+/// Multipart envelopes: the upload state's field 14, the completed object's fields 15 and 16.
+fn multipart_cases() -> Vec<(String, Encoding)> {
+    let (state, object) = valid_multipart();
+    let (smap, sbin) = (state.to_metadata(), state.to_binary());
+    let (map, bin) = (object.to_metadata(), object.to_binary());
+    let m = |name: &str, pairs: Vec<(String, String)>| {
+        (format!("metadata-multipart-{name}"), Encoding::Metadata(pairs))
+    };
+    let b = |name: &str, bytes: Vec<u8>| (format!("binary-multipart-{name}"), Encoding::Binary(bytes));
+    let set = |name: &str, value: &str| set_field(&map, name, value);
+    let with = |pairs: &[(String, String)], k: &str, v: &str| -> Vec<(String, String)> {
+        let mut m = pairs.to_vec();
+        m.push((k.to_string(), v.to_string()));
+        m
+    };
+    let remove = |bytes: &[u8], tag: u8| -> Vec<u8> {
+        let at = field_at(bytes, tag);
+        [&bytes[..at], &bytes[at + field_len(bytes, at)..]].concat()
+    };
+    let mut out = vec![
+        ("valid-metadata-multipart".to_string(), Encoding::Metadata(map.clone())),
+        ("valid-binary-multipart".to_string(), Encoding::Binary(bin.clone())),
+        ("valid-metadata-upload".to_string(), Encoding::Metadata(smap.clone())),
+        ("valid-binary-upload".to_string(), Encoding::Binary(sbin.clone())),
+        m("parts-zero", set("parts", "0")),
+        m("parts-10001", set("parts", "10001")),
+        m("parts-leading-zero", set("parts", "02")),
+        m("parts-overflow", set("parts", "4294967298")),
+        m("missing-parts", without_field(&map, "parts")),
+        m("missing-parts-digest", without_field(&map, "parts-digest")),
+        m("parts-digest-short", set("parts-digest", "AAAA")),
+        m("parts-digest-non-canonical", set("parts-digest", &("A".repeat(42) + "B="))),
+        m("upload-false", set_field(&smap, "upload", "false")),
+        m("upload-with-parts", with(&map, "s3crypt-upload", "true")),
+        m("upload-with-length", set_field(&smap, "length", "6")),
+        m("parts-on-upload", with(&smap, "s3crypt-parts", "2")),
+    ];
+    let mut twice = bin.clone();
+    let at = field_at(&bin, 16);
+    twice.extend_from_slice(&bin[at..at + field_len(&bin, at)]);
+    out.extend([
+        b("parts-short", replace_field(&bin, 15, &[0, 0, 2])),
+        b("parts-zero", replace_field(&bin, 15, &[0; 4])),
+        b("parts-10001", replace_field(&bin, 15, &10_001u32.to_be_bytes())),
+        b("parts-digest-long", replace_field(&bin, 16, &[0; 33])),
+        b("missing-parts", remove(&bin, 15)),
+        b("missing-parts-digest", remove(&bin, 16)),
+        b("duplicate-parts-digest", twice),
+        b("upload-0", replace_field(&sbin, 14, &[0])),
+        b("upload-two-bytes", replace_field(&sbin, 14, &[1, 1])),
+        b("upload-with-parts", {
+            let at = field_at(&bin, 15);
+            [&bin[..at], &[14, 0, 1, 1], &bin[at..]].concat()
+        }),
+        b("parts-out-of-order", {
+            // Field 15 moved before field 10: out of order.
+            let (p, w) = (field_at(&bin, 15), field_at(&bin, 10));
+            let parts = &bin[p..p + field_len(&bin, p)];
+            [&bin[..w], parts, &bin[w..p], &bin[p + field_len(&bin, p)..]].concat()
+        }),
+    ]);
     out
 }
 

@@ -1,8 +1,8 @@
 //! The compact binary header: `"S3CE" ‖ version ‖ TLV fields in ascending tag order`.
 
 use super::{
-    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm, fixed,
-    valid_key_id,
+    CHECK_LEN, Draft, Envelope, Field, FormatError, Layout, PARTS_DIGEST_LEN, SALT_LEN, Scheme, Suite, Value,
+    WrapAlgorithm, fixed, valid_key_id,
 };
 use crate::error::Result;
 use crate::stream::ChunkSize;
@@ -24,6 +24,7 @@ impl Envelope {
         out.extend_from_slice(&MAGIC);
         out.push(super::ENVELOPE_VERSION);
         let context = self.kms.as_ref().map(|k| k.context.canonical_json());
+        let mut count_bytes;
         for field in Field::TLV {
             let value: &[u8] = match field {
                 Field::Scheme => &[self.scheme.code()],
@@ -47,7 +48,19 @@ impl Envelope {
                     None => continue,
                 },
                 Field::BucketKey if self.bucket_key() => &[1],
-                Field::BucketKey | Field::Version => continue,
+                Field::Upload if self.layout == Layout::Upload => &[1],
+                Field::Parts => match &self.layout {
+                    Layout::Parts { count, .. } => {
+                        count_bytes = count.to_be_bytes();
+                        &count_bytes
+                    }
+                    _ => continue,
+                },
+                Field::PartsDigest => match &self.layout {
+                    Layout::Parts { digest, .. } => digest,
+                    _ => continue,
+                },
+                Field::BucketKey | Field::Upload | Field::Version => continue,
             };
             out.push(field.tag());
             // A valid envelope's longest value is 1024 bytes (the context), so the length fits.
@@ -134,6 +147,9 @@ fn parse(field: Field, value: &[u8]) -> Result<Value, FormatError> {
         Field::KmsBlob => Value::KmsBlob(value.to_vec()),
         Field::KmsContext => Value::KmsContext(super::stored_context(value)?),
         Field::BucketKey if value == [1] => Value::BucketKey(true),
-        Field::BucketKey | Field::Version => return Err(invalid),
+        Field::Upload if value == [1] => Value::Upload(true),
+        Field::Parts => Value::Parts(u32::from_be_bytes(fixed(value, field)?)),
+        Field::PartsDigest => Value::PartsDigest(fixed::<PARTS_DIGEST_LEN>(value, field)?),
+        Field::BucketKey | Field::Upload | Field::Version => return Err(invalid),
     })
 }

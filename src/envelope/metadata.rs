@@ -1,8 +1,8 @@
 //! The S3 metadata map: one `s3crypt-<field>` user-metadata entry per field.
 
 use super::{
-    CHECK_LEN, Draft, Envelope, Field, FormatError, SALT_LEN, Scheme, Suite, Value, WrapAlgorithm, fixed,
-    valid_key_id,
+    CHECK_LEN, Draft, Envelope, Field, FormatError, Layout, PARTS_DIGEST_LEN, SALT_LEN, Scheme, Suite, Value,
+    WrapAlgorithm, fixed, valid_key_id,
 };
 use crate::error::Result;
 use crate::stream::ChunkSize;
@@ -45,7 +45,16 @@ impl Envelope {
                     None => continue,
                 },
                 Field::BucketKey if self.bucket_key() => "true".to_owned(),
-                Field::BucketKey | Field::Version => continue,
+                Field::Upload if self.layout == Layout::Upload => "true".to_owned(),
+                Field::Parts => match &self.layout {
+                    Layout::Parts { count, .. } => count.to_string(),
+                    _ => continue,
+                },
+                Field::PartsDigest => match &self.layout {
+                    Layout::Parts { digest, .. } => Base64::encode_string(digest),
+                    _ => continue,
+                },
+                Field::BucketKey | Field::Upload | Field::Version => continue,
             };
             pairs.push((field, value));
         }
@@ -174,6 +183,11 @@ fn parse(field: Field, value: &str) -> Result<Value, FormatError> {
             Value::KmsContext(super::stored_context(&json)?)
         }
         Field::BucketKey if value == "true" => Value::BucketKey(true),
-        Field::BucketKey | Field::Version => return Err(invalid),
+        Field::Upload if value == "true" => Value::Upload(true),
+        Field::Parts => Value::Parts(u32::try_from(decimal(value, field)?).map_err(|_| invalid)?),
+        Field::PartsDigest => {
+            Value::PartsDigest(fixed::<PARTS_DIGEST_LEN>(&base64(value, field, PARTS_DIGEST_LEN)?, field)?)
+        }
+        Field::BucketKey | Field::Upload | Field::Version => return Err(invalid),
     })
 }

@@ -193,11 +193,17 @@ pub enum Field {
     KmsContext,
     /// The wrapping key is an S3 Bucket Key (SSE-KMS).
     BucketKey,
+    /// The envelope is a multipart upload's state, not an object's (`docs/FORMAT.md` §5.1).
+    Upload,
+    /// A multipart object's number of parts.
+    Parts,
+    /// A multipart object's part-list digest.
+    PartsDigest,
 }
 
 impl Field {
     /// Fields in canonical (binary tag) order; `Version` is not a TLV field.
-    pub(crate) const TLV: [Self; 13] = [
+    pub(crate) const TLV: [Self; 16] = [
         Self::Scheme,
         Self::Suite,
         Self::ChunkSize,
@@ -211,6 +217,9 @@ impl Field {
         Self::KmsBlob,
         Self::KmsContext,
         Self::BucketKey,
+        Self::Upload,
+        Self::Parts,
+        Self::PartsDigest,
     ];
 
     /// The binary tag.
@@ -230,6 +239,9 @@ impl Field {
             Self::KmsBlob => 11,
             Self::KmsContext => 12,
             Self::BucketKey => 13,
+            Self::Upload => 14,
+            Self::Parts => 15,
+            Self::PartsDigest => 16,
         }
     }
 
@@ -250,6 +262,9 @@ impl Field {
             Self::KmsBlob => "kms-blob",
             Self::KmsContext => "kms-context",
             Self::BucketKey => "bucket-key",
+            Self::Upload => "upload",
+            Self::Parts => "parts",
+            Self::PartsDigest => "parts-digest",
         }
     }
 }
@@ -356,7 +371,26 @@ pub struct Envelope {
     pub(crate) key_check: [u8; CHECK_LEN],
     pub(crate) wrapped_key: Vec<u8>,
     pub(crate) kms: Option<KmsFields>,
+    pub(crate) layout: Layout,
 }
+
+/// Whether an envelope is a single-part object's, a multipart upload's state, or a completed
+/// multipart object's (`docs/FORMAT.md` §5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum Layout {
+    /// One stream, part number 0.
+    #[default]
+    Single,
+    /// An upload in progress: the data key of its parts; no body of its own.
+    Upload,
+    /// A completed multipart object: `count` part streams bound by the part-list digest.
+    Parts { count: u32, digest: [u8; PARTS_DIGEST_LEN] },
+}
+
+/// The most parts a multipart upload may have (S3's limit).
+pub const MAX_PARTS: u32 = 10_000;
+/// Length of the part-list digest (SHA-256).
+pub(crate) const PARTS_DIGEST_LEN: usize = 32;
 
 /// What an SSE-KMS envelope records to get its wrapping key back from the KMS.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -377,6 +411,7 @@ impl fmt::Debug for Envelope {
             .field("key_version", &self.key_version)
             .field("kms_context", &self.kms.as_ref().map(|k| &k.context))
             .field("bucket_key", &self.bucket_key())
+            .field("layout", &self.layout)
             .finish_non_exhaustive()
     }
 }
@@ -402,12 +437,17 @@ impl Envelope {
     pub fn unverified_plaintext_len(&self) -> u64 {
         self.plaintext_len
     }
-    /// The stored length of the body, header and tags included, from the recorded (not yet
-    /// verified) plaintext length; [`crate::ObjectKey::body_len`] is the authenticated one.
+    /// The stored length of a single-part object's body, header and tags included, from the
+    /// recorded (not yet verified) plaintext length; [`crate::ObjectKey::body_len`] is the
+    /// authenticated one. (A multipart body's length is its parts': [`crate::PartTable::stored_len`].)
     ///
     /// # Errors
+    /// [`crate::Error::EnvelopeKind`] for a multipart object or an upload state;
     /// [`crate::Error::TooLong`] never, for an envelope that decoded or was sealed.
     pub fn body_len(&self) -> Result<u64> {
+        if self.layout != Layout::Single {
+            return Err(crate::Error::EnvelopeKind);
+        }
         self.chunk_size.ciphertext_len(self.plaintext_len)
     }
     /// The wrapping algorithm.
@@ -433,6 +473,19 @@ impl Envelope {
     /// SSE-KMS: whether the wrapping key is an S3 Bucket Key.
     pub fn bucket_key(&self) -> bool {
         self.kms.as_ref().is_some_and(|k| k.bucket_key)
+    }
+    /// Whether this is a multipart upload's state (from [`crate::Upload::create`]) rather than an
+    /// object's envelope.
+    pub fn is_upload_state(&self) -> bool {
+        self.layout == Layout::Upload
+    }
+    /// A completed multipart object's number of parts; `None` for a single-part object or an
+    /// upload state.
+    pub fn part_count(&self) -> Option<u32> {
+        match self.layout {
+            Layout::Parts { count, .. } => Some(count),
+            _ => None,
+        }
     }
 
     /// Checks the cross-field rules every decoded envelope must satisfy.
@@ -468,6 +521,17 @@ impl Envelope {
         if matches!(self.scheme, Scheme::SseC | Scheme::SseKms) && self.key_version != 0 {
             return Err(FormatError::InvalidValue(Field::KeyVersion));
         }
+        match self.layout {
+            Layout::Single => {}
+            Layout::Upload if self.plaintext_len != 0 => {
+                return Err(FormatError::InvalidValue(Field::Length));
+            }
+            Layout::Upload => {}
+            Layout::Parts { count, .. } if count == 0 || count > MAX_PARTS => {
+                return Err(FormatError::InvalidValue(Field::Parts));
+            }
+            Layout::Parts { .. } => {}
+        }
         if self.metadata_len() > metadata::METADATA_BUDGET {
             return Err(FormatError::TooLarge);
         }
@@ -497,6 +561,9 @@ pub(crate) struct Draft {
     kms_blob: Option<Vec<u8>>,
     kms_context: Option<crate::EncryptionContext>,
     bucket_key: Option<bool>,
+    upload: Option<bool>,
+    parts: Option<u32>,
+    parts_digest: Option<[u8; PARTS_DIGEST_LEN]>,
 }
 
 /// A decoded field value.
@@ -514,6 +581,9 @@ pub(crate) enum Value {
     KmsBlob(Vec<u8>),
     KmsContext(crate::EncryptionContext),
     BucketKey(bool),
+    Upload(bool),
+    Parts(u32),
+    PartsDigest([u8; PARTS_DIGEST_LEN]),
 }
 
 fn put<T>(slot: &mut Option<T>, value: T, field: Field) -> Result<(), FormatError> {
@@ -540,6 +610,9 @@ impl Draft {
             Value::KmsBlob(v) => put(&mut self.kms_blob, v, field),
             Value::KmsContext(v) => put(&mut self.kms_context, v, field),
             Value::BucketKey(v) => put(&mut self.bucket_key, v, field),
+            Value::Upload(v) => put(&mut self.upload, v, field),
+            Value::Parts(v) => put(&mut self.parts, v, field),
+            Value::PartsDigest(v) => put(&mut self.parts_digest, v, field),
         }
     }
 
@@ -562,6 +635,14 @@ impl Draft {
                 }
                 (None, _, _) => return Err(FormatError::MissingField(Field::KmsBlob)),
                 (Some(_), None, _) => return Err(FormatError::MissingField(Field::KmsContext)),
+            },
+            layout: match (self.upload, self.parts, self.parts_digest) {
+                (None, None, None) => Layout::Single,
+                (Some(_), None, None) => Layout::Upload,
+                (Some(_), _, _) => return Err(FormatError::UnexpectedField(Field::Parts)),
+                (None, Some(count), Some(digest)) => Layout::Parts { count, digest },
+                (None, Some(_), None) => return Err(FormatError::MissingField(Field::PartsDigest)),
+                (None, None, Some(_)) => return Err(FormatError::MissingField(Field::Parts)),
             },
         };
         envelope.validate()?;

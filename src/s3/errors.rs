@@ -218,6 +218,16 @@ impl Error {
                 "InvalidRequest",
                 "The encryption parameters are not applicable to this object.",
             ),
+            Self::InvalidPartOrder => S3ErrorResponse::fixed(
+                400,
+                "InvalidPartOrder",
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+            ),
+            Self::InvalidPart => S3ErrorResponse::fixed(
+                400,
+                "InvalidPart",
+                "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+            ),
             Self::InvalidRange => {
                 S3ErrorResponse::fixed(416, "InvalidRange", "The requested range is not satisfiable")
             }
