@@ -13,7 +13,9 @@ use crate::crypto::{ObjectCipher, State};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use s3crypt::io::{OpeningReader, RangeReader, SealStream};
-use s3crypt::{Envelope, Error, HEADER_LEN, ObjectId, ObjectKey, OsRng, SealOptions};
+use s3crypt::{
+    Envelope, Error, HEADER_LEN, MultipartBody, MultipartOpener, ObjectId, ObjectKey, OsRng, SealOptions,
+};
 use s3s::dto::StreamingBlob;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -68,6 +70,28 @@ pub enum Source {
     Range(RangeReader<File>),
     /// Stored in plaintext (`--no-encryption`): this range of it.
     Plain(File, Range<u64>),
+    /// A multipart object (whole, one part or a range): the opener and the file it reads.
+    Multipart(File, MultipartOpener),
+}
+
+/// Prepares a multipart object's plaintext: the whole body, part `part`, or `range`. The stored
+/// body must be as long as the part table says.
+pub fn prepare_multipart(
+    file: File,
+    body_len: u64,
+    body: &MultipartBody,
+    part: Option<u32>,
+    range: Option<Range<u64>>,
+) -> Result<Source, Error> {
+    if body.stored_len() != body_len {
+        return Err(if body.stored_len() > body_len { Error::Truncated } else { Error::TrailingData });
+    }
+    let opener = match (part, range) {
+        (Some(n), _) => body.part_opener(n)?,
+        (None, Some(r)) => body.range_opener(r)?,
+        (None, None) => body.opener(),
+    };
+    Ok(Source::Multipart(file, opener))
 }
 
 /// Prepares the plaintext of `file` (stored body `body_len` bytes) for streaming: checks the
@@ -111,6 +135,7 @@ pub fn stream(source: Source, len: u64) -> StreamingBlob {
         let result = match source {
             Source::Whole(r) => pump(r, &tx),
             Source::Range(r) => pump(r, &tx),
+            Source::Multipart(f, opener) => pump_multipart(f, opener, &tx),
             Source::Plain(mut f, range) => {
                 f.seek(SeekFrom::Start(range.start)).and_then(|_| pump(f.take(range.end - range.start), &tx))
             }
@@ -120,6 +145,33 @@ pub fn stream(source: Source, len: u64) -> StreamingBlob {
         }
     });
     StreamingBlob::new(BodyStream { rx, remaining: len })
+}
+
+fn pump_multipart(
+    mut file: File,
+    mut opener: MultipartOpener,
+    tx: &mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<()> {
+    let stored = opener.stored_range();
+    file.seek(SeekFrom::Start(stored.start))?;
+    let mut left = stored.end - stored.start;
+    let mut buf = vec![0u8; READ_STEP];
+    let mut out = Vec::with_capacity(READ_STEP + 64 * 1024);
+    while left > 0 {
+        let n = usize::try_from(left).map_or(READ_STEP, |l| l.min(READ_STEP));
+        file.read_exact(&mut buf[..n])?;
+        opener.update(&buf[..n], &mut out).map_err(crypto_error)?;
+        if !out.is_empty() {
+            tx.blocking_send(Ok(Bytes::from(std::mem::take(&mut out))))
+                .map_err(|_| io::Error::other("client went away"))?;
+        }
+        left -= n as u64;
+    }
+    opener.finish().map_err(crypto_error)
+}
+
+fn crypto_error(e: Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("stored object failed to open: {e}"))
 }
 
 fn pump(mut reader: impl Read, tx: &mpsc::Sender<io::Result<Bytes>>) -> io::Result<()> {

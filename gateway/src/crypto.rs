@@ -165,20 +165,27 @@ impl State {
     ) -> Result<ObjectCipher, S3Error> {
         match key {
             OpenKey::Customer(k) => Ok(ObjectCipher::SseC(k)),
-            OpenKey::Kms(_) => {
-                if let Some(k) =
-                    self.bucket_keys.lock().ok().and_then(|c| c.for_read(envelope, object, Instant::now()))
-                {
-                    return Ok(ObjectCipher::Kms(k));
-                }
-                let fetched = KmsKey::for_envelope(&self.kms, envelope, object);
-                self.log(
-                    &KeyEvent::for_envelope(op, KeyUse::KmsDecrypt, envelope, object).with_result(&fetched),
-                );
-                Ok(ObjectCipher::Kms(Arc::new(fetched.map_err(|e| read_error(&e))?)))
-            }
+            OpenKey::Kms(_) => self.kms_for_envelope(op, envelope, object),
             _ => Ok(ObjectCipher::SseS3),
         }
+    }
+
+    /// The SSE-KMS key of a stored envelope (an object's or an upload's state): from the
+    /// bucket-key cache, else `KmsKey::for_envelope` (logged as a `kms-decrypt` event).
+    pub fn kms_for_envelope(
+        &self,
+        op: Operation,
+        envelope: &Envelope,
+        object: &ObjectId<'_>,
+    ) -> Result<ObjectCipher, S3Error> {
+        if let Some(k) =
+            self.bucket_keys.lock().ok().and_then(|c| c.for_read(envelope, object, Instant::now()))
+        {
+            return Ok(ObjectCipher::Kms(k));
+        }
+        let fetched = KmsKey::for_envelope(&self.kms, envelope, object);
+        self.log(&KeyEvent::for_envelope(op, KeyUse::KmsDecrypt, envelope, object).with_result(&fetched));
+        Ok(ObjectCipher::Kms(Arc::new(fetched.map_err(|e| read_error(&e))?)))
     }
 
     /// Opens `envelope` of `object` with a read plan's key. A bucket key that opened an envelope

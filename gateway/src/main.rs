@@ -12,6 +12,7 @@ mod body;
 mod crypto;
 mod keylog;
 mod keys;
+mod multipart;
 mod service;
 mod store;
 

@@ -5,8 +5,8 @@ use crate::crypto::{ObjectCipher, State, read_error, write_error};
 use crate::store::{OpenObject, Record, random_hex};
 use base64ct::{Base64, Encoding};
 use s3crypt::{
-    BucketEncryption, DefaultAlgorithm, Envelope, KeyEvent, KeyUse, ObjectId, Operation, OsRng, Scheme,
-    SseHeaders,
+    BucketEncryption, DefaultAlgorithm, Envelope, KeyEvent, KeyUse, MultipartBody, ObjectId, Operation,
+    OsRng, PartTable, Scheme, SseHeaders,
 };
 use s3s::dto::*;
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
@@ -61,6 +61,32 @@ struct Readable {
     response: Option<SseHeaders>,
     range: Option<std::ops::Range<u64>>,
     size: u64,
+    /// A multipart object's body (its part table checked against the envelope).
+    multipart: Option<MultipartBody>,
+    /// The `partNumber` asked for.
+    part_number: Option<u32>,
+}
+
+impl Readable {
+    /// The plaintext bytes the response carries, and its `Content-Range`.
+    fn extent(&self) -> S3Result<(u64, Option<String>)> {
+        if let (Some(mp), Some(n)) = (&self.multipart, self.part_number) {
+            let part = mp.part_by_number(n).ok_or_else(|| read_error(&s3crypt::Error::InvalidPart))?;
+            let p = part.plaintext;
+            let range = (p.end > p.start).then(|| format!("bytes {}-{}/{}", p.start, p.end - 1, self.size));
+            return Ok((p.end - p.start, range));
+        }
+        Ok(match &self.range {
+            Some(rg) => (rg.end - rg.start, Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, self.size))),
+            None => (self.size, None),
+        })
+    }
+
+    fn parts_count(&self) -> Option<i32> {
+        let n = self.part_number?;
+        let _ = n;
+        Some(self.multipart.as_ref().map_or(1, |m| i32::try_from(m.part_count()).unwrap_or(i32::MAX)))
+    }
 }
 
 fn customer_md5(cipher: &ObjectCipher) -> Option<[u8; 16]> {
@@ -71,7 +97,7 @@ fn customer_md5(cipher: &ObjectCipher) -> Option<[u8; 16]> {
 }
 
 impl Gateway {
-    fn check_bucket(&self, bucket: &str) -> S3Result<()> {
+    pub(crate) fn check_bucket(&self, bucket: &str) -> S3Result<()> {
         if self.state.store.bucket_exists(bucket) {
             Ok(())
         } else {
@@ -79,7 +105,7 @@ impl Gateway {
         }
     }
 
-    async fn open_stored(&self, bucket: &str, key: &str) -> S3Result<OpenObject> {
+    pub(crate) async fn open_stored(&self, bucket: &str, key: &str) -> S3Result<OpenObject> {
         self.check_bucket(bucket)?;
         let state = Arc::clone(&self.state);
         let (b, k) = (bucket.to_owned(), key.to_owned());
@@ -109,14 +135,31 @@ impl Gateway {
                 Some(v) => s3crypt::parse_range(v, size).map_err(|e| write_error(&e))?,
                 None => None,
             };
-            return Ok(Readable { object, key: None, response: None, range, size });
+            return Ok(Readable {
+                object,
+                key: None,
+                response: None,
+                range,
+                size,
+                multipart: None,
+                part_number: None,
+            });
         };
+        let table = match &object.record.parts {
+            Some(b64) => {
+                let bytes =
+                    Base64::decode_vec(b64).map_err(|_| read_error(&s3crypt::Error::Authentication))?;
+                Some(PartTable::from_bytes(&bytes).map_err(|e| read_error(&e))?)
+            }
+            None => None,
+        };
+        let parts = table.as_ref().map_or(1, PartTable::part_count);
         let id = ObjectId::new(bucket, key);
         let request = self.state.request(headers, id, self.secure, None);
         let part = part_number.map(|p| u32::try_from(p).unwrap_or(0));
         let plan = match op {
-            Operation::GetObject => request.get_object(&envelope, part, 1),
-            Operation::HeadObject => request.head_object(&envelope, part, 1),
+            Operation::GetObject => request.get_object(&envelope, part, parts),
+            Operation::HeadObject => request.head_object(&envelope, part, parts),
             _ => request.get_object_attributes(&envelope),
         };
         let plan = plan.map_err(|e| {
@@ -125,7 +168,25 @@ impl Gateway {
         })?;
         let opened = self.state.open(op, plan.key, &envelope, &id)?;
         let size = opened.plaintext_len();
-        Ok(Readable { object, key: Some(opened), response: Some(plan.response), range: plan.range, size })
+        let multipart = match &table {
+            Some(t) => Some(opened.multipart(t).map_err(|e| {
+                self.state.log(
+                    &KeyEvent::for_envelope(op, KeyUse::Open, &envelope, &id)
+                        .with_result::<()>(&Err(e.clone())),
+                );
+                read_error(&e)
+            })?),
+            None => None,
+        };
+        Ok(Readable {
+            object,
+            key: Some(opened),
+            response: Some(plan.response),
+            range: plan.range,
+            size,
+            multipart,
+            part_number: plan.part_number,
+        })
     }
 
     /// Seals `body` as a new object and stores it; returns the record and the SSE headers.
@@ -178,6 +239,7 @@ impl Gateway {
             metadata,
             envelope: envelope.as_ref().map(|e| Base64::encode_string(&e.to_binary())),
             size,
+            parts: None,
         };
         let st = Arc::clone(state);
         let (b, r) = (bucket.to_owned(), record.clone());
@@ -279,18 +341,20 @@ impl S3 for Gateway {
         let r = self
             .readable(Operation::GetObject, &req.headers, &input.bucket, &input.key, input.part_number)
             .await?;
-        let (len, content_range) = match &r.range {
-            Some(rg) => (rg.end - rg.start, Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, r.size))),
-            None => (r.size, None),
-        };
+        let (len, content_range) = r.extent()?;
+        let parts_count = r.parts_count();
         let record = r.object.record.clone();
         let (file, body_len, key, range) = (r.object.file, r.object.body_len, r.key, r.range);
+        let (multipart, part_number) = (r.multipart, r.part_number);
         let state = Arc::clone(&self.state);
         let (b, k) = (input.bucket.clone(), input.key.clone());
         // Length and header checked before the response starts: a damaged body is a 500, not a
         // 200 that breaks off.
         let source = tokio::task::spawn_blocking(move || {
-            let prepared = body::prepare(file, body_len, key.as_ref(), range);
+            let prepared = match &multipart {
+                Some(mp) => body::prepare_multipart(file, body_len, mp, part_number, range),
+                None => body::prepare(file, body_len, key.as_ref(), range),
+            };
             if let Err(e) = &prepared {
                 let id = ObjectId::new(&b, &k);
                 let event = KeyEvent::new(Operation::GetObject, KeyUse::Open, Scheme::SseS3, &id);
@@ -310,7 +374,7 @@ impl S3 for Gateway {
             last_modified: Some(ts(record.last_modified)),
             content_type: record.content_type.clone(),
             metadata: metadata(&record),
-            parts_count: input.part_number.map(|_| 1),
+            parts_count,
             ..Default::default()
         };
         Ok(with_sse(output, r.response.as_ref()))
@@ -322,15 +386,16 @@ impl S3 for Gateway {
             .readable(Operation::HeadObject, &req.headers, &input.bucket, &input.key, input.part_number)
             .await?;
         let record = &r.object.record;
+        let (len, content_range) = r.extent()?;
         let output = HeadObjectOutput {
-            content_length: i64::try_from(r.range.as_ref().map_or(r.size, |rg| rg.end - rg.start)).ok(),
-            content_range: r.range.as_ref().map(|rg| format!("bytes {}-{}/{}", rg.start, rg.end - 1, r.size)),
+            content_length: i64::try_from(len).ok(),
+            content_range,
             accept_ranges: Some("bytes".into()),
             e_tag: Some(etag(record)),
             last_modified: Some(ts(record.last_modified)),
             content_type: record.content_type.clone(),
             metadata: metadata(record),
-            parts_count: input.part_number.map(|_| 1),
+            parts_count: r.parts_count(),
             ..Default::default()
         };
         Ok(with_sse(output, r.response.as_ref()))
@@ -450,7 +515,8 @@ impl S3 for Gateway {
                 };
                 state.log(&event);
                 let envelope = resealed.map_err(|e| read_error(&e))?;
-                if envelope.body_len().ok() != Some(source.body_len) {
+                // (A multipart object's length is checked against its part table on every read.)
+                if source.record.parts.is_none() && envelope.body_len().ok() != Some(source.body_len) {
                     return Err(read_error(&s3crypt::Error::Truncated));
                 }
                 let sse = SseHeaders::for_envelope(op, &envelope, customer_md5(&to));
@@ -474,6 +540,7 @@ impl S3 for Gateway {
             metadata,
             envelope: envelope.as_ref().map(|e| Base64::encode_string(&e.to_binary())),
             size: source.record.size,
+            parts: source.record.parts.clone(),
         };
         let st = Arc::clone(state);
         let (b, r) = (input.bucket.clone(), record.clone());
@@ -573,6 +640,42 @@ impl S3 for Gateway {
                 rules: vec![rule],
             }),
         }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.mp_create(req).await
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.mp_upload_part(req).await
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<UploadPartCopyInput>,
+    ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.mp_upload_part_copy(req).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.mp_complete(req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.mp_abort(req).await
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        self.mp_list_parts(req).await
     }
 
     async fn delete_bucket_encryption(

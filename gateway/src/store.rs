@@ -6,6 +6,8 @@
 //! DIR/buckets/<bucket>/bucket.json          creation time (the bucket exists iff this file does)
 //! DIR/buckets/<bucket>/encryption.xml       the bucket's default encryption (S3's XML), if set
 //! DIR/buckets/<bucket>/objects/<sha256(key)> one object: body, then its record, then a footer
+//! DIR/uploads/<id>/upload.json               a multipart upload: object name, state envelope, mode
+//! DIR/uploads/<id>/<n>.part                 part n: its stored stream, record, footer (as objects)
 //! DIR/tmp/                                  files being written (same filesystem, for rename)
 //! ```
 //!
@@ -52,6 +54,37 @@ pub struct Record {
     /// The s3crypt envelope in its binary encoding, base64; `None` for a plaintext object.
     pub envelope: Option<String>,
     /// The plaintext length (unauthenticated hint for listings; reads use the envelope's).
+    pub size: u64,
+    /// A multipart object's part table (s3crypt's `PartTable::to_bytes`, base64).
+    #[serde(default)]
+    pub parts: Option<String>,
+}
+
+/// A multipart upload in progress (`DIR/uploads/<id>/upload.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UploadRecord {
+    /// The bucket.
+    pub bucket: String,
+    /// The object key.
+    pub key: String,
+    /// The upload's state envelope (binary, base64): its data key, sealed in the upload's mode.
+    pub state: String,
+    /// s3crypt's `UploadEncryption` (its canonical JSON): the mode later requests must match.
+    pub encryption: String,
+    /// `Content-Type` of the object to be.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// User metadata of the object to be.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A stored part's record (in the part file, after its body).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// The ETag answered to UploadPart (s3crypt's part ETag).
+    pub etag: String,
+    /// The plaintext length.
     pub size: u64,
 }
 
@@ -239,18 +272,83 @@ impl Store {
     }
 
     /// Appends the record and footer, fsyncs, and renames the file over object `key`.
-    pub fn commit(&self, mut pending: Pending, bucket: &str, record: &Record) -> io::Result<()> {
-        let json = serde_json::to_vec(record)?;
-        let len = u32::try_from(json.len()).map_err(|_| io::Error::other("record too large"))?;
-        pending.file.write_all(&json)?;
-        pending.file.write_all(&len.to_be_bytes())?;
-        pending.file.write_all(MAGIC)?;
-        pending.file.sync_all()?;
+    pub fn commit(&self, pending: Pending, bucket: &str, record: &Record) -> io::Result<()> {
         let target = self.object_path(bucket, &record.key);
-        fs::rename(&pending.path, &target)?;
-        // Renamed: nothing left to clean up.
-        pending.path = PathBuf::new();
-        File::open(self.bucket_dir(bucket).join("objects"))?.sync_all()
+        commit_to(pending, &target, &serde_json::to_vec(record)?)
+    }
+
+    fn upload_dir(&self, id: &str) -> io::Result<PathBuf> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such upload"));
+        }
+        Ok(self.root.join("uploads").join(id))
+    }
+
+    /// Records a new upload; returns its id.
+    pub fn create_upload(&self, record: &UploadRecord) -> io::Result<String> {
+        let id = random_hex(16);
+        let dir = self.upload_dir(&id)?;
+        fs::create_dir_all(&dir)?;
+        write_atomic(&dir.join("upload.json"), &serde_json::to_vec(record)?, 0o600)?;
+        Ok(id)
+    }
+
+    /// The upload `id`, if it exists.
+    pub fn load_upload(&self, id: &str) -> io::Result<Option<UploadRecord>> {
+        let Ok(dir) = self.upload_dir(id) else { return Ok(None) };
+        match fs::read(dir.join("upload.json")) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores part `number` of upload `id` (replacing an earlier upload of the same part).
+    pub fn commit_part(
+        &self,
+        pending: Pending,
+        id: &str,
+        number: u32,
+        record: &PartRecord,
+    ) -> io::Result<()> {
+        let target = self.upload_dir(id)?.join(format!("{number}.part"));
+        commit_to(pending, &target, &serde_json::to_vec(record)?)
+    }
+
+    /// Opens part `number` of upload `id`: the file, its stored length and its record.
+    pub fn open_part(&self, id: &str, number: u32) -> io::Result<Option<(File, u64, PartRecord)>> {
+        let path = self.upload_dir(id)?.join(format!("{number}.part"));
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (body_len, json) = read_trailer(&mut file)?;
+        let record =
+            serde_json::from_slice(&json).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(Some((file, body_len, record)))
+    }
+
+    /// Every stored part of upload `id`, by number.
+    pub fn list_parts(&self, id: &str) -> io::Result<Vec<(u32, PartRecord)>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.upload_dir(id)?)? {
+            let name = entry?.file_name();
+            let Some(n) = name.to_str().and_then(|n| n.strip_suffix(".part")).and_then(|n| n.parse().ok())
+            else {
+                continue;
+            };
+            if let Some((_, _, record)) = self.open_part(id, n)? {
+                out.push((n, record));
+            }
+        }
+        out.sort_by_key(|(n, _)| *n);
+        Ok(out)
+    }
+
+    /// Removes upload `id` and its parts.
+    pub fn delete_upload(&self, id: &str) -> io::Result<()> {
+        fs::remove_dir_all(self.upload_dir(id)?)
     }
 
     /// Deletes object `key` (absent is not an error, as in S3).
@@ -275,8 +373,30 @@ impl Store {
     }
 }
 
+/// Appends `json` and the footer to `pending`, fsyncs, renames it to `target` and fsyncs the
+/// directory.
+fn commit_to(mut pending: Pending, target: &Path, json: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(json.len()).map_err(|_| io::Error::other("record too large"))?;
+    pending.file.write_all(json)?;
+    pending.file.write_all(&len.to_be_bytes())?;
+    pending.file.write_all(MAGIC)?;
+    pending.file.sync_all()?;
+    fs::rename(&pending.path, target)?;
+    // Renamed: nothing left to clean up.
+    pending.path = PathBuf::new();
+    File::open(target.parent().ok_or_else(|| io::Error::other("no parent directory"))?)?.sync_all()
+}
+
 /// Reads an object file's footer and record; returns the body length and the record.
 fn read_record(file: &mut File) -> io::Result<(u64, Record)> {
+    let (body_len, json) = read_trailer(file)?;
+    let record = serde_json::from_slice(&json)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "object record malformed"))?;
+    Ok((body_len, record))
+}
+
+/// Reads a file's footer and the JSON before it; returns the body length and the JSON.
+fn read_trailer(file: &mut File) -> io::Result<(u64, Vec<u8>)> {
     let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_owned());
     let len = file.metadata()?.len();
     if len < FOOTER_LEN {
@@ -296,7 +416,6 @@ fn read_record(file: &mut File) -> io::Result<(u64, Record)> {
     file.seek(SeekFrom::Start(body_len))?;
     let mut json = vec![0u8; record_len as usize];
     file.read_exact(&mut json)?;
-    let record = serde_json::from_slice(&json).map_err(|_| bad("object record malformed"))?;
     file.seek(SeekFrom::Start(0))?;
-    Ok((body_len, record))
+    Ok((body_len, json))
 }

@@ -469,17 +469,146 @@ def test_copy_replaces_metadata(s3, bucket):
 
 
 # ---------------------------------------------------------------------------------------------
-# Multipart (issue 12 part 2 / the multipart branch)
+# Multipart
 
 
-@pytest.mark.xfail(reason="multipart uploads are not in the gateway yet (they need the multipart branch's API)", strict=True)
-def test_upload_download_file_20mib(s3, bucket, tmp_path):
-    src = tmp_path / "big.bin"
-    src.write_bytes(os.urandom(20 * 1024 * 1024))
-    s3.upload_file(str(src), bucket, "big")
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "big.bin"
+    path.write_bytes(os.urandom(20 * MIB))
+    return path
+
+
+@pytest.mark.parametrize("mode", ["sse-s3", "sse-kms", "sse-c"])
+def test_upload_download_file_20mib(s3, bucket, big, tmp_path, mode):
+    from boto3.s3.transfer import TransferConfig
+
+    extra = {"sse-s3": {}, "sse-kms": {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "gateway-default"},
+             "sse-c": sse_c()}[mode]
+    # 5 MiB parts: 4 parts of 20 MiB, uploaded and downloaded concurrently.
+    cfg = TransferConfig(multipart_threshold=8 * MIB, multipart_chunksize=5 * MIB, max_concurrency=4)
+    s3.upload_file(str(big), bucket, "big", ExtraArgs=extra, Config=cfg)
+    get_extra = extra if mode == "sse-c" else {}
+    head = s3.head_object(Bucket=bucket, Key="big", **get_extra)
+    assert head["ContentLength"] == 20 * MIB
+    assert head["ETag"].strip('"').endswith("-4")
     dst = tmp_path / "back.bin"
-    s3.download_file(bucket, "big", str(dst))
-    assert dst.read_bytes() == src.read_bytes()
+    s3.download_file(bucket, "big", str(dst), ExtraArgs=get_extra, Config=cfg)
+    assert dst.read_bytes() == big.read_bytes()
+    # Ranges across part boundaries and inside parts, then whole parts by number.
+    data = big.read_bytes()
+    for lo, hi in [(5 * MIB - 10, 5 * MIB + 10), (0, 0), (20 * MIB - 1, 20 * MIB - 1), (MIB, 16 * MIB), (10 * MIB, 10 * MIB + 16383)]:
+        r = s3.get_object(Bucket=bucket, Key="big", Range=f"bytes={lo}-{hi}", **get_extra)
+        assert r["Body"].read() == data[lo : hi + 1], (lo, hi)
+    r = s3.get_object(Bucket=bucket, Key="big", Range="bytes=-100", **get_extra)
+    assert r["Body"].read() == data[-100:]
+    for n in (1, 4):
+        r = s3.get_object(Bucket=bucket, Key="big", PartNumber=n, **get_extra)
+        assert r["PartsCount"] == 4
+        assert r["Body"].read() == data[(n - 1) * 5 * MIB : n * 5 * MIB]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="big", PartNumber=5, **get_extra)
+    assert error_of(e)[0] in (400, 416)
+
+
+def test_multipart_sse_c_part_with_another_key_refused(s3, bucket):
+    key = os.urandom(32)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m", **sse_c(key))
+    uid = up["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"x" * 100, **sse_c())
+    assert error_of(e)[0] == 400
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"x" * 100)
+    assert error_of(e)[0] == 400
+    p1 = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"y" * 100, **sse_c(key))
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]}, **sse_c(key))
+    assert s3.get_object(Bucket=bucket, Key="m", **sse_c(key))["Body"].read() == b"y" * 100
+    aborted = s3.create_multipart_upload(Bucket=bucket, Key="n")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="n", UploadId=aborted, PartNumber=1, Body=b"z")
+    s3.abort_multipart_upload(Bucket=bucket, Key="n", UploadId=aborted)
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="n", UploadId=aborted, PartNumber=2, Body=b"z")
+    assert error_of(e) == (404, "NoSuchUpload")
+
+
+def test_upload_part_copy(s3, bucket):
+    src = os.urandom(6 * MIB)
+    ck = os.urandom(32)
+    s3.put_object(Bucket=bucket, Key="src", Body=src, **sse_c(ck))
+    up = s3.create_multipart_upload(Bucket=bucket, Key="dst", ServerSideEncryption="aws:kms")
+    uid = up["UploadId"]
+    p1 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"},
+                             CopySourceRange=f"bytes=0-{5 * MIB - 1}", **copy_src_sse_c(ck))
+    p2 = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=uid, PartNumber=2, CopySource={"Bucket": bucket, "Key": "src"},
+                             **copy_src_sse_c(ck))
+    parts = [{"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]}, {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]}]
+    s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=uid, MultipartUpload={"Parts": parts})
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["ServerSideEncryption"] == "aws:kms"
+    assert got["Body"].read() == src[: 5 * MIB] + src
+    # A copy of a multipart object (envelope re-sealed, part table carried) reads back too.
+    s3.copy_object(Bucket=bucket, Key="dst2", CopySource={"Bucket": bucket, "Key": "dst"}, **sse_c(ck))
+    assert s3.get_object(Bucket=bucket, Key="dst2", **sse_c(ck))["Body"].read() == src[: 5 * MIB] + src
+
+
+def multipart_object(s3, bucket, key, sizes):
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)
+    uid = up["UploadId"]
+    datas, parts = [], []
+    for n, size in enumerate(sizes, 1):
+        d = os.urandom(size)
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=n, Body=d)
+        datas.append(d)
+        parts.append({"PartNumber": n, "ETag": r["ETag"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={"Parts": parts})
+    return datas
+
+
+def stored_len(size):
+    return 56 + size + 16 * (size // CHUNK + 1)
+
+
+@pytest.mark.parametrize("damage", ["drop-last", "drop-middle", "swap-parts", "truncate-part", "flip-in-part-2", "swap-tables"])
+def test_multipart_tampering_fails(gw, s3, bucket, damage):
+    sizes = [5 * MIB, 5 * MIB, 5 * MIB, 1000]
+    datas = multipart_object(s3, bucket, "mp", sizes)
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"".join(datas)
+    path = gw.object_file(bucket, "mp")
+    body, _, record = split_file(path)
+    lens = [stored_len(x) for x in sizes]
+    offs = [sum(lens[:i]) for i in range(len(lens) + 1)]
+    pieces = [body[offs[i] : offs[i + 1]] for i in range(len(sizes))]
+    if damage == "drop-last":
+        body = b"".join(pieces[:-1])
+    elif damage == "drop-middle":
+        body = pieces[0] + pieces[2] + pieces[3]
+    elif damage == "swap-parts":
+        body = pieces[1] + pieces[0] + pieces[2] + pieces[3]
+    elif damage == "truncate-part":
+        body = pieces[0] + pieces[1][:-100] + pieces[2] + pieces[3]
+    elif damage == "flip-in-part-2":
+        p = bytearray(pieces[1])
+        p[len(p) // 2] ^= 0x80
+        body = pieces[0] + bytes(p) + pieces[2] + pieces[3]
+    elif damage == "swap-tables":
+        other = multipart_object(s3, bucket, "mp2", sizes)
+        assert other
+        _, _, rec2 = split_file(gw.object_file(bucket, "mp2"))
+        record["parts"] = rec2["parts"]
+    path.write_bytes(join_file(body, record))
+    assert_get_fails(s3, bucket, "mp")
+    for spec in [f"bytes={5 * MIB - 5}-{5 * MIB + 5}", "bytes=-10"]:
+        try:
+            got = s3.get_object(Bucket=bucket, Key="mp", Range=spec)["Body"].read()
+        except Exception:  # noqa: BLE001 - failing is the expected outcome
+            continue
+        whole = b"".join(datas)
+        lo, hi = (5 * MIB - 5, 5 * MIB + 6) if "-5" not in spec[6:7] and not spec.startswith("bytes=-") else (len(whole) - 10, len(whole))
+        assert got == whole[lo:hi], f"{damage}: {spec} returned wrong bytes"
 
 
 # ---------------------------------------------------------------------------------------------
