@@ -65,6 +65,8 @@ struct Readable {
     multipart: Option<MultipartBody>,
     /// The `partNumber` asked for.
     part_number: Option<u32>,
+    /// The object's mode (for the key-usage log).
+    scheme: Scheme,
 }
 
 impl Readable {
@@ -143,6 +145,7 @@ impl Gateway {
                 size,
                 multipart: None,
                 part_number: None,
+                scheme: Scheme::SseS3,
             });
         };
         let table = match &object.record.parts {
@@ -186,6 +189,7 @@ impl Gateway {
             size,
             multipart,
             part_number: plan.part_number,
+            scheme: envelope.scheme(),
         })
     }
 
@@ -345,7 +349,7 @@ impl S3 for Gateway {
         let parts_count = r.parts_count();
         let record = r.object.record.clone();
         let (file, body_len, key, range) = (r.object.file, r.object.body_len, r.key, r.range);
-        let (multipart, part_number) = (r.multipart, r.part_number);
+        let (multipart, part_number, scheme) = (r.multipart, r.part_number, r.scheme);
         let state = Arc::clone(&self.state);
         let (b, k) = (input.bucket.clone(), input.key.clone());
         // Length and header checked before the response starts: a damaged body is a 500, not a
@@ -357,7 +361,7 @@ impl S3 for Gateway {
             };
             if let Err(e) = &prepared {
                 let id = ObjectId::new(&b, &k);
-                let event = KeyEvent::new(Operation::GetObject, KeyUse::Open, Scheme::SseS3, &id);
+                let event = KeyEvent::new(Operation::GetObject, KeyUse::Open, scheme, &id);
                 state.log(&event.with_result::<()>(&Err(e.clone())));
             }
             prepared
@@ -429,20 +433,26 @@ impl S3 for Gateway {
         let mut truncated = false;
         let mut last = None;
         for r in records.iter().filter(|r| r.key.starts_with(&prefix) && r.key.as_str() > after.as_str()) {
-            if let Some(d) = input.delimiter.as_deref().filter(|d| !d.is_empty()) {
-                if let Some(pos) = r.key[prefix.len()..].find(d) {
-                    let cp = r.key[..prefix.len() + pos + d.len()].to_owned();
-                    if prefixes.last() == Some(&cp) {
-                        continue;
-                    }
-                    if contents.len() + prefixes.len() == max_keys {
-                        truncated = true;
-                        break;
-                    }
-                    last = Some(cp.clone());
-                    prefixes.push(cp);
+            let delimiter = input.delimiter.as_deref().filter(|d| !d.is_empty());
+            // A page that ended on a common prefix goes on after every key under it.
+            let resumed = input.continuation_token.is_some();
+            if resumed && delimiter.is_some_and(|d| after.ends_with(d) && r.key.starts_with(after.as_str())) {
+                continue;
+            }
+            if let Some(d) = delimiter
+                && let Some(pos) = r.key[prefix.len()..].find(d)
+            {
+                let cp = r.key[..prefix.len() + pos + d.len()].to_owned();
+                if prefixes.last() == Some(&cp) {
                     continue;
                 }
+                if contents.len() + prefixes.len() == max_keys {
+                    truncated = true;
+                    break;
+                }
+                last = Some(cp.clone());
+                prefixes.push(cp);
+                continue;
             }
             if contents.len() + prefixes.len() == max_keys {
                 truncated = true;
@@ -633,7 +643,6 @@ impl S3 for Gateway {
                 kms_master_key_id: key_id,
             }),
             bucket_key_enabled: Some(config.bucket_key()),
-            ..Default::default()
         };
         Ok(S3Response::new(GetBucketEncryptionOutput {
             server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {

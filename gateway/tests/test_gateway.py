@@ -256,6 +256,10 @@ def test_list_objects_v2(s3, bucket):
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 2}):
         seen += [o["Key"] for o in page.get("Contents", [])]
     assert seen == keys
+    seen = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 1}):
+        seen += [o["Key"] for o in page.get("Contents", [])] + [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+    assert seen == ["a/", "b/", "c"]
     assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
@@ -624,6 +628,14 @@ def test_no_plaintext_on_disk(gw, s3, bucket):
     s3.put_object(Bucket=bucket, Key="p-kms", Body=body, ServerSideEncryption="aws:kms", BucketKeyEnabled=True)
     s3.put_object(Bucket=bucket, Key="small", Body=marker)
     s3.copy_object(Bucket=bucket, Key="p-copy", CopySource={"Bucket": bucket, "Key": "p-c"}, **copy_src_sse_c(ck))
+    # A completed multipart object, and an upload still in progress (its parts on disk).
+    for key, complete in [("p-mp", True), ("p-mp-open", False)]:
+        uid = s3.create_multipart_upload(Bucket=bucket, Key=key, ServerSideEncryption="aws:kms")["UploadId"]
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=1, Body=body)["ETag"]
+        if complete:
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.get_object(Bucket=bucket, Key="p-mp")["Body"].read() == body
     assert s3.get_object(Bucket=bucket, Key="p-copy")["Body"].read() == body
     scanned = 0
     for path in gw.data.rglob("*"):
