@@ -256,6 +256,14 @@ fn one_generate_data_key_per_upload_under_sse_kms() {
     }
     let done = state.complete_upload(&key, &object, &list, &mut rng).unwrap();
     assert_eq!((kms.generate.get(), kms.decrypt.get()), (1, 0));
+    // A stateless gateway's UploadPart: one Decrypt of the stored state; and the state of this
+    // object is never decrypted for another (no KMS request is even built).
+    let state_key = kms_key_for(&kms, &state, &object);
+    assert!(state.open_upload(&state_key, &object).is_ok());
+    let elsewhere = ObjectId::new("bucket", "elsewhere");
+    assert!(KmsKey::for_envelope(&kms, &state, &elsewhere).is_err());
+    assert_eq!((kms.generate.get(), kms.decrypt.get()), (1, 1));
+    kms.decrypt.set(0);
     // A stateless gateway's GET: one Decrypt for the whole object, whatever its part count.
     let read_key = kms_key_for(&kms, &done.envelope, &object);
     let mp = done.envelope.open(&read_key, &object).unwrap().multipart(&done.table).unwrap();
@@ -844,4 +852,35 @@ fn hostile_ranged_reads() {
         read(&swapped[plan.stored.start as usize..plan.stored.end as usize]),
         Err(Error::Authentication)
     );
+}
+
+/// The part table and its digest recomputed from `docs/FORMAT.md` §5.3–5.4 alone, byte by byte,
+/// and compared with what s3crypt stores.
+#[test]
+fn part_table_and_digest_follow_the_format() {
+    use base64ct::{Base64, Encoding as _};
+    use sha2::{Digest as _, Sha256};
+    let object = ObjectId::new("examplebucket", "videos/trip.mp4");
+    let ring = keyring();
+    let parts = vec![(2, pattern(C + 1)), (5, Vec::new()), (7, pattern(3))];
+    let (state, sealed) = upload(&ring, &object, &parts, SealOptions::default(), 111);
+    let done = complete(&state, &ring, &object, &sealed.iter().collect::<Vec<_>>()).unwrap();
+    // "S3PT" ‖ 0x01 ‖ log2(C) ‖ BE32(n) ‖ (BE32(number) ‖ BE64(plaintext length) ‖ header)*
+    let mut expected = b"S3PT\x01\x0e".to_vec();
+    expected.extend_from_slice(&3u32.to_be_bytes());
+    for ((number, plain), (_, body)) in parts.iter().zip(&sealed) {
+        expected.extend_from_slice(&number.to_be_bytes());
+        expected.extend_from_slice(&(plain.len() as u64).to_be_bytes());
+        expected.extend_from_slice(&body[..HEADER_LEN]);
+    }
+    assert_eq!(done.table.to_bytes(), expected);
+    let digest = Sha256::new().chain_update(b"s3crypt/v1 parts\0").chain_update(&expected).finalize();
+    let meta = done.envelope.to_metadata();
+    let stored = meta.iter().find(|(k, _)| k == "s3crypt-parts-digest").unwrap();
+    assert_eq!(stored.1, Base64::encode_string(&digest));
+    assert!(meta.contains(&("s3crypt-parts".to_string(), "3".to_string())));
+    // In the binary form: tag 15 = BE32(3), tag 16 = the digest, after the other fields.
+    let bin = done.envelope.to_binary();
+    let tail = [&[15u8, 0, 4, 0, 0, 0, 3][..], &[16, 0, 32], &digest[..]].concat();
+    assert!(bin.ends_with(&tail));
 }

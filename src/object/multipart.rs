@@ -1011,7 +1011,9 @@ impl MultipartOpener {
         let inner = &self.inner;
         let part_stored = inner.table.stored[index]..inner.table.stored[index + 1];
         let full_end = part_stored.end - part_stored.start;
-        let piece = self.plan.as_ref().and_then(|p| p.pieces.iter().find(|piece| piece.part.index == index));
+        // The plan's pieces are the parts from its first, in order.
+        let piece =
+            self.plan.as_ref().and_then(|p| p.pieces.get(index.checked_sub(p.pieces.first()?.part.index)?));
         match piece {
             // A part read partly: the first or last of a range.
             Some(piece) if piece.stored != part_stored || piece.plaintext != (0..inner.part_len(index)) => {
