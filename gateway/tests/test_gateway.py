@@ -783,7 +783,10 @@ def test_kill_9_mid_put_keeps_previous_object(tmp_path):
             f"Content-Length: {len(new)}\r\n\r\n"
         ).encode()
         sock.sendall(head + new[: len(new) // 2])
-        time.sleep(0.5)
+        deadline = time.time() + 10
+        while not list((g.data / "tmp").iterdir()) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
         assert list((g.data / "tmp").iterdir()), "the PUT in flight should have a temporary file"
         g.stop(signal.SIGKILL)
         sock.close()
