@@ -24,6 +24,8 @@ use std::sync::Arc;
 
 const WRITE_STEP: usize = 1024 * 1024;
 const READ_STEP: usize = 256 * 1024;
+/// S3's minimum size of every part but the last.
+const MIN_PART: u64 = 5 * 1024 * 1024;
 
 fn internal(e: impl std::fmt::Display) -> S3Error {
     S3Error::with_message(S3ErrorCode::InternalError, format!("internal error: {e}"))
@@ -308,12 +310,19 @@ impl Gateway {
         let mut list = Vec::with_capacity(requested.len());
         let mut etags = Vec::with_capacity(requested.len());
         let mut size = 0u64;
-        for p in &requested {
+        for (i, p) in requested.iter().enumerate() {
             let n = p.part_number.and_then(|n| u32::try_from(n).ok()).ok_or_else(invalid_part)?;
             let found = self.state.store.open_part(&input.upload_id, n).map_err(internal)?;
             let (file, stored_len, record) = found.ok_or_else(invalid_part)?;
             if p.e_tag.as_ref().is_some_and(|e| e.value() != record.etag) {
                 return Err(invalid_part());
+            }
+            // S3: every part but the last is at least 5 MiB.
+            if i + 1 < requested.len() && record.size < MIN_PART {
+                return Err(s3_error!(
+                    EntityTooSmall,
+                    "Your proposed upload is smaller than the minimum allowed object size."
+                ));
             }
             let mut header = [0u8; s3crypt::HEADER_LEN];
             file.read_exact_at(&mut header, 0).map_err(|_| invalid_part())?;
@@ -385,7 +394,12 @@ impl Gateway {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let input = req.input;
-        self.load_upload(&input.upload_id, &input.bucket, &input.key).await?;
+        let upload = self.load_upload(&input.upload_id, &input.bucket, &input.key).await?;
+        let encryption = UploadEncryption::from_json(upload.encryption.as_bytes()).map_err(internal)?;
+        let id = ObjectId::new(&input.bucket, &input.key);
+        // s3crypt's plan: the upload's SSE-C key, if sent, must be the upload's.
+        let plan = self.state.request(&req.headers, id, self.secure, None).list_parts(&encryption);
+        let plan = plan.map_err(|e| write_error(&e))?;
         let parts = self.state.store.list_parts(&input.upload_id).map_err(internal)?;
         let parts = parts
             .into_iter()
@@ -396,13 +410,15 @@ impl Gateway {
                 ..Default::default()
             })
             .collect();
-        Ok(S3Response::new(ListPartsOutput {
-            bucket: Some(input.bucket),
-            key: Some(input.key),
-            upload_id: Some(input.upload_id),
+        let mut resp = S3Response::new(ListPartsOutput {
+            bucket: Some(input.bucket.clone()),
+            key: Some(input.key.clone()),
+            upload_id: Some(input.upload_id.clone()),
             parts: Some(parts),
             is_truncated: Some(false),
             ..Default::default()
-        }))
+        });
+        plan.response.append_to(&mut resp.headers);
+        Ok(resp)
     }
 }

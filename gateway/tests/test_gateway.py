@@ -531,6 +531,15 @@ def test_multipart_sse_c_part_with_another_key_refused(s3, bucket):
     p1 = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"y" * 100, **sse_c(key))
     s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": p1["ETag"]}]}, **sse_c(key))
     assert s3.get_object(Bucket=bucket, Key="m", **sse_c(key))["Body"].read() == b"y" * 100
+    # Every part but the last must be at least 5 MiB (S3's EntityTooSmall); ListParts lists them.
+    small = s3.create_multipart_upload(Bucket=bucket, Key="s")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="s", UploadId=small, PartNumber=1, Body=b"a" * 1000)["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="s", UploadId=small, PartNumber=2, Body=b"b" * 1000)["ETag"]
+    assert [(p["PartNumber"], p["Size"]) for p in s3.list_parts(Bucket=bucket, Key="s", UploadId=small)["Parts"]] == [(1, 1000), (2, 1000)]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="s", UploadId=small, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert error_of(e) == (400, "EntityTooSmall")
     aborted = s3.create_multipart_upload(Bucket=bucket, Key="n")["UploadId"]
     s3.upload_part(Bucket=bucket, Key="n", UploadId=aborted, PartNumber=1, Body=b"z")
     s3.abort_multipart_upload(Bucket=bucket, Key="n", UploadId=aborted)
