@@ -14,7 +14,8 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use s3crypt::io::{OpeningReader, RangeReader, SealStream};
 use s3crypt::{
-    Envelope, Error, HEADER_LEN, MultipartBody, MultipartOpener, ObjectId, ObjectKey, OsRng, SealOptions,
+    ETag, Envelope, Error, HEADER_LEN, MultipartBody, MultipartOpener, ObjectId, ObjectKey, OsRng,
+    SealOptions,
 };
 use s3s::dto::StreamingBlob;
 use std::fs::File;
@@ -210,18 +211,21 @@ fn write(file: &mut File, out: &mut Vec<u8>) -> Result<(), ReceiveError> {
 }
 
 /// Receives a PUT body and seals it into `file` through [`SealStream`]; returns the plaintext
-/// length and the envelope sealed for `object` under `cipher`.
+/// length, the envelope sealed for `object` under `cipher` and the object's S3 ETag.
+///
+/// SSE-S3 computes the plaintext MD5 in the same pass: S3's ETag of a single-part SSE-S3 object is
+/// that MD5, and clients compare it. SSE-C and SSE-KMS ETags are keyed values (no MD5 needed).
 pub async fn receive_sealed(
     body: Option<StreamingBlob>,
     file: &mut File,
     cipher: &ObjectCipher,
     state: &State,
     object: &ObjectId<'_>,
-) -> Result<(u64, Envelope), ReceiveError> {
+) -> Result<(u64, Envelope, ETag), ReceiveError> {
     let body =
         body.unwrap_or_else(|| StreamingBlob::wrap(futures::stream::empty::<Result<Bytes, io::Error>>()));
-    let mut sealed =
-        SealStream::new(body, SealOptions::default(), &mut OsRng).map_err(ReceiveError::Crypto)?;
+    let options = SealOptions { md5: matches!(cipher, ObjectCipher::SseS3), ..SealOptions::default() };
+    let mut sealed = SealStream::new(body, options, &mut OsRng).map_err(ReceiveError::Crypto)?;
     let mut out = Vec::with_capacity(WRITE_STEP + 64 * 1024);
     while let Some(piece) = sealed.next().await {
         let piece = piece.map_err(|e| match e {
@@ -237,7 +241,8 @@ pub async fn receive_sealed(
         sealed.finish(cipher.encryptor(state), object, &mut OsRng).map_err(ReceiveError::Crypto)?;
     out.extend_from_slice(&tail);
     write(file, &mut out)?;
-    Ok((envelope.unverified_plaintext_len(), envelope))
+    let etag = sealed.etag().ok_or(ReceiveError::Crypto(s3crypt::Error::InvalidChunkLength))?;
+    Ok((envelope.unverified_plaintext_len(), envelope, etag))
 }
 
 /// Receives a PUT body as is (`--no-encryption`); returns its length.

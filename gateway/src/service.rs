@@ -217,17 +217,17 @@ impl Gateway {
                 })?;
             let cipher = state.seal_cipher(op, plan.key, &id)?;
             let sealed = body::receive_sealed(body, &mut pending.file, &cipher, state, &id).await;
-            if let Ok((_, envelope)) = &sealed {
+            if let Ok((_, envelope, _)) = &sealed {
                 state.log(&KeyEvent::for_envelope(op, KeyUse::Seal, envelope, &id));
             }
-            sealed.map(|(n, envelope)| {
+            sealed.map(|(n, envelope, etag)| {
                 let sse = SseHeaders::for_envelope(op, &envelope, customer_md5(&cipher));
-                (n, Some(envelope), Some(sse))
+                (n, Some(envelope), Some(sse), etag.to_string())
             })
         } else {
-            body::receive_plain(body, &mut pending.file).await.map(|n| (n, None, None))
+            body::receive_plain(body, &mut pending.file).await.map(|n| (n, None, None, random_hex(16)))
         };
-        let (size, envelope, sse) = match received {
+        let (size, envelope, sse, etag) = match received {
             Ok(r) => r,
             Err(ReceiveError::Client(m)) => {
                 return Err(S3Error::with_message(S3ErrorCode::IncompleteBody, m));
@@ -237,7 +237,7 @@ impl Gateway {
         };
         let record = Record {
             key: key.to_owned(),
-            etag: random_hex(16),
+            etag,
             last_modified: now(),
             content_type,
             metadata,
@@ -542,9 +542,13 @@ impl S3 for Gateway {
         } else {
             (source.record.content_type.clone(), source.record.metadata.clone())
         };
+        // The data key and the plaintext are the source's, so is its ETag while the scheme stays
+        // (S3's ETag rules differ per scheme: an SSE-S3 MD5 must not become an SSE-C object's ETag).
+        let same_scheme =
+            envelope.as_ref().map(Envelope::scheme) == src_envelope.as_ref().map(Envelope::scheme);
         let record = Record {
             key: input.key.clone(),
-            etag: random_hex(16),
+            etag: if same_scheme { source.record.etag.clone() } else { random_hex(16) },
             last_modified: now(),
             content_type,
             metadata,

@@ -190,6 +190,23 @@ def test_put_get_head_delete(s3, bucket):
     assert error_of(e) == (404, "NoSuchBucket")
 
 
+def test_etags_follow_s3(s3, bucket):
+    # S3: a single-part SSE-S3 object's ETag is the plaintext MD5; SSE-C and SSE-KMS ETags are not.
+    data = os.urandom(70_000)
+    md5 = '"' + hashlib.md5(data).hexdigest() + '"'
+    assert s3.put_object(Bucket=bucket, Key="e-s3", Body=data)["ETag"] == md5
+    assert s3.head_object(Bucket=bucket, Key="e-s3")["ETag"] == md5
+    kw = sse_c()
+    put_c = s3.put_object(Bucket=bucket, Key="e-c", Body=data, **kw)["ETag"]
+    put_kms = s3.put_object(Bucket=bucket, Key="e-kms", Body=data, ServerSideEncryption="aws:kms")["ETag"]
+    for etag in (put_c, put_kms):
+        assert etag != md5 and len(etag) == 34, etag
+    assert s3.head_object(Bucket=bucket, Key="e-c", **kw)["ETag"] == put_c
+    # A copy in the same mode keeps the ETag (same data key, same plaintext).
+    s3.copy_object(Bucket=bucket, Key="e-s3-copy", CopySource={"Bucket": bucket, "Key": "e-s3"})
+    assert s3.head_object(Bucket=bucket, Key="e-s3-copy")["ETag"] == md5
+
+
 @pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK + 7, 3 * 1024 * 1024 + 1])
 def test_sizes(s3, bucket, size):
     data = os.urandom(size)

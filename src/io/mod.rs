@@ -33,7 +33,7 @@ pub use tokio_io::{AsyncOpeningReader, AsyncSealingWriter};
 use crate::buffer::OutputBuffer;
 use crate::envelope::{Envelope, ObjectId};
 use crate::error::{Error, Result};
-use crate::object::{ObjectKey, ObjectSealer, SealOptions};
+use crate::object::{ETag, ObjectKey, ObjectSealer, SealOptions};
 use crate::stream::{ChunkSize, Opener, RangeOpener};
 use crate::wrap::Encryptor;
 use rand_core::TryCryptoRng;
@@ -47,11 +47,16 @@ pub(crate) const READ_BLOCK: usize = ChunkSize::C2SP.sealed_len();
 pub(crate) struct SealCore {
     sealer: Option<ObjectSealer>,
     step: usize,
+    etag: Option<ETag>,
 }
 
 impl SealCore {
     pub(crate) fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
-        Ok(Self { sealer: Some(ObjectSealer::new(options, rng)?), step: options.chunk_size.bytes() })
+        Ok(Self {
+            sealer: Some(ObjectSealer::new(options, rng)?),
+            step: options.chunk_size.bytes(),
+            etag: None,
+        })
     }
 
     /// The most ciphertext one [`SealCore::push`] appends: a chunk, its tag and the body's header.
@@ -76,7 +81,14 @@ impl SealCore {
         rng: &mut R,
     ) -> Result<Envelope> {
         let sealer = self.sealer.take().ok_or(Error::InvalidChunkLength)?;
-        sealer.finish(out, encryptor, object, rng)
+        let (envelope, etag) = sealer.finish_with_etag(out, encryptor, object, rng)?;
+        self.etag = Some(etag);
+        Ok(envelope)
+    }
+
+    /// The object's S3 ETag, once [`SealCore::finish`] sealed it.
+    pub(crate) fn etag(&self) -> Option<ETag> {
+        self.etag
     }
 }
 

@@ -72,6 +72,13 @@ impl<W: Write> SealingWriter<W> {
         Ok(())
     }
 
+    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
+    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
+    /// envelope.
+    pub fn etag(&self) -> Option<crate::ETag> {
+        self.core.etag()
+    }
+
     /// Seals the envelope for `object` under `encryptor`, writes the final chunk and flushes;
     /// returns the writer and the envelope to store beside the body.
     ///

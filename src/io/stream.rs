@@ -69,6 +69,13 @@ impl<S> SealStream<S> {
         Ok(Self { inner, core: SealCore::new(options, rng)?, input: Bytes::new(), ended: false })
     }
 
+    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
+    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
+    /// envelope.
+    pub fn etag(&self) -> Option<crate::ETag> {
+        self.core.etag()
+    }
+
     /// After the stream ended: seals the envelope for `object` under `encryptor` and returns it
     /// with the body's last bytes (the final chunk), to append to what the stream yielded.
     ///

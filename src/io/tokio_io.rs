@@ -53,6 +53,13 @@ impl<W: AsyncWrite + Unpin> AsyncSealingWriter<W> {
         Poll::Ready(Ok(()))
     }
 
+    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
+    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
+    /// envelope.
+    pub fn etag(&self) -> Option<crate::ETag> {
+        self.core.etag()
+    }
+
     /// Seals the envelope for `object` under `encryptor` (now, before any await), then writes the
     /// final chunk and flushes; the future gives back the writer and the envelope to store beside
     /// the body. The future holds neither `encryptor` nor `rng`, so it is `Send` whenever `W` is:

@@ -859,6 +859,29 @@ pub enum ByteRange {
 }
 
 impl ByteRange {
+    /// Parses a `Range` header holding one byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`; ASCII
+    /// digits only, white space around the spec allowed). `None` for anything else — several
+    /// ranges, another unit, reversed bounds, malformed numbers — which S3, as RFC 9110 allows,
+    /// ignores by sending the whole object.
+    pub fn parse(value: &str) -> Option<Self> {
+        let spec = value.trim().strip_prefix("bytes=")?;
+        let (first, last) = spec.trim().split_once('-')?;
+        let number = |s: &str| -> Option<u64> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        };
+        match (first.is_empty(), last.is_empty()) {
+            (true, _) => number(last).map(Self::Suffix),
+            (false, true) => number(first).map(Self::From),
+            (false, false) => {
+                let (first, last) = (number(first)?, number(last)?);
+                (first <= last).then_some(Self::FromTo(first, last))
+            }
+        }
+    }
+
     /// The half-open range this selects of an object of `len` bytes: a `last` beyond the end is
     /// clamped, a suffix longer than the object is the whole object.
     ///

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::keys::CustomerKey;
 use crate::kms::DecryptRequest;
 use crate::modes::sse_kms::{KmsKey, SseKms};
+use crate::object::ByteRange;
 use core::ops::Range;
 use ctutils::CtEq;
 
@@ -528,35 +529,5 @@ fn open_key(envelope: &Envelope, object: &ObjectId<'_>, customer: Option<Custome
 /// # Errors
 /// [`Error::InvalidRange`] (416) for an unsatisfiable range.
 pub fn parse_range(value: &str, len: u64) -> Result<Option<Range<u64>>> {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
-    let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
-    let number = |s: &str| -> Option<u64> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let range = match (first.is_empty(), number(first), number(last)) {
-        // bytes=-n: the last n bytes.
-        (true, _, Some(n)) => {
-            if n == 0 || len == 0 {
-                return Err(Error::InvalidRange);
-            }
-            len - n.min(len)..len
-        }
-        (false, Some(start), None) if last.is_empty() => {
-            if start >= len {
-                return Err(Error::InvalidRange);
-            }
-            start..len
-        }
-        (false, Some(start), Some(end)) if start <= end => {
-            if start >= len {
-                return Err(Error::InvalidRange);
-            }
-            start..end.saturating_add(1).min(len)
-        }
-        _ => return Ok(None),
-    };
-    Ok(Some(range))
+    ByteRange::parse(value).map(|range| range.resolve(len)).transpose()
 }
