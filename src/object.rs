@@ -8,7 +8,7 @@ pub use attributes::{Checksum, ChecksumAlgorithm};
 
 pub use multipart::{
     ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,
-    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealedPart, Upload,
+    PartAttributes, PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealedPart, Upload,
 };
 
 use crate::buffer::OutputBuffer;

@@ -110,47 +110,59 @@ impl Payload {
     fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(KEY_LEN + 18));
         out.extend_from_slice(self.key.expose_secret());
-        if let Some(md5) = &self.md5 {
-            out.extend_from_slice(&[TAG_MD5, 16]);
-            out.extend_from_slice(md5);
-        }
-        if let Some(checksum) = &self.checksum {
-            let item = crate::object::attributes::encode_item(checksum);
-            // At most 37 bytes: a code, a SHA-256 and a part count.
-            #[allow(clippy::cast_possible_truncation)]
-            out.extend_from_slice(&[TAG_CHECKSUM, item.len() as u8]);
-            out.extend_from_slice(&item);
-        }
+        encode_items(self.md5.as_ref(), self.checksum.as_ref(), &mut out);
         out
     }
 
     /// Strict: the data key, then known items in ascending tag order, each once.
     fn decode(bytes: &[u8]) -> Result<Self> {
         let invalid = || Error::Format(crate::FormatError::InvalidValue(crate::Field::WrappedKey));
-        let (key, mut rest) = bytes.split_at_checked(KEY_LEN).ok_or_else(invalid)?;
-        let mut payload = Self { key: DataKey::from_slice(key)?, md5: None, checksum: None };
-        let mut last = 0;
-        while let [tag, len, tail @ ..] = rest {
-            let (value, tail) = tail.split_at_checked(usize::from(*len)).ok_or_else(invalid)?;
-            if *tag <= last {
-                return Err(invalid()); // out of order, or twice
-            }
-            last = *tag;
-            match *tag {
-                TAG_MD5 => payload.md5 = Some(value.try_into().map_err(|_| invalid())?),
-                TAG_CHECKSUM => {
-                    payload.checksum =
-                        Some(crate::object::attributes::decode_item(value).ok_or_else(invalid)?);
-                }
-                _ => return Err(invalid()),
-            }
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            return Err(invalid()); // a stray byte after the last item
-        }
-        Ok(payload)
+        let (key, rest) = bytes.split_at_checked(KEY_LEN).ok_or_else(invalid)?;
+        let (md5, checksum) = decode_items(rest).ok_or_else(invalid)?;
+        Ok(Self { key: DataKey::from_slice(key)?, md5, checksum })
     }
+}
+
+/// Appends sealed-attribute items (`tag ‖ len ‖ value`, ascending tags): the plaintext MD5 and a
+/// flexible checksum. The envelope's payload and a part's sealed attributes use the same items.
+pub(crate) fn encode_items(
+    md5: Option<&[u8; 16]>,
+    checksum: Option<&crate::object::Checksum>,
+    out: &mut Vec<u8>,
+) {
+    if let Some(md5) = md5 {
+        out.extend_from_slice(&[TAG_MD5, 16]);
+        out.extend_from_slice(md5);
+    }
+    if let Some(checksum) = checksum {
+        let item = crate::object::attributes::encode_item(checksum);
+        // At most 37 bytes: a code, a SHA-256 and a part count.
+        #[allow(clippy::cast_possible_truncation)]
+        out.extend_from_slice(&[TAG_CHECKSUM, item.len() as u8]);
+        out.extend_from_slice(&item);
+    }
+}
+
+/// Decodes [`encode_items`]' output strictly: known items in ascending tag order, each once, and
+/// nothing after the last; `None` for anything else.
+pub(crate) fn decode_items(mut rest: &[u8]) -> Option<(Option<[u8; 16]>, Option<crate::object::Checksum>)> {
+    let (mut md5, mut checksum) = (None, None);
+    let mut last = 0;
+    while let [tag, len, tail @ ..] = rest {
+        let (value, tail) = tail.split_at_checked(usize::from(*len))?;
+        if *tag <= last {
+            return None; // out of order, or twice
+        }
+        last = *tag;
+        match *tag {
+            TAG_MD5 => md5 = Some(value.try_into().ok()?),
+            TAG_CHECKSUM => checksum = Some(crate::object::attributes::decode_item(value)?),
+            _ => return None,
+        }
+        rest = tail;
+    }
+    // A stray byte after the last item.
+    rest.is_empty().then_some((md5, checksum))
 }
 
 /// Derives the single-use key-encryption key and the key check (FORMAT.md §3).

@@ -14,9 +14,9 @@ mod common;
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ByteRange, ChunkSize, CompletedUpload, CopySource, CustomerKey, ETag, Encryptor, Envelope, Error,
-    HEADER_LEN, Keyring, KmsKey, LocalKms, MAX_PARTS, ObjectId, ObjectSealer, Part, PartTable, RootKey,
-    Scheme, SealOptions, SealedPart, SseKms, Upload, WrongKeyStatus,
+    ByteRange, Checksum, ChecksumAlgorithm, ChunkSize, CompletedUpload, CopySource, CustomerKey, ETag,
+    Encryptor, Envelope, Error, HEADER_LEN, Keyring, KmsKey, LocalKms, MAX_PARTS, ObjectId, ObjectSealer,
+    Part, PartTable, RootKey, Scheme, SealOptions, SealedPart, SseKms, Upload, WrongKeyStatus,
 };
 use std::cell::Cell;
 
@@ -104,7 +104,8 @@ fn upload(
     let sealed = parts
         .iter()
         .map(|(number, plain)| {
-            let upload = state.open_upload(enc, object).unwrap().with_md5(options.md5);
+            let upload =
+                state.open_upload(enc, object).unwrap().with_md5(options.md5).with_checksum(options.checksum);
             let mut sealer = upload.part_sealer(*number, &mut rng).unwrap();
             let mut body = Vec::new();
             for piece in plain.chunks(4099) {
@@ -883,4 +884,77 @@ fn part_table_and_digest_follow_the_format() {
     let bin = done.envelope.to_binary();
     let tail = [&[15u8, 0, 4, 0, 0, 0, 3][..], &[16, 0, 32], &digest[..]].concat();
     assert!(bin.ends_with(&tail));
+}
+
+#[test]
+fn per_part_checksums_are_sealed_and_open_only_for_their_part() {
+    // S3 reports per-part checksums (ListParts, GetObjectAttributes); stored in clear beside the
+    // ciphertext they would let the storage confirm guessed contents, so each part's MD5 and
+    // checksum are sealed under the upload's data key, bound to the part number and this upload of
+    // the part.
+    let object = ObjectId::new("bucket", "part-attributes");
+    for mode in Mode::all(&object) {
+        let enc = mode.encryptor();
+        let parts = numbered(&[2 * C + 3, C, 17]);
+        let options =
+            SealOptions { md5: true, checksum: Some(ChecksumAlgorithm::Crc64Nvme), ..SealOptions::default() };
+        let (state, sealed) = upload(enc, &object, &parts, options, 21);
+        let upload_ = state.open_upload(enc, &object).unwrap();
+        for ((part, _), (_, plain)) in sealed.iter().zip(&parts) {
+            let blob = part.sealed_attributes();
+            assert!(!blob.windows(8).any(|w| w == part.checksum().unwrap().value()), "not in clear");
+            let opened = upload_.open_part_attributes(part.part(), blob).unwrap();
+            assert_eq!(opened.checksum(), Some(Checksum::compute(ChecksumAlgorithm::Crc64Nvme, plain)));
+            assert_eq!(opened.plaintext_md5(), part.plaintext_md5());
+            assert_eq!(opened.checksum(), part.checksum());
+        }
+        // Another part's attributes, a flipped bit, a truncated blob: refused.
+        let (p1, p2) = (&sealed[0].0, &sealed[1].0);
+        assert_eq!(
+            upload_.open_part_attributes(p1.part(), p2.sealed_attributes()),
+            Err(Error::Authentication)
+        );
+        let mut flipped = p1.sealed_attributes().to_vec();
+        flipped[0] ^= 1;
+        assert_eq!(upload_.open_part_attributes(p1.part(), &flipped), Err(Error::Authentication));
+        let short = &p1.sealed_attributes()[..p1.sealed_attributes().len() - 1];
+        assert_eq!(upload_.open_part_attributes(p1.part(), short), Err(Error::Authentication));
+        // An older upload of part 1 (same number, same upload, another salt): its attributes do
+        // not open as the current part's.
+        let mut rng = TestRng(22);
+        let mut again = state
+            .open_upload(enc, &object)
+            .unwrap()
+            .with_checksum(Some(ChecksumAlgorithm::Crc64Nvme))
+            .part_sealer(1, &mut rng)
+            .unwrap();
+        let mut body = Vec::new();
+        again.update(b"other bytes", &mut body).unwrap();
+        let again = again.finish(&mut body).unwrap();
+        assert_eq!(
+            upload_.open_part_attributes(p1.part(), again.sealed_attributes()),
+            Err(Error::Authentication)
+        );
+        // Another upload's attributes for the same part number.
+        let (_, foreign) = upload(enc, &object, &parts[..1], options, 23);
+        assert_eq!(
+            upload_.open_part_attributes(p1.part(), foreign[0].0.sealed_attributes()),
+            Err(Error::Authentication)
+        );
+
+        // After completion, GetObjectAttributes reads them through the authenticated table.
+        let list: Vec<&(SealedPart, Vec<u8>)> = sealed.iter().collect();
+        let done = complete(&state, enc, &object, &list).unwrap();
+        let body = done.envelope.open(enc, &object).unwrap().multipart(&done.table).unwrap();
+        for (part, _) in &sealed {
+            let n = part.part().number();
+            assert_eq!(
+                body.part_attributes(n, part.sealed_attributes()).unwrap().checksum(),
+                part.checksum()
+            );
+        }
+        assert_eq!(body.part_attributes(2, p1.sealed_attributes()), Err(Error::Authentication));
+        assert_eq!(body.part_attributes(1, again.sealed_attributes()), Err(Error::Authentication));
+        assert_eq!(body.part_attributes(9, p1.sealed_attributes()), Err(Error::InvalidPart));
+    }
 }

@@ -39,6 +39,8 @@ use std::sync::Arc;
 const DIGEST_PREFIX: &[u8] = b"s3crypt/v1 parts\0";
 /// Salt of the ETag derivation.
 const ETAG_SALT: &[u8] = b"s3crypt/v1 etag";
+/// HKDF salt, and associated-data prefix, of a part's sealed attributes (FORMAT.md §5.9).
+const ATTRIBUTES_LABEL: &[u8] = b"s3crypt/v1 part attributes";
 /// First bytes of an encoded part table.
 const TABLE_MAGIC: [u8; 4] = *b"S3PT";
 /// Part table format version.
@@ -149,6 +151,15 @@ impl Upload {
         StreamParams { chunk_size: self.chunk_size, backend: self.backend }
     }
 
+    /// ListParts: opens the sealed attributes stored with `part` ([`SealedPart::sealed_attributes`]).
+    ///
+    /// # Errors
+    /// [`Error::Authentication`] if they were sealed for another part, another upload of this part
+    /// number, another upload, or were modified.
+    pub fn open_part_attributes(&self, part: &Part, sealed: &[u8]) -> Result<PartAttributes> {
+        open_attributes(&self.key, part, sealed)
+    }
+
     /// UploadPart: starts sealing part `number` (1 to 10,000) with a fresh salt from `rng`.
     ///
     /// # Errors
@@ -197,7 +208,9 @@ impl Upload {
         let body = body?;
         let part = Part { number, header, stored_len: body.len() as u64 };
         let etag = part_etag(&self.key, self.scheme, &part, md5.as_ref())?;
-        Ok((SealedPart { part, plaintext_len: plaintext.len() as u64, md5, etag, checksum }, body))
+        let attributes = seal_attributes(&self.key, &part, md5.as_ref(), checksum.as_ref())?;
+        let plaintext_len = plaintext.len() as u64;
+        Ok((SealedPart { part, plaintext_len, md5, etag, checksum, attributes }, body))
     }
 }
 
@@ -263,7 +276,8 @@ impl PartSealer {
         let part = Part { number, header, stored_len: chunk_size.ciphertext_len(plaintext_len)? };
         let etag = part_etag(&key, scheme, &part, md5.as_ref())?;
         let checksum = checksum.map(ChecksumState::finish);
-        Ok(SealedPart { part, plaintext_len, md5, etag, checksum })
+        let attributes = seal_attributes(&key, &part, md5.as_ref(), checksum.as_ref())?;
+        Ok(SealedPart { part, plaintext_len, md5, etag, checksum, attributes })
     }
 }
 
@@ -298,7 +312,8 @@ pub(crate) fn etag(
     Ok(ETag::from_digest(digest))
 }
 
-/// What sealing a part produced: its [`Part`] record, its plaintext length and MD5, its ETag.
+/// What sealing a part produced: its [`Part`] record, its plaintext length and MD5, its ETag, and
+/// its sealed attributes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedPart {
     part: Part,
@@ -306,6 +321,62 @@ pub struct SealedPart {
     md5: Option<[u8; 16]>,
     etag: ETag,
     checksum: Option<Checksum>,
+    attributes: Vec<u8>,
+}
+
+/// The key and associated data that seal part `part`'s attributes: HKDF-SHA-512 of the data key,
+/// keyed by the part number and the part's stream header, which holds a fresh salt for every
+/// upload of a part — so every key seals exactly one value, under the fixed nonce.
+fn attributes_key(key: &DataKey, part: &Part) -> Result<(crate::primitives::OnceKey, Vec<u8>)> {
+    let number = part.number.to_be_bytes();
+    let kek = crate::primitives::OnceKey::derive(
+        ATTRIBUTES_LABEL,
+        key.expose_secret(),
+        &[&number, &part.header],
+        &mut [],
+    )?;
+    let aad = [ATTRIBUTES_LABEL, &[0], &number, &part.header].concat();
+    Ok((kek, aad))
+}
+
+/// Seals a part's MD5 and checksum (FORMAT.md §5.9).
+fn seal_attributes(
+    key: &DataKey,
+    part: &Part,
+    md5: Option<&[u8; 16]>,
+    checksum: Option<&Checksum>,
+) -> Result<Vec<u8>> {
+    let mut items = zeroize::Zeroizing::new(Vec::new());
+    wrap::encode_items(md5, checksum, &mut items);
+    let (kek, aad) = attributes_key(key, part)?;
+    kek.seal(&aad, &items)
+}
+
+/// Opens a part's sealed attributes: [`Error::Authentication`] unless they were sealed for this
+/// part number and this upload of it, under this data key.
+fn open_attributes(key: &DataKey, part: &Part, sealed: &[u8]) -> Result<PartAttributes> {
+    let (kek, aad) = attributes_key(key, part)?;
+    let items = kek.open(&aad, sealed)?;
+    let (md5, checksum) = wrap::decode_items(&items).ok_or(Error::Authentication)?;
+    Ok(PartAttributes { md5, checksum })
+}
+
+/// A part's opened attributes: what S3 reports per part (ListParts, GetObjectAttributes' parts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartAttributes {
+    md5: Option<[u8; 16]>,
+    checksum: Option<Checksum>,
+}
+
+impl PartAttributes {
+    /// The part's plaintext MD5, if the upload computed it.
+    pub fn plaintext_md5(&self) -> Option<[u8; 16]> {
+        self.md5
+    }
+    /// The part's flexible checksum, if the upload computed one.
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.checksum
+    }
 }
 
 impl SealedPart {
@@ -328,9 +399,17 @@ impl SealedPart {
     /// The part's flexible checksum, if the upload computes one: for the UploadPart response (to
     /// check against the client's `x-amz-checksum-*`) and, with [`Checksum::full_object`] or
     /// [`Checksum::composite`], for the CompleteMultipartUpload response. Keep it sealed if you
-    /// keep it: it is a checksum of plaintext.
+    /// keep it: it is a checksum of plaintext ([`SealedPart::sealed_attributes`]).
     pub fn checksum(&self) -> Option<Checksum> {
         self.checksum
+    }
+    /// The part's MD5 and checksum sealed under the upload's data key, bound to this part number
+    /// and this upload of it: what to store beside the part (and keep after completion) so that
+    /// ListParts and GetObjectAttributes can report per-part values that only a key holder reads
+    /// ([`Upload::open_part_attributes`], [`MultipartBody::part_attributes`]). 16 bytes plus the
+    /// values (at most 71).
+    pub fn sealed_attributes(&self) -> &[u8] {
+        &self.attributes
     }
 }
 
@@ -936,6 +1015,21 @@ impl MultipartBody {
     /// The part numbered `number` (GET or HEAD with `partNumber`).
     pub fn part_by_number(&self, number: u32) -> Option<PartInfo> {
         self.inner.table.part_by_number(number)
+    }
+
+    /// GetObjectAttributes: opens the sealed attributes kept for part `number`
+    /// ([`SealedPart::sealed_attributes`]), checked against the part the table (bound to the
+    /// envelope) records — so attributes of another part, of an older upload of this part, or of
+    /// another object do not open.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] if the object has no such part; [`Error::Authentication`] as
+    /// [`Upload::open_part_attributes`].
+    pub fn part_attributes(&self, number: u32, sealed: &[u8]) -> Result<PartAttributes> {
+        let info = self.part_by_number(number).ok_or(Error::InvalidPart)?;
+        let entry = &self.inner.table.entries[info.index];
+        let part = Part { number, header: entry.header, stored_len: info.stored.end - info.stored.start };
+        open_attributes(&self.inner.key, &part, sealed)
     }
 
     /// Plans plaintext bytes `range` of the object; see [`PartTable::plan_range`].
