@@ -24,6 +24,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
+mod common;
+use common::median;
+
 const LEN: usize = 8 << 20;
 const PIECE: usize = 64 << 10;
 
@@ -68,21 +71,9 @@ fn drain<S: Stream<Item = Result<Bytes, E>> + Unpin, E: core::fmt::Debug>(mut s:
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let rounds = if std::env::var_os("S3CRYPT_BENCH_QUICK").is_some() { 7 } else { 25 };
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpu = common::machine();
     println!("CPU: {cpu}; {LEN} bytes, {PIECE}-byte pieces, {rounds} interleaved rounds\n");
     let keyring = Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
     let object = ObjectId::new("bucket", "key");

@@ -23,7 +23,7 @@
     clippy::cast_precision_loss
 )]
 
-use common::{Counter, OneShot, machine};
+use common::{Counter, OneShot, compare, compare_after, machine};
 use s3crypt::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, DataKey, HEADER_LEN, Keyring, ObjectId, ObjectSealer,
     Opener, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams,
@@ -31,56 +31,6 @@ use s3crypt::{
 use std::hint::black_box;
 
 mod common;
-use std::time::Instant;
-
-fn time(f: &mut dyn FnMut()) -> f64 {
-    let t = Instant::now();
-    f();
-    t.elapsed().as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Alternates `baseline` and `candidate`; returns (baseline s, candidate s, median ratio of speeds).
-fn compare(rounds: usize, baseline: &mut dyn FnMut(), candidate: &mut dyn FnMut()) -> (f64, f64, f64) {
-    compare_after(rounds, &mut || {}, baseline, candidate)
-}
-
-/// As [`compare`], running the untimed `setup` before every timed call.
-fn compare_after(
-    rounds: usize,
-    setup: &mut dyn FnMut(),
-    baseline: &mut dyn FnMut(),
-    candidate: &mut dyn FnMut(),
-) -> (f64, f64, f64) {
-    for _ in 0..3 {
-        setup();
-        baseline();
-        setup();
-        candidate();
-    }
-    let mut timed = |f: &mut dyn FnMut()| {
-        setup();
-        time(f)
-    };
-    let (mut b, mut c, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        let (tb, tc) = if i % 2 == 0 {
-            let tb = timed(baseline);
-            (tb, timed(candidate))
-        } else {
-            let tc = timed(candidate);
-            (timed(baseline), tc)
-        };
-        b.push(tb);
-        c.push(tc);
-        r.push(tb / tc);
-    }
-    (median(b), median(c), median(r))
-}
 
 fn main() {
     let quick = std::env::var_os("S3CRYPT_BENCH_QUICK").is_some();

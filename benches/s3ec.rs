@@ -17,14 +17,13 @@
 
 mod common;
 
-use common::{Counter, OneShot};
+use common::{Counter, OneShot, compare};
 use criterion::{Criterion, Throughput, criterion_group};
 use s3crypt::{
     Backend, ChunkSize, DataKey, EncryptionContext, S3ecAesKey, S3ecEnvelope, S3ecOpener, S3ecOptions,
     S3ecSealer, StreamParams,
 };
 use std::hint::black_box;
-use std::time::Instant;
 
 const SIZE: usize = 64 << 20;
 
@@ -50,37 +49,6 @@ fn v3_object() -> (S3ecEnvelope, Vec<u8>, S3ecOptions, S3ecAesKey) {
 
 fn opener(envelope: &S3ecEnvelope, key: &S3ecAesKey, options: &S3ecOptions) -> S3ecOpener {
     envelope.opener(&envelope.unwrap_aes(key).unwrap(), options).unwrap()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn time(f: &mut dyn FnMut()) -> f64 {
-    let t = Instant::now();
-    f();
-    t.elapsed().as_secs_f64()
-}
-
-/// Alternates baseline and candidate; (baseline s, candidate s, median of baseline/candidate time).
-fn compare(rounds: usize, baseline: &mut dyn FnMut(), candidate: &mut dyn FnMut()) -> (f64, f64, f64) {
-    baseline();
-    candidate();
-    let (mut b, mut c, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        let (tb, tc) = if i % 2 == 0 {
-            let tb = time(baseline);
-            (tb, time(candidate))
-        } else {
-            let tc = time(candidate);
-            (time(baseline), tc)
-        };
-        b.push(tb);
-        c.push(tc);
-        r.push(tb / tc);
-    }
-    (median(b), median(c), median(r))
 }
 
 fn ratios() {

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::cast_possible_truncation, clippy::large_enum_variant)]
 
 use s3crypt::Backend;
+use std::time::Instant;
 
 /// A counter as the generator: a salt's quality does not change the speed.
 pub struct Counter(pub u64);
@@ -114,4 +115,55 @@ pub fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores")
+}
+
+/// Seconds one call of `f` takes.
+pub fn time(f: &mut dyn FnMut()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_secs_f64()
+}
+
+/// The median of `v` (its upper middle for an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Alternates `baseline` and `candidate`; returns (baseline s, candidate s, median ratio of speeds).
+pub fn compare(rounds: usize, baseline: &mut dyn FnMut(), candidate: &mut dyn FnMut()) -> (f64, f64, f64) {
+    compare_after(rounds, &mut || {}, baseline, candidate)
+}
+
+/// As [`compare`], running the untimed `setup` before every timed call.
+pub fn compare_after(
+    rounds: usize,
+    setup: &mut dyn FnMut(),
+    baseline: &mut dyn FnMut(),
+    candidate: &mut dyn FnMut(),
+) -> (f64, f64, f64) {
+    for _ in 0..3 {
+        setup();
+        baseline();
+        setup();
+        candidate();
+    }
+    let mut timed = |f: &mut dyn FnMut()| {
+        setup();
+        time(f)
+    };
+    let (mut b, mut c, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rounds {
+        let (tb, tc) = if i % 2 == 0 {
+            let tb = timed(baseline);
+            (tb, timed(candidate))
+        } else {
+            let tc = timed(candidate);
+            (timed(baseline), tc)
+        };
+        b.push(tb);
+        c.push(tc);
+        r.push(tb / tc);
+    }
+    (median(b), median(c), median(r))
 }
