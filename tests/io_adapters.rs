@@ -590,3 +590,30 @@ fn adapters_are_send() {
         send::<s3crypt::io::AsyncOpeningReader<tokio::io::DuplexStream>>();
     }
 }
+
+#[cfg(feature = "io-std")]
+#[test]
+fn sealing_writers_return_the_s3_etag() {
+    use s3crypt::CustomerKey;
+    use s3crypt::io::SealingWriter;
+    use std::io::Write;
+    let data = pattern(70_000);
+    // SSE-S3 with the MD5 computed: S3's ETag is the plaintext MD5 (RFC 1321, via md-5 here).
+    let md5: [u8; 16] = <md5::Md5 as md5::Digest>::digest(&data).into();
+    let options = SealOptions { md5: true, ..SealOptions::default() };
+    let mut writer = SealingWriter::new(Vec::new(), options, &mut TestRng(1)).unwrap();
+    writer.write_all(&data).unwrap();
+    let (body, envelope, etag) = writer.finish_with_etag(&keyring(), &object(), &mut TestRng(2)).unwrap();
+    assert_eq!(etag.digest(), md5);
+    assert_eq!(common::open_object(&keyring(), &object(), &envelope, &body).unwrap(), data);
+    // SSE-C: a keyed value, not the MD5, stable for the same data key.
+    let customer = CustomerKey::from_bytes([5; 32]);
+    let mut writer = SealingWriter::new(Vec::new(), options, &mut TestRng(1)).unwrap();
+    writer.write_all(&data).unwrap();
+    let (_, _, keyed) = writer.finish_with_etag(&customer, &object(), &mut TestRng(2)).unwrap();
+    assert_ne!(keyed.digest(), md5);
+    let mut writer = SealingWriter::new(Vec::new(), options, &mut TestRng(1)).unwrap();
+    writer.write_all(&data).unwrap();
+    let (_, _, again) = writer.finish_with_etag(&customer, &object(), &mut TestRng(3)).unwrap();
+    assert_eq!(again, keyed, "same data key (same seed), same bytes: same ETag");
+}

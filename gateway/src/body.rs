@@ -237,11 +237,10 @@ pub async fn receive_sealed(
             write(file, &mut out)?;
         }
     }
-    let (tail, envelope) =
-        sealed.finish(cipher.encryptor(state), object, &mut OsRng).map_err(ReceiveError::Crypto)?;
+    let (tail, envelope, etag) =
+        sealed.finish_with_etag(cipher.encryptor(state), object, &mut OsRng).map_err(ReceiveError::Crypto)?;
     out.extend_from_slice(&tail);
     write(file, &mut out)?;
-    let etag = sealed.etag().ok_or(ReceiveError::Crypto(s3crypt::Error::InvalidChunkLength))?;
     Ok((envelope.unverified_plaintext_len(), envelope, etag))
 }
 

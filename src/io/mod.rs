@@ -47,16 +47,11 @@ pub(crate) const READ_BLOCK: usize = ChunkSize::C2SP.sealed_len();
 pub(crate) struct SealCore {
     sealer: Option<ObjectSealer>,
     step: usize,
-    etag: Option<ETag>,
 }
 
 impl SealCore {
     pub(crate) fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
-        Ok(Self {
-            sealer: Some(ObjectSealer::new(options, rng)?),
-            step: options.chunk_size.bytes(),
-            etag: None,
-        })
+        Ok(Self { sealer: Some(ObjectSealer::new(options, rng)?), step: options.chunk_size.bytes() })
     }
 
     /// The most ciphertext one [`SealCore::push`] appends: a chunk, its tag and the body's header.
@@ -72,23 +67,17 @@ impl SealCore {
         Ok(n)
     }
 
-    /// Seals the envelope and the final chunk into `out`.
+    /// Seals the envelope and the final chunk into `out`; returns the envelope and the object's
+    /// S3 ETag ([`ObjectSealer::finish_with_etag`]).
     pub(crate) fn finish<B: OutputBuffer + ?Sized, R: TryCryptoRng + ?Sized>(
         &mut self,
         out: &mut B,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         rng: &mut R,
-    ) -> Result<Envelope> {
+    ) -> Result<(Envelope, ETag)> {
         let sealer = self.sealer.take().ok_or(Error::InvalidChunkLength)?;
-        let (envelope, etag) = sealer.finish_with_etag(out, encryptor, object, rng)?;
-        self.etag = Some(etag);
-        Ok(envelope)
-    }
-
-    /// The object's S3 ETag, once [`SealCore::finish`] sealed it.
-    pub(crate) fn etag(&self) -> Option<ETag> {
-        self.etag
+        sealer.finish_with_etag(out, encryptor, object, rng)
     }
 }
 

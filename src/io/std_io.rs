@@ -72,29 +72,37 @@ impl<W: Write> SealingWriter<W> {
         Ok(())
     }
 
-    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
-    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
-    /// envelope.
-    pub fn etag(&self) -> Option<crate::ETag> {
-        self.core.etag()
-    }
-
     /// Seals the envelope for `object` under `encryptor`, writes the final chunk and flushes;
     /// returns the writer and the envelope to store beside the body.
     ///
     /// # Errors
     /// `inner`'s errors; the sealer's ([`crate::io::crate_error`] recovers them).
     pub fn finish<R: TryCryptoRng + ?Sized>(
-        mut self,
+        self,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> io::Result<(W, Envelope)> {
+        self.finish_with_etag(encryptor, object, rng).map(|(inner, envelope, _)| (inner, envelope))
+    }
+
+    /// [`SealingWriter::finish`], also returning the object's S3 ETag ([`crate::ETag`]: the
+    /// plaintext MD5 for SSE-S3 when [`crate::SealOptions::md5`] is on, a keyed value otherwise).
+    ///
+    /// # Errors
+    /// As [`SealingWriter::finish`].
+    pub fn finish_with_etag<R: TryCryptoRng + ?Sized>(
+        mut self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> io::Result<(W, Envelope, crate::ETag)> {
         self.drain()?;
-        let envelope = self.core.finish(&mut self.pending, encryptor, object, rng).map_err(io_error)?;
+        let (envelope, etag) =
+            self.core.finish(&mut self.pending, encryptor, object, rng).map_err(io_error)?;
         self.drain()?;
         self.inner.flush()?;
-        Ok((self.inner, envelope))
+        Ok((self.inner, envelope, etag))
     }
 }
 

@@ -69,13 +69,6 @@ impl<S> SealStream<S> {
         Ok(Self { inner, core: SealCore::new(options, rng)?, input: Bytes::new(), ended: false })
     }
 
-    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
-    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
-    /// envelope.
-    pub fn etag(&self) -> Option<crate::ETag> {
-        self.core.etag()
-    }
-
     /// After the stream ended: seals the envelope for `object` under `encryptor` and returns it
     /// with the body's last bytes (the final chunk), to append to what the stream yielded.
     ///
@@ -88,12 +81,26 @@ impl<S> SealStream<S> {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> crate::Result<(Bytes, Envelope)> {
+        self.finish_with_etag(encryptor, object, rng).map(|(tail, envelope, _)| (tail, envelope))
+    }
+
+    /// [`SealStream::finish`], also returning the object's S3 ETag ([`crate::ETag`]: the plaintext
+    /// MD5 for SSE-S3 when [`crate::SealOptions::md5`] is on, a keyed value otherwise).
+    ///
+    /// # Errors
+    /// As [`SealStream::finish`].
+    pub fn finish_with_etag<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> crate::Result<(Bytes, Envelope, crate::ETag)> {
         if !self.ended || !self.input.is_empty() {
             return Err(Error::InvalidChunkLength);
         }
         let mut out = BytesMut::new();
-        let envelope = self.core.finish(&mut out, encryptor, object, rng)?;
-        Ok((out.freeze(), envelope))
+        let (envelope, etag) = self.core.finish(&mut out, encryptor, object, rng)?;
+        Ok((out.freeze(), envelope, etag))
     }
 }
 

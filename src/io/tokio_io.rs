@@ -53,13 +53,6 @@ impl<W: AsyncWrite + Unpin> AsyncSealingWriter<W> {
         Poll::Ready(Ok(()))
     }
 
-    /// The object's S3 ETag ([`crate::ETag`]: the plaintext MD5 for SSE-S3 when
-    /// [`crate::SealOptions::md5`] is on, a keyed value otherwise), once `finish` has sealed the
-    /// envelope.
-    pub fn etag(&self) -> Option<crate::ETag> {
-        self.core.etag()
-    }
-
     /// Seals the envelope for `object` under `encryptor` (now, before any await), then writes the
     /// final chunk and flushes; the future gives back the writer and the envelope to store beside
     /// the body. The future holds neither `encryptor` nor `rng`, so it is `Send` whenever `W` is:
@@ -68,19 +61,34 @@ impl<W: AsyncWrite + Unpin> AsyncSealingWriter<W> {
     /// # Errors
     /// `inner`'s errors; the sealer's ([`crate::io::crate_error`] recovers them).
     pub fn finish<R: TryCryptoRng + ?Sized>(
-        mut self,
+        self,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> impl Future<Output = io::Result<(W, Envelope)>> + use<W, R> {
+        let sealed = self.finish_with_etag(encryptor, object, rng);
+        async move { sealed.await.map(|(inner, envelope, _)| (inner, envelope)) }
+    }
+
+    /// [`AsyncSealingWriter::finish`], also giving the object's S3 ETag ([`crate::ETag`]: the
+    /// plaintext MD5 for SSE-S3 when [`crate::SealOptions::md5`] is on, a keyed value otherwise).
+    ///
+    /// # Errors
+    /// As [`AsyncSealingWriter::finish`].
+    pub fn finish_with_etag<R: TryCryptoRng + ?Sized>(
+        mut self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> impl Future<Output = io::Result<(W, Envelope, crate::ETag)>> + use<W, R> {
         let mut tail = Vec::new();
         let sealed = self.core.finish(&mut tail, encryptor, object, rng).map_err(io_error);
         async move {
-            let envelope = sealed?;
+            let (envelope, etag) = sealed?;
             core::future::poll_fn(|cx| self.poll_drain(cx)).await?;
             self.inner.write_all(&tail).await?;
             self.inner.flush().await?;
-            Ok((self.inner, envelope))
+            Ok((self.inner, envelope, etag))
         }
     }
 }
