@@ -23,6 +23,7 @@ use crate::buffer::OutputBuffer;
 use crate::envelope::{Envelope, Layout, MAX_PARTS, ObjectId, PARTS_DIGEST_LEN, Scheme, Suite};
 use crate::error::{Error, Result};
 use crate::keys::DataKey;
+use crate::stream::open::sticky;
 use crate::stream::{
     Backend, ChunkOpener, ChunkSize, HEADER_LEN, Opener, RangeOpener, RangePlan, Sealer, StreamParams,
     TAG_LEN,
@@ -1162,13 +1163,9 @@ impl MultipartOpener {
     /// [`Error::Authentication`] if a part's header is not the table's or a chunk does not
     /// authenticate; [`Error::TrailingData`] past the planned bytes; then the same error again.
     pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let result = self.consume(input, out);
-        if let Err(e) = &result {
-            self.failed = Some(e.clone());
-        }
+        let mut failed = self.failed.take();
+        let result = sticky(&mut failed, || self.consume(input, out));
+        self.failed = failed;
         result
     }
 

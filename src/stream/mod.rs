@@ -9,7 +9,7 @@
 mod aead;
 mod kdf;
 mod layout;
-mod open;
+pub(crate) mod open;
 #[cfg(feature = "parallel")]
 pub(crate) mod parallel;
 pub(crate) mod seal;

@@ -30,6 +30,19 @@ pub(crate) fn keys_from_header(
     Ok(keys)
 }
 
+/// Runs one step of an opener whose failures are sticky: after the first error, `failed` holds it
+/// and every later step returns it again without running.
+pub(crate) fn sticky(failed: &mut Option<Error>, step: impl FnOnce() -> Result<()>) -> Result<()> {
+    if let Some(e) = failed {
+        return Err(e.clone());
+    }
+    let result = step();
+    if let Err(e) = &result {
+        *failed = Some(e.clone());
+    }
+    result
+}
+
 /// Splits a sealed chunk into ciphertext and tag.
 fn split_tag(sealed: &[u8]) -> Result<(&[u8], Tag)> {
     let at = sealed.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
@@ -402,13 +415,9 @@ impl RangeOpener {
     /// [`Error::Authentication`] if a chunk does not authenticate; [`Error::TrailingData`] if more
     /// bytes arrive than the plan covers; then (and after any earlier error) the same error again.
     pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
-        let result = self.consume(input, out);
-        if let Err(e) = &result {
-            self.failed = Some(e.clone());
-        }
+        let mut failed = self.failed.take();
+        let result = sticky(&mut failed, || self.consume(input, out));
+        self.failed = failed;
         result
     }
 
