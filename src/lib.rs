@@ -44,8 +44,8 @@ pub use s3::{
 pub use s3ec::S3ecRsaKey;
 pub use s3ec::{
     CommitmentPolicy, S3EC_DEFAULT_BUFFER_LIMIT, S3EC_INSTRUCTION_SUFFIX, S3EC_MAX_PLAINTEXT, S3ecAesKey,
-    S3ecBufferedBody, S3ecDataKey, S3ecDelayedBody, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata,
-    S3ecOpener, S3ecOptions, S3ecRange, S3ecSealer, S3ecWrap,
+    S3ecBufferedBody, S3ecContent, S3ecDataKey, S3ecDelayedBody, S3ecEnvelope, S3ecError, S3ecFormat,
+    S3ecMetadata, S3ecOpener, S3ecOptions, S3ecRange, S3ecSealer, S3ecWrap,
 };
 pub use stream::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, HEADER_LEN, MAX_CHUNKS, Opener, RangeOpener, RangePlan,

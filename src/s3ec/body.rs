@@ -1,17 +1,18 @@
 //! S3EC bodies: content suites 0x0072 (V2: AES-256-GCM under the data key) and 0x0073 (V3: HKDF-SHA-512
 //! derivation with a checked key commitment), read buffered, streamed (delayed authentication) or by
-//! range (AES-CTR, legacy unauthenticated), and written.
+//! range (AES-CTR, legacy unauthenticated), and written; and, decrypt-only behind
+//! `enableLegacyUnauthenticatedModes`, legacy `AES/CBC/PKCS5Padding` bodies (V1, V2 CBC), buffered.
 
-use super::metadata::{COMMITMENT_LEN, IV_LEN, MESSAGE_ID_LEN, S3ecEnvelope};
+use super::metadata::{CBC_IV_LEN, COMMITMENT_LEN, IV_LEN, MESSAGE_ID_LEN, S3ecEnvelope};
 use super::wrap::{S3ecAesKey, S3ecDataKey, generate_request, wrap_aes};
-use super::{S3EC_MAX_PLAINTEXT, S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
+use super::{S3EC_MAX_PLAINTEXT, S3ecContent, S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
 use crate::error::{Error, Result};
 use crate::keys::{KEY_LEN, fill_random};
 use crate::kms::{EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms};
 use aes::cipher::{BlockCipherEncrypt, KeyIvInit, StreamCipher, StreamCipherSeek};
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, inout::InOutBuf};
-use ctutils::CtEq;
+use ctutils::{Choice, CtEq};
 use ghash::GHash;
 use ghash::universal_hash::UniversalHash;
 use hkdf::Hkdf;
@@ -19,8 +20,10 @@ use rand_core::TryCryptoRng;
 use sha2::Sha512;
 use zeroize::{Zeroize, Zeroizing};
 
-/// Length of the GCM tag at the end of every S3EC body.
+/// Length of the GCM tag at the end of every S3EC GCM body.
 const TAG_LEN: usize = 16;
+/// The AES block: legacy CBC bodies are a whole number of them.
+const CBC_BLOCK: usize = 16;
 /// Suite 0x0073's id: the V3 body's associated data and the prefix of its HKDF info strings.
 const SUITE_V3: [u8; 2] = [0x00, 0x73];
 /// The V3 body IV: fixed, because every V3 content key is fresh (a new message id).
@@ -35,11 +38,15 @@ struct ContentKey {
 
 impl ContentKey {
     fn for_envelope(envelope: &S3ecEnvelope, data_key: &S3ecDataKey) -> Result<Self> {
-        match envelope.format {
-            S3ecFormat::V2 => {
+        match envelope.content {
+            // CBC: the IV is the opener's `cbc_iv`; `iv` and `aad` are unused.
+            S3ecContent::AesCbc => {
+                Ok(Self { key: Zeroizing::new(*data_key.expose_secret()), iv: [0; IV_LEN], aad: &[] })
+            }
+            S3ecContent::AesGcm => {
                 Ok(Self { key: Zeroizing::new(*data_key.expose_secret()), iv: envelope.iv, aad: &[] })
             }
-            S3ecFormat::V3 => Ok(Self {
+            S3ecContent::AesGcmCommitting => Ok(Self {
                 key: derive_v3(data_key, &envelope.message_id, Some(&envelope.commitment))?.0,
                 iv: V3_IV,
                 aad: &SUITE_V3,
@@ -163,6 +170,8 @@ impl GcmStream {
 /// checked: see [`S3ecEnvelope::opener`].
 pub struct S3ecOpener {
     key: ContentKey,
+    /// Legacy CBC content: its IV (the body is `AES/CBC/PKCS5Padding`, not GCM).
+    cbc_iv: Option<[u8; CBC_IV_LEN]>,
     options: S3ecOptions,
     plaintext_len: Option<u64>,
 }
@@ -177,14 +186,20 @@ impl S3ecEnvelope {
     /// The opener for this object's body under its unwrapped `data_key`.
     ///
     /// # Errors
-    /// [`S3ecError::CommitmentPolicy`] for a V2 object under `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`;
-    /// [`Error::Authentication`] if the V3 key commitment (`x-amz-d`) does not match the data key
-    /// and message id.
+    /// [`S3ecError::CommitmentPolicy`] for a V1 or V2 object under
+    /// `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`; [`S3ecError::LegacyContentRefused`] for CBC content
+    /// without [`S3ecOptions::enable_legacy_unauthenticated_modes`]; [`Error::Authentication`] if
+    /// the V3 key commitment (`x-amz-d`) does not match the data key and message id.
     pub fn opener(&self, data_key: &S3ecDataKey, options: &S3ecOptions) -> Result<S3ecOpener> {
         if !options.commitment_policy.allows_decrypt(self.format) {
             return Err(S3ecError::CommitmentPolicy(options.commitment_policy.aws_name()).into());
         }
+        let cbc = self.content == S3ecContent::AesCbc;
+        if cbc && !options.legacy_unauthenticated_modes {
+            return Err(S3ecError::LegacyContentRefused("AES/CBC".to_owned()).into());
+        }
         Ok(S3ecOpener {
+            cbc_iv: cbc.then_some(self.cbc_iv),
             key: ContentKey::for_envelope(self, data_key)?,
             options: *options,
             plaintext_len: self.plaintext_len,
@@ -208,10 +223,16 @@ impl S3ecOpener {
     /// Opens a whole body held in memory: authenticates it, then decrypts it. Nothing is returned
     /// unless the tag verifies.
     ///
+    /// A legacy CBC body has no tag: it is decrypted and its PKCS#7 padding (and the stated
+    /// `x-amz-unencrypted-content-length`, when there is one) checked in constant time; any failure
+    /// of those, or a body that is not a whole, non-zero number of blocks, is the one opaque
+    /// [`Error::Authentication`], so the caller cannot be made a padding oracle. **A CBC body that
+    /// passes is still not authenticated** (`docs/DESIGN.md` §11).
+    ///
     /// # Errors
     /// [`S3ecError::BufferLimit`] past [`S3ecOptions::buffer_limit`]; [`S3ecError::BodyLength`] for a
     /// body shorter than a tag or not of the stated length; [`Error::Authentication`] if the tag
-    /// does not verify (a flipped, truncated or extended body, a wrong key).
+    /// does not verify (a flipped, truncated or extended body, a wrong key), or a CBC body fails.
     pub fn open(&self, body: &[u8]) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.open_into(body, &mut out)?;
@@ -225,6 +246,11 @@ impl S3ecOpener {
     /// As [`S3ecOpener::open`].
     pub fn open_into(&self, body: &[u8], out: &mut Vec<u8>) -> Result<()> {
         out.clear();
+        if let Some(iv) = &self.cbc_iv {
+            self.check_cbc_limit(body.len())?;
+            out.extend_from_slice(body);
+            return self.open_cbc_in_place(iv, out);
+        }
         let len = self.plaintext_len(body.len() as u64)?;
         if len > self.options.buffer_limit {
             return Err(S3ecError::BufferLimit.into());
@@ -249,6 +275,9 @@ impl S3ecOpener {
     /// Authenticates and decrypts `body ‖ tag` in place, truncating the tag; on failure the buffer
     /// is wiped and emptied.
     fn open_in_place(&self, buf: &mut Vec<u8>) -> Result<()> {
+        if let Some(iv) = &self.cbc_iv {
+            return self.open_cbc_in_place(iv, buf);
+        }
         let split = buf.len().checked_sub(TAG_LEN).ok_or(S3ecError::BodyLength)?;
         let mut tag = [0u8; TAG_LEN];
         tag.copy_from_slice(&buf[split..]);
@@ -267,6 +296,51 @@ impl S3ecOpener {
         Ok(())
     }
 
+    /// A CBC body holds at most the buffer limit plus one block of padding.
+    fn check_cbc_limit(&self, body_len: usize) -> Result<()> {
+        if body_len as u64 > self.options.buffer_limit.saturating_add(CBC_BLOCK as u64) {
+            return Err(S3ecError::BufferLimit.into());
+        }
+        Ok(())
+    }
+
+    /// Decrypts `buf` (a whole CBC body) in place and strips its PKCS#7 padding. Everything that
+    /// depends on the decrypted bytes (the padding, the stated plaintext length) is folded into one
+    /// constant-time verdict before the single branch; on failure `buf` is wiped and emptied.
+    fn open_cbc_in_place(&self, iv: &[u8; CBC_IV_LEN], buf: &mut Vec<u8>) -> Result<()> {
+        use aes::cipher::{BlockModeDecrypt, KeyIvInit as _};
+        let len = buf.len();
+        if len == 0 || len % CBC_BLOCK != 0 {
+            buf.zeroize();
+            buf.clear();
+            return Err(Error::Authentication);
+        }
+        let mut cbc = cbc::Decryptor::<aes::Aes256>::new((&*self.key.key).into(), iv.into());
+        for block in buf.chunks_exact_mut(CBC_BLOCK) {
+            let block: &mut aes::Block = block.try_into().map_err(|_| Error::Authentication)?;
+            cbc.decrypt_block(block);
+        }
+        let pad = buf[len - 1];
+        let mut valid = Choice::from_u8_le(1, pad) & Choice::from_u8_le(pad, CBC_BLOCK as u8);
+        for (i, &byte) in buf[len - CBC_BLOCK..].iter().rev().enumerate() {
+            // i < 16, so the cast is exact.
+            let in_pad = Choice::from_u8_lt(i as u8, pad);
+            valid &= !in_pad | Choice::from_u8_eq(byte, pad);
+        }
+        let plain_len = (len as u64).wrapping_sub(u64::from(pad));
+        if let Some(stated) = self.plaintext_len {
+            valid &= Choice::from_u64_eq(plain_len, stated);
+        }
+        if !valid.to_bool() {
+            buf.zeroize();
+            buf.clear();
+            return Err(Error::Authentication);
+        }
+        // Valid padding is 1..=16 bytes of a body of at least one block.
+        buf.truncate(len - usize::from(pad));
+        Ok(())
+    }
+
     /// A buffered reader: feed the body in pieces as it arrives, get the plaintext at the end, once
     /// the tag has verified. Holds at most [`S3ecOptions::buffer_limit`] bytes plus the tag.
     pub fn buffered(self) -> S3ecBufferedBody {
@@ -278,8 +352,12 @@ impl S3ecOpener {
     /// be discarded if [`S3ecDelayedBody::finish`] fails.
     ///
     /// # Errors
-    /// [`S3ecError::OptInRequired`] without the opt-in.
+    /// [`S3ecError::OptInRequired`] without the opt-in; [`S3ecError::Unsupported`] for a legacy CBC
+    /// body (read it buffered).
     pub fn delayed(self) -> Result<S3ecDelayedBody> {
+        if self.cbc_iv.is_some() {
+            return Err(S3ecError::Unsupported("streaming AES/CBC read".to_owned()).into());
+        }
         if !self.options.delayed_authentication {
             return Err(S3ecError::OptInRequired("enableDelayedAuthentication").into());
         }
@@ -297,8 +375,11 @@ impl S3ecOpener {
     ///
     /// # Errors
     /// [`S3ecError::OptInRequired`] without the opt-in; [`Error::InvalidRange`] for an empty range
-    /// or one starting past the end.
+    /// or one starting past the end; [`S3ecError::Unsupported`] for a legacy CBC body.
     pub fn range(&self, first: u64, last: u64, body_len: u64) -> Result<S3ecRange> {
+        if self.cbc_iv.is_some() {
+            return Err(S3ecError::Unsupported("ranged AES/CBC read".to_owned()).into());
+        }
         if !self.options.legacy_unauthenticated_modes {
             return Err(S3ecError::OptInRequired("enableLegacyUnauthenticatedModes (ranged GET)").into());
         }
@@ -319,6 +400,9 @@ impl S3ecOpener {
     /// [`S3ecError::OptInRequired`] without the opt-in; [`Error::Truncated`] or
     /// [`Error::TrailingData`] if `fetched` is not exactly the planned length.
     pub fn open_range(&self, range: &S3ecRange, fetched: &[u8]) -> Result<Vec<u8>> {
+        if self.cbc_iv.is_some() {
+            return Err(S3ecError::Unsupported("ranged AES/CBC read".to_owned()).into());
+        }
         if !self.options.legacy_unauthenticated_modes {
             return Err(S3ecError::OptInRequired("enableLegacyUnauthenticatedModes (ranged GET)").into());
         }
@@ -402,7 +486,9 @@ impl S3ecBufferedBody {
     /// # Errors
     /// As [`S3ecOpener::open`].
     pub fn finish(mut self) -> Result<Vec<u8>> {
-        self.opener.plaintext_len(self.buf.len() as u64)?;
+        if self.opener.cbc_iv.is_none() {
+            self.opener.plaintext_len(self.buf.len() as u64)?;
+        }
         self.opener.open_in_place(&mut self.buf)?;
         Ok(core::mem::take(&mut self.buf))
     }
@@ -558,15 +644,22 @@ impl S3ecSealer {
     ) -> Result<Self> {
         let mut envelope = S3ecEnvelope {
             format,
+            content: if format == S3ecFormat::V3 {
+                S3ecContent::AesGcmCommitting
+            } else {
+                S3ecContent::AesGcm
+            },
             wrap,
             encrypted_key,
             iv: V3_IV,
+            cbc_iv: [0; CBC_IV_LEN],
             message_id: [0; MESSAGE_ID_LEN],
             commitment: [0; COMMITMENT_LEN],
             description,
             plaintext_len: None,
         };
         let key = match format {
+            S3ecFormat::V1 => return Err(S3ecError::Unsupported("writing V1".to_owned()).into()),
             S3ecFormat::V2 => {
                 // A fresh data key per object, and a random IV as AWS's clients draw one.
                 while envelope.iv == [0; IV_LEN] || envelope.iv == V3_IV {

@@ -1,7 +1,7 @@
 //! The S3EC metadata codec: V2 and V3 mapkeys, format detection, RFC 2047 decoding.
 
 use super::instruction;
-use super::{S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
+use super::{CBC_CEK_NAME, S3ecContent, S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
 use crate::error::Result;
 use crate::kms::EncryptionContext;
 use base64ct::{Base64, Encoding};
@@ -58,6 +58,11 @@ const S3_META_PREFIX: &str = "x-amz-meta-";
 const MAX_VALUE_LEN: usize = 8 * 1024;
 
 pub(super) const IV_LEN: usize = 12;
+/// The IV of legacy CBC content: one AES block.
+pub(super) const CBC_IV_LEN: usize = 16;
+/// The longest encrypted data key the V1 `AES` (ECB) wrap produces: a 256-bit key plus a block of
+/// PKCS#5 padding. AWS's Java client tells a V1 `AES` wrap from a V1 `RSA` one by this length.
+const V1_AES_EDK_MAX: usize = 48;
 pub(super) const MESSAGE_ID_LEN: usize = 28;
 pub(super) const COMMITMENT_LEN: usize = 28;
 
@@ -127,10 +132,13 @@ pub enum S3ecMetadata {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3ecEnvelope {
     pub(super) format: S3ecFormat,
+    pub(super) content: S3ecContent,
     pub(super) wrap: S3ecWrap,
     pub(super) encrypted_key: Vec<u8>,
-    /// V2: `x-amz-iv`. V3: unused (the body IV is fixed).
+    /// V2 GCM: `x-amz-iv`. V3: unused (the body IV is fixed). CBC: zero.
     pub(super) iv: [u8; IV_LEN],
+    /// CBC content only (V1, V2 CBC): `x-amz-iv`, 16 bytes; zero otherwise.
+    pub(super) cbc_iv: [u8; CBC_IV_LEN],
     /// V3 only (zero in V2).
     pub(super) message_id: [u8; MESSAGE_ID_LEN],
     /// V3 only (zero in V2).
@@ -147,9 +155,11 @@ impl S3ecEnvelope {
     /// RFC 2047-encoded (`=?UTF-8?B?…?=`, how it answers for non-ASCII metadata) are decoded.
     ///
     /// # Errors
-    /// [`S3ecError`] (as [`crate::Error::S3ec`]) for mixed V2/V3 keys, a missing or malformed key, an
-    /// all-zero IV or message id, a legacy or unknown algorithm, or a format the commitment policy
-    /// refuses (V2 under `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`).
+    /// [`S3ecError`] (as [`crate::Error::S3ec`]) for mixed V1/V2/V3 keys, a missing or malformed key,
+    /// an all-zero IV or message id, a legacy algorithm without its opt-in
+    /// ([`S3ecError::LegacyContentRefused`], [`S3ecError::LegacyWrapRefused`]), an unknown or
+    /// unimplemented one, or a format the commitment policy refuses (V1 and V2 under
+    /// `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`).
     pub fn from_metadata<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         options: &S3ecOptions,
@@ -196,15 +206,14 @@ impl S3ecEnvelope {
 
     fn from_keys(keys: &MapKeys, options: &S3ecOptions) -> Result<Self> {
         check_mixed(keys)?;
-        if keys.has(KEY_V1) {
-            return Err(legacy_content(options, "V1 (x-amz-key, AES/CBC)").into());
-        }
         let plaintext_len = match keys.get(PLAIN_LEN) {
             None => None,
             Some(v) => Some(parse_decimal(v).ok_or(S3ecError::InvalidValue(PLAIN_LEN))?),
         };
-        let envelope = if keys.has(KEY_V2) {
-            Self::from_v2(keys, options, plaintext_len)?
+        let envelope = if keys.has(KEY_V1) {
+            Self::from_v1_v2(keys, options, plaintext_len, S3ecFormat::V1)?
+        } else if keys.has(KEY_V2) {
+            Self::from_v1_v2(keys, options, plaintext_len, S3ecFormat::V2)?
         } else {
             Self::from_v3(keys, plaintext_len)?
         };
@@ -215,35 +224,88 @@ impl S3ecEnvelope {
         Ok(envelope)
     }
 
-    fn from_v2(keys: &MapKeys, options: &S3ecOptions, plaintext_len: Option<u64>) -> Result<Self> {
-        match keys.get(CEK_ALG) {
-            Some(V2_CEK_NAME) => {}
-            // AWS: a missing x-amz-cek-alg means CBC.
-            None | Some("AES/CBC/PKCS5Padding") => return Err(legacy_content(options, "AES/CBC").into()),
-            Some(other) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+    /// V1 (`x-amz-key`) and V2 (`x-amz-key-v2`) share their mapkeys; V1 content is always CBC.
+    fn from_v1_v2(
+        keys: &MapKeys,
+        options: &S3ecOptions,
+        plaintext_len: Option<u64>,
+        format: S3ecFormat,
+    ) -> Result<Self> {
+        let content = match (format, keys.get(CEK_ALG)) {
+            (S3ecFormat::V2, Some(V2_CEK_NAME)) => S3ecContent::AesGcm,
+            // AWS (Java): a missing x-amz-cek-alg means CBC; V1 is CBC whatever it says.
+            (_, None | Some(CBC_CEK_NAME)) => S3ecContent::AesCbc,
+            (_, Some(other)) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+        };
+        if content == S3ecContent::AesCbc && !options.legacy_unauthenticated_modes {
+            let what = if format == S3ecFormat::V1 { "V1 (x-amz-key, AES/CBC)" } else { "AES/CBC" };
+            return Err(S3ecError::LegacyContentRefused(what.to_owned()).into());
         }
+        let key_name = if format == S3ecFormat::V1 { KEY_V1 } else { KEY_V2 };
+        let encrypted_key = decode_key(keys.require(key_name)?, key_name)?;
         let wrap = match keys.get(WRAP_ALG) {
             Some("AES/GCM") => S3ecWrap::AesGcm,
             Some("kms+context") => S3ecWrap::KmsContext,
             Some("RSA-OAEP-SHA1") => S3ecWrap::RsaOaepSha1,
-            Some(legacy @ ("kms" | "AESWrap" | "RSA/ECB/OAEPWithSHA-256AndMGF1Padding")) => {
+            Some("kms") => S3ecWrap::Kms,
+            Some("AESWrap") => S3ecWrap::AesWrap,
+            Some(legacy @ "RSA/ECB/OAEPWithSHA-256AndMGF1Padding") => {
                 return Err(legacy_wrap(options, legacy).into());
             }
-            None => return Err(legacy_wrap(options, "(none: v1 EncryptionOnly)").into()),
+            // AWS: no x-amz-wrap-alg is a v1 EncryptionOnly object, its data key encrypted with the
+            // master key itself: `AES` (ECB) for a symmetric key, `RSA` (PKCS#1 v1.5) for a key
+            // pair; Java tells them apart by the length. Only with CBC content.
+            None if content == S3ecContent::AesCbc && encrypted_key.len() <= V1_AES_EDK_MAX => {
+                S3ecWrap::AesEcb
+            }
+            None if content == S3ecContent::AesCbc => {
+                return Err(legacy_wrap(options, "RSA (v1 EncryptionOnly)").into());
+            }
+            None => return Err(S3ecError::MissingKey(WRAP_ALG).into()),
             Some(other) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
         };
-        if keys.get(TAG_LEN).is_some_and(|t| t != "128") {
-            return Err(S3ecError::InvalidValue(TAG_LEN).into());
+        if wrap.is_legacy() && !options.legacy_wrapping_algorithms {
+            return Err(S3ecError::LegacyWrapRefused(wrap.v2_name().to_owned()).into());
         }
-        let iv: [u8; IV_LEN] = decode_fixed(keys.require(IV)?, IV)?;
-        if iv == [0; IV_LEN] {
-            return Err(S3ecError::InvalidValue(IV).into());
-        }
+        let (iv, cbc_iv) = match content {
+            S3ecContent::AesCbc => {
+                // What AWS's clients wrote with CBC content: the legacy wraps. The current wraps
+                // bind a GCM content algorithm, and no AWS client paired them with CBC.
+                if !wrap.is_legacy() {
+                    return Err(S3ecError::Unsupported(format!("{} with AES/CBC", wrap.v2_name())).into());
+                }
+                if keys.has(TAG_LEN) {
+                    return Err(S3ecError::InvalidValue(TAG_LEN).into());
+                }
+                let cbc_iv: [u8; CBC_IV_LEN] = decode_fixed(keys.require(IV)?, IV)?;
+                if cbc_iv == [0; CBC_IV_LEN] {
+                    return Err(S3ecError::InvalidValue(IV).into());
+                }
+                ([0; IV_LEN], cbc_iv)
+            }
+            _ => {
+                if wrap == S3ecWrap::AesEcb {
+                    return Err(
+                        S3ecError::Unsupported("AES (v1 EncryptionOnly) with AES/GCM".to_owned()).into()
+                    );
+                }
+                if keys.get(TAG_LEN).is_some_and(|t| t != "128") {
+                    return Err(S3ecError::InvalidValue(TAG_LEN).into());
+                }
+                let iv: [u8; IV_LEN] = decode_fixed(keys.require(IV)?, IV)?;
+                if iv == [0; IV_LEN] {
+                    return Err(S3ecError::InvalidValue(IV).into());
+                }
+                (iv, [0; CBC_IV_LEN])
+            }
+        };
         Ok(Self {
-            format: S3ecFormat::V2,
+            format,
+            content,
             wrap,
-            encrypted_key: decode_key(keys.require(KEY_V2)?, KEY_V2)?,
+            encrypted_key,
             iv,
+            cbc_iv,
             message_id: [0; MESSAGE_ID_LEN],
             commitment: [0; COMMITMENT_LEN],
             description: parse_description(keys.get(MATDESC), MATDESC)?,
@@ -269,13 +331,15 @@ impl S3ecEnvelope {
         let commitment = decode_fixed(keys.require(V3_COMMITMENT)?, V3_COMMITMENT)?;
         let description = match wrap {
             S3ecWrap::KmsContext => parse_description(keys.get(V3_CONTEXT), V3_CONTEXT)?,
-            S3ecWrap::AesGcm | S3ecWrap::RsaOaepSha1 => parse_description(keys.get(V3_MATDESC), V3_MATDESC)?,
+            _ => parse_description(keys.get(V3_MATDESC), V3_MATDESC)?,
         };
         Ok(Self {
             format: S3ecFormat::V3,
+            content: S3ecContent::AesGcmCommitting,
             wrap,
             encrypted_key: decode_key(keys.require(V3_KEY)?, V3_KEY)?,
             iv: [1; IV_LEN],
+            cbc_iv: [0; CBC_IV_LEN],
             message_id,
             commitment,
             description,
@@ -283,9 +347,15 @@ impl S3ecEnvelope {
         })
     }
 
-    /// The format (V2 or V3).
+    /// The format (V1, V2 or V3).
     pub fn format(&self) -> S3ecFormat {
         self.format
+    }
+
+    /// The content (body) algorithm: CBC only for legacy objects read with
+    /// [`S3ecOptions::enable_legacy_unauthenticated_modes`].
+    pub fn content(&self) -> S3ecContent {
+        self.content
     }
 
     /// How the data key is wrapped.
@@ -310,7 +380,20 @@ impl S3ecEnvelope {
     pub fn to_metadata(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::with_capacity(7);
         match self.format {
-            S3ecFormat::V2 => {
+            // Legacy (decrypt-only) envelopes as they were read, so they can be carried over.
+            S3ecFormat::V1 | S3ecFormat::V2 if self.content == S3ecContent::AesCbc => {
+                let key = if self.format == S3ecFormat::V1 { KEY_V1 } else { KEY_V2 };
+                pairs.push((key, Base64::encode_string(&self.encrypted_key)));
+                pairs.push((IV, Base64::encode_string(&self.cbc_iv)));
+                pairs.push((MATDESC, ascii_json(&self.description)));
+                if self.wrap != S3ecWrap::AesEcb {
+                    pairs.push((WRAP_ALG, self.wrap.v2_name().to_owned()));
+                }
+                if self.format == S3ecFormat::V2 {
+                    pairs.push((CEK_ALG, CBC_CEK_NAME.to_owned()));
+                }
+            }
+            S3ecFormat::V1 | S3ecFormat::V2 => {
                 pairs.push((KEY_V2, Base64::encode_string(&self.encrypted_key)));
                 pairs.push((IV, Base64::encode_string(&self.iv)));
                 pairs.push((MATDESC, ascii_json(&self.description)));
@@ -363,14 +446,6 @@ fn check_mixed(keys: &MapKeys) -> Result<()> {
         return Err(S3ecError::MixedFormats.into());
     }
     Ok(())
-}
-
-fn legacy_content(options: &S3ecOptions, what: &str) -> S3ecError {
-    if options.legacy_unauthenticated_modes {
-        S3ecError::Unsupported(what.to_owned())
-    } else {
-        S3ecError::LegacyContentRefused(what.to_owned())
-    }
 }
 
 fn legacy_wrap(options: &S3ecOptions, what: &str) -> S3ecError {

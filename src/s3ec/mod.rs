@@ -25,6 +25,9 @@ pub use metadata::{S3ecEnvelope, S3ecMetadata};
 pub use wrap::S3ecRsaKey;
 pub use wrap::{S3ecAesKey, S3ecDataKey};
 
+/// `AES/CBC/PKCS5Padding`: the `x-amz-cek-alg` of legacy CBC content.
+pub(crate) const CBC_CEK_NAME: &str = "AES/CBC/PKCS5Padding";
+
 /// The suffix AWS's clients append to an object's key to name its instruction file.
 pub const S3EC_INSTRUCTION_SUFFIX: &str = ".instruction";
 
@@ -38,11 +41,41 @@ pub const S3EC_DEFAULT_BUFFER_LIMIT: u64 = 64 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum S3ecFormat {
+    /// V1: `x-amz-key`, `x-amz-iv` (16 bytes), `x-amz-matdesc`, `x-amz-unencrypted-content-length`;
+    /// content always `AES/CBC/PKCS5Padding` (unauthenticated). Written by AWS's v1 clients in
+    /// `EncryptionOnly` mode; read only behind
+    /// [`S3ecOptions::enable_legacy_unauthenticated_modes`], never written.
+    V1,
     /// V2: `x-amz-key-v2` …, content suite 0x0072 (AES-256-GCM, no key derivation, no commitment).
     V2,
     /// V3: `x-amz-c/3/w/m/t/d/i`, content suite 0x0073 (HKDF-SHA-512 derivation, 28-byte message id
     /// and key commitment). AWS's v4 clients write it by default.
     V3,
+}
+
+/// The content (body) algorithm, by AWS's algorithm-suite names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum S3ecContent {
+    /// `ALG_AES_256_CBC_IV16_NO_KDF`: `AES/CBC/PKCS5Padding`, 16-byte IV, **no authentication**.
+    /// Legacy, decrypt-only, behind [`S3ecOptions::enable_legacy_unauthenticated_modes`].
+    AesCbc,
+    /// `ALG_AES_256_GCM_IV12_TAG16_NO_KDF` (suite 0x0072, V2): AES-256-GCM under the data key.
+    AesGcm,
+    /// `ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY` (suite 0x0073, V3): HKDF-SHA-512 derivation and a
+    /// key commitment.
+    AesGcmCommitting,
+}
+
+impl S3ecContent {
+    /// AWS's algorithm-suite name.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::AesCbc => "ALG_AES_256_CBC_IV16_NO_KDF",
+            Self::AesGcm => "ALG_AES_256_GCM_IV12_TAG16_NO_KDF",
+            Self::AesGcmCommitting => "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+        }
+    }
 }
 
 /// How the data key is wrapped.
@@ -57,6 +90,18 @@ pub enum S3ecWrap {
     /// (`S3ecEnvelope::unwrap_rsa`); without it, every unwrap refuses it with
     /// [`S3ecError::UnsupportedWrap`].
     RsaOaepSha1,
+    /// Legacy `kms` (V1/V2 only): a KMS data key whose encryption context is the stored material
+    /// description (AWS's v1 clients store `{"kms_cmk_id": <key id>}`), bound to no content
+    /// algorithm. Decrypt-only, behind [`S3ecOptions::enable_legacy_wrapping_algorithms`].
+    Kms,
+    /// Legacy `AESWrap` (V1/V2 only): RFC 3394 AES key wrap under a raw AES-256 key, bound to no
+    /// content algorithm. Decrypt-only, behind [`S3ecOptions::enable_legacy_wrapping_algorithms`].
+    AesWrap,
+    /// Legacy V1 `EncryptionOnly` with a symmetric master key: no `x-amz-wrap-alg`, the data key
+    /// encrypted with Java's `AES` cipher (AES-256/ECB/PKCS5Padding, 48 bytes), unauthenticated.
+    /// AWS's Java client calls it `AES`. Decrypt-only, behind
+    /// [`S3ecOptions::enable_legacy_wrapping_algorithms`].
+    AesEcb,
 }
 
 impl S3ecWrap {
@@ -66,16 +111,27 @@ impl S3ecWrap {
             Self::AesGcm => "AES/GCM",
             Self::KmsContext => "kms+context",
             Self::RsaOaepSha1 => "RSA-OAEP-SHA1",
+            Self::Kms => "kms",
+            Self::AesWrap => "AESWrap",
+            // Never stored: the absence of x-amz-wrap-alg. "AES" is AWS Java's name for it.
+            Self::AesEcb => "AES",
         }
     }
 
-    /// The V3 `x-amz-w` value.
+    /// The V3 `x-amz-w` value. The legacy wraps have none (V3 objects never use them): `""`.
     pub fn v3_code(self) -> &'static str {
         match self {
             Self::AesGcm => "02",
             Self::KmsContext => "12",
             Self::RsaOaepSha1 => "22",
+            Self::Kms | Self::AesWrap | Self::AesEcb => "",
         }
+    }
+
+    /// Whether this is one of the legacy wraps [`S3ecOptions::enable_legacy_wrapping_algorithms`]
+    /// gates (`kms`, `AESWrap`, V1 `AES`).
+    pub fn is_legacy(self) -> bool {
+        matches!(self, Self::Kms | Self::AesWrap | Self::AesEcb)
     }
 }
 
@@ -152,10 +208,11 @@ impl S3ecOptions {
         self
     }
 
-    /// AWS's `enableLegacyWrappingAlgorithms`: accept `kms` (no context), `AESWrap` and
-    /// `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`. s3crypt recognises them but does not implement their
-    /// decryption: with this set they fail with [`S3ecError::UnsupportedWrap`] instead of
-    /// [`S3ecError::LegacyWrapRefused`].
+    /// AWS's `enableLegacyWrappingAlgorithms`: unwrap (decrypt-only) data keys wrapped with the
+    /// legacy `kms` ([`S3ecWrap::Kms`]), `AESWrap` ([`S3ecWrap::AesWrap`], RFC 3394) and V1
+    /// `EncryptionOnly` `AES` ([`S3ecWrap::AesEcb`]) algorithms. The legacy RSA wraps
+    /// (`RSA/ECB/OAEPWithSHA-256AndMGF1Padding`, V1 `RSA`) stay unimplemented: with this set they
+    /// fail with [`S3ecError::Unsupported`] instead of [`S3ecError::LegacyWrapRefused`].
     #[must_use]
     pub fn enable_legacy_wrapping_algorithms(mut self, enabled: bool) -> Self {
         self.legacy_wrapping_algorithms = enabled;
@@ -163,7 +220,9 @@ impl S3ecOptions {
     }
 
     /// AWS's `enableLegacyUnauthenticatedModes`: allow ranged reads (AES-CTR over a GCM body, no
-    /// authentication). Legacy CBC content (V1) is recognised but not implemented.
+    /// authentication) and decrypt (never write) `AES/CBC/PKCS5Padding` content, V1 objects and V2
+    /// ones whose `x-amz-cek-alg` says CBC. CBC is **unauthenticated**: use it only to migrate such
+    /// objects to V3 (`docs/DESIGN.md` §11 says what it can and cannot detect).
     #[must_use]
     pub fn enable_legacy_unauthenticated_modes(mut self, enabled: bool) -> Self {
         self.legacy_unauthenticated_modes = enabled;
@@ -220,15 +279,17 @@ pub enum S3ecError {
     #[error("S3EC metadata mixes keys of several format versions")]
     MixedFormats,
     /// V1 (`x-amz-key`) or CBC content: legacy and unauthenticated, refused unless
-    /// [`S3ecOptions::enable_legacy_unauthenticated_modes`] — and not implemented by s3crypt.
+    /// [`S3ecOptions::enable_legacy_unauthenticated_modes`].
     #[error("legacy S3EC content encryption {0} refused (enableLegacyUnauthenticatedModes)")]
     LegacyContentRefused(String),
-    /// A legacy wrap (`kms`, `AESWrap`, `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`, none) without
+    /// A legacy wrap (`kms`, `AESWrap`, `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`, none: V1 `AES` or
+    /// `RSA`) without
     /// [`S3ecOptions::enable_legacy_wrapping_algorithms`].
     #[error("legacy S3EC wrapping algorithm {0} refused (enableLegacyWrappingAlgorithms)")]
     LegacyWrapRefused(String),
-    /// A wrap or content algorithm s3crypt recognises but does not implement (legacy wraps,
-    /// `RSA-OAEP-SHA1`, V1/CBC content), or one nobody defines.
+    /// A wrap or content algorithm s3crypt recognises but does not implement (the legacy RSA wraps,
+    /// a combination of wrap and content no AWS client wrote, a streaming or ranged CBC read), or
+    /// one nobody defines.
     #[error("S3EC algorithm {0} is not supported")]
     Unsupported(String),
     /// The key presented does not match the object's wrap (an AES key for a KMS object …).

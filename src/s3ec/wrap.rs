@@ -1,8 +1,9 @@
 //! S3EC key wrapping: `AES/GCM` with a raw AES-256 key, and `kms+context` through the embedder's
-//! KMS (sans-I/O requests, or the [`Kms`] / [`AsyncKms`] traits).
+//! KMS (sans-I/O requests, or the [`Kms`] / [`AsyncKms`] traits); decrypt-only, the legacy `AESWrap`
+//! (RFC 3394), V1 `AES` (ECB) and `kms` wraps.
 
 use super::metadata::{CEK_CONTEXT_KEY, S3ecEnvelope, V2_CEK_NAME, V3_CEK_NAME};
-use super::{S3ecError, S3ecFormat, S3ecWrap};
+use super::{CBC_CEK_NAME, S3ecError, S3ecFormat, S3ecWrap};
 use crate::error::{Error, Result};
 use crate::keys::{KEY_LEN, fill_random, secret_key};
 use crate::kms::{AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms, KmsDataKey};
@@ -25,6 +26,10 @@ secret_key!(
 
 /// `nonce(12) ‖ AES-256-GCM(data key)(32) ‖ tag(16)`.
 const AES_EDK_LEN: usize = 12 + KEY_LEN + 16;
+/// RFC 3394 output for a 32-byte key: the 8-byte integrity block plus the key.
+const AES_WRAP_EDK_LEN: usize = KEY_LEN + aes_kw::IV_LEN;
+/// V1 `AES` (AES/ECB/PKCS5Padding) of a 32-byte key: two blocks of key and one of padding.
+const AES_ECB_EDK_LEN: usize = KEY_LEN + 16;
 /// The first byte of an RSA-OAEP-SHA1 pseudo-key: the data key's length.
 #[cfg(feature = "aws-lc")]
 const PSEUDO_KEY_LEN: u8 = 32;
@@ -35,6 +40,8 @@ const KMS_V1_KEY: &str = "kms_cmk_id";
 /// `aws:x-amz-cek-alg` in a `kms+context` encryption context.
 pub(super) fn cek_name(format: S3ecFormat) -> &'static str {
     match format {
+        // V1 content is always CBC; no V1 wrap binds it.
+        S3ecFormat::V1 => CBC_CEK_NAME,
         S3ecFormat::V2 => V2_CEK_NAME,
         S3ecFormat::V3 => V3_CEK_NAME,
     }
@@ -62,17 +69,24 @@ pub(super) fn wrap_aes<R: TryCryptoRng + ?Sized>(
 }
 
 impl S3ecEnvelope {
-    /// Unwraps the data key of an `AES/GCM`-wrapped object with the raw AES key. The wrap binds the
-    /// content algorithm (its associated data is `AES/GCM/NoPadding` for V2, `115` for V3), so a
-    /// relabelled format fails here.
+    /// Unwraps the data key of an object wrapped with a raw AES key: `AES/GCM`, or (legacy, only
+    /// parsed with [`crate::S3ecOptions::enable_legacy_wrapping_algorithms`]) `AESWrap` or V1
+    /// `AES`. The `AES/GCM` wrap binds the content algorithm (its associated data is
+    /// `AES/GCM/NoPadding` for V2, `115` for V3), so a relabelled format fails here; the legacy
+    /// wraps bind nothing. `AESWrap` (RFC 3394) detects a wrong key or a tampered wrap with its
+    /// 64-bit integrity check; V1 `AES` (ECB) only through its padding block (a wrong key passes
+    /// it with probability 2^-128).
     ///
     /// # Errors
-    /// [`S3ecError::UnsupportedWrap`] if the object is not `AES/GCM`-wrapped;
+    /// [`S3ecError::UnsupportedWrap`] if the object is not wrapped with an AES key;
     /// [`S3ecError::InvalidValue`] for an encrypted key of the wrong length;
     /// [`Error::Authentication`] for a wrong key or a tampered wrap.
     pub fn unwrap_aes(&self, key: &S3ecAesKey) -> Result<S3ecDataKey> {
-        if self.wrap != S3ecWrap::AesGcm {
-            return Err(S3ecError::UnsupportedWrap(self.wrap.v2_name()).into());
+        match self.wrap {
+            S3ecWrap::AesGcm => {}
+            S3ecWrap::AesWrap => return self.unwrap_aes_kw(key),
+            S3ecWrap::AesEcb => return self.unwrap_aes_ecb(key),
+            _ => return Err(S3ecError::UnsupportedWrap(self.wrap.v2_name()).into()),
         }
         if self.encrypted_key.len() != AES_EDK_LEN {
             return Err(S3ecError::InvalidValue("encrypted data key").into());
@@ -94,23 +108,82 @@ impl S3ecEnvelope {
         Ok(S3ecDataKey::from_bytes(*buf))
     }
 
+    /// RFC 3394 key unwrap (AES-256 KEK, default IV), as Java's `AESWrap` cipher.
+    fn unwrap_aes_kw(&self, key: &S3ecAesKey) -> Result<S3ecDataKey> {
+        if self.encrypted_key.len() != AES_WRAP_EDK_LEN {
+            return Err(S3ecError::InvalidValue("encrypted data key").into());
+        }
+        let mut buf = zeroize::Zeroizing::new([0u8; AES_WRAP_EDK_LEN]);
+        let kw = aes_kw::KwAes256::new(key.expose_secret().into());
+        let plain = kw.unwrap_key(&self.encrypted_key, &mut buf[..]).map_err(|_| Error::Authentication)?;
+        S3ecDataKey::from_slice(plain)
+    }
+
+    /// V1 `EncryptionOnly` with a symmetric master key: Java's `AES` cipher, i.e.
+    /// AES-256/ECB/PKCS5Padding over the 32-byte data key. ECB over three independent blocks is
+    /// AES itself, block by block; the padding (a whole block of `0x10`, as the key is 32 bytes) is
+    /// compared in constant time and any failure is the one opaque [`Error::Authentication`].
+    fn unwrap_aes_ecb(&self, key: &S3ecAesKey) -> Result<S3ecDataKey> {
+        use aes::cipher::BlockCipherDecrypt;
+        use ctutils::CtEq;
+        if self.encrypted_key.len() != AES_ECB_EDK_LEN {
+            return Err(S3ecError::InvalidValue("encrypted data key").into());
+        }
+        let aes = aes::Aes256::new(key.expose_secret().into());
+        let mut buf = zeroize::Zeroizing::new([0u8; AES_ECB_EDK_LEN]);
+        buf.copy_from_slice(&self.encrypted_key);
+        for block in buf.chunks_exact_mut(16) {
+            let block: &mut aes::Block = block.try_into().map_err(|_| Error::Authentication)?;
+            aes.decrypt_block(block);
+        }
+        if !bool::from(buf[KEY_LEN..].ct_eq(&[16u8; 16][..])) {
+            return Err(Error::Authentication);
+        }
+        S3ecDataKey::from_slice(&buf[..KEY_LEN])
+    }
+
     /// The KMS Decrypt request for a `kms+context` object, after checking what AWS's clients check
     /// before asking the KMS: the stored context must bind this object's content algorithm
     /// (`aws:x-amz-cek-alg`), and the stored context minus its reserved entries must equal
     /// `context`, the one the caller expects. The request carries the stored context, so the KMS
     /// authenticates it. S3EC does not store the KMS key id: `key_id` is the caller's.
     ///
+    /// A legacy `kms` object (only parsed with
+    /// [`crate::S3ecOptions::enable_legacy_wrapping_algorithms`]) binds no content algorithm and
+    /// takes no caller context: `context` must be empty (as AWS's Python client requires, so a
+    /// `kms+context` object relabelled `kms` cannot skip the context check), the stored context must
+    /// not hold the reserved `aws:x-amz-cek-alg` (no `kms` writer put it there), and if it names the
+    /// key (`kms_cmk_id`, as AWS's v1 clients stored it) that must be `key_id`, so what selects the
+    /// key is checked before the KMS is asked. The request carries the stored context, which the KMS
+    /// authenticates.
+    ///
     /// # Errors
     /// [`S3ecError::UnsupportedWrap`] for another wrap; [`S3ecError::ContextMismatch`] as above.
     pub fn kms_decrypt_request(&self, key_id: &str, context: &EncryptionContext) -> Result<DecryptRequest> {
-        if self.wrap != S3ecWrap::KmsContext {
-            return Err(S3ecError::UnsupportedWrap(self.wrap.v2_name()).into());
+        match self.wrap {
+            S3ecWrap::KmsContext => {}
+            S3ecWrap::Kms => return self.kms_v1_decrypt_request(key_id, context),
+            _ => return Err(S3ecError::UnsupportedWrap(self.wrap.v2_name()).into()),
         }
         if self.description.get(CEK_CONTEXT_KEY) != Some(cek_name(self.format)) {
             return Err(S3ecError::ContextMismatch.into());
         }
         let stored = self.description.iter().filter(|(k, _)| *k != CEK_CONTEXT_KEY && *k != KMS_V1_KEY);
         if !stored.eq(context.iter()) {
+            return Err(S3ecError::ContextMismatch.into());
+        }
+        Ok(DecryptRequest {
+            key_id: key_id.to_owned(),
+            ciphertext_blob: self.encrypted_key.clone(),
+            context: self.description.clone(),
+        })
+    }
+
+    fn kms_v1_decrypt_request(&self, key_id: &str, context: &EncryptionContext) -> Result<DecryptRequest> {
+        if context.iter().next().is_some() || self.description.get(CEK_CONTEXT_KEY).is_some() {
+            return Err(S3ecError::ContextMismatch.into());
+        }
+        if self.description.get(KMS_V1_KEY).is_some_and(|stored| stored != key_id) {
             return Err(S3ecError::ContextMismatch.into());
         }
         Ok(DecryptRequest {
