@@ -231,6 +231,10 @@ impl S3ecEnvelope {
         plaintext_len: Option<u64>,
         format: S3ecFormat,
     ) -> Result<Self> {
+        // V1 is legacy whatever else it says.
+        if format == S3ecFormat::V1 && !options.legacy_unauthenticated_modes {
+            return Err(S3ecError::LegacyContentRefused("V1 (x-amz-key, AES/CBC)".to_owned()).into());
+        }
         let content = match (format, keys.get(CEK_ALG)) {
             (S3ecFormat::V2, Some(V2_CEK_NAME)) => S3ecContent::AesGcm,
             // AWS (Java): a missing x-amz-cek-alg means CBC; V1 is CBC whatever it says.
