@@ -13,6 +13,12 @@
 //! (within a caller-chosen buffer limit); streaming release needs
 //! [`S3ecOptions::enable_delayed_authentication`], and ranged reads (AES-CTR, unauthenticated) need
 //! [`S3ecOptions::enable_legacy_unauthenticated_modes`].
+//!
+//! Legacy objects of AWS's v1 clients (V1 and CBC content, the `AESWrap`, V1 `AES` and `kms` wraps)
+//! are refused by default and decrypt-only behind AWS's opt-ins,
+//! [`S3ecOptions::enable_legacy_unauthenticated_modes`] (CBC content) and
+//! [`S3ecOptions::enable_legacy_wrapping_algorithms`] (the wraps): for migrating them to V3, as CBC
+//! is unauthenticated.
 
 mod body;
 mod instruction;
