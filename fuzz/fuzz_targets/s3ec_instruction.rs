@@ -1,4 +1,5 @@
-//! The S3EC instruction-file parser never panics, and whatever it accepts round-trips. The input is
+//! The S3EC instruction-file parser never panics, and whatever it accepts (legacy V1/CBC objects
+//! included) round-trips. The input is
 //! the object's `name: value` metadata lines, a blank line, then the instruction file's body.
 #![no_main]
 
@@ -11,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let body = body.get(2..).unwrap_or_default();
     let text = String::from_utf8_lossy(head);
     let pairs: Vec<(&str, &str)> = text.lines().map(|l| l.split_once(": ").unwrap_or((l, ""))).collect();
-    let options = S3ecOptions::new().with_commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+    // The legacy opt-ins on: V1 and CBC envelopes must round-trip too.
+    let options = S3ecOptions::new()
+        .with_commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
+        .enable_legacy_unauthenticated_modes(true)
+        .enable_legacy_wrapping_algorithms(true);
     let Ok(envelope) = S3ecEnvelope::from_instruction_file(pairs.iter().copied(), body, &options) else {
         return;
     };
