@@ -24,6 +24,8 @@ use zeroize::{Zeroize, Zeroizing};
 const TAG_LEN: usize = 16;
 /// The AES block: legacy CBC bodies are a whole number of them.
 const CBC_BLOCK: usize = 16;
+/// The most PKCS#7 padding a CBC body carries: one whole block.
+const MAX_PAD: u8 = 16;
 /// Suite 0x0073's id: the V3 body's associated data and the prefix of its HKDF info strings.
 const SUITE_V3: [u8; 2] = [0x00, 0x73];
 /// The V3 body IV: fixed, because every V3 content key is fresh (a new message id).
@@ -321,10 +323,10 @@ impl S3ecOpener {
             cbc.decrypt_block(block);
         }
         let pad = buf[len - 1];
-        let mut valid = Choice::from_u8_le(1, pad) & Choice::from_u8_le(pad, CBC_BLOCK as u8);
-        for (i, &byte) in buf[len - CBC_BLOCK..].iter().rev().enumerate() {
-            // i < 16, so the cast is exact.
-            let in_pad = Choice::from_u8_lt(i as u8, pad);
+        let mut valid = Choice::from_u8_le(1, pad) & Choice::from_u8_le(pad, MAX_PAD);
+        // The last block, from its end: byte i (0-based) is padding iff i < pad.
+        for (i, &byte) in (0..MAX_PAD).zip(buf[len - CBC_BLOCK..].iter().rev()) {
+            let in_pad = Choice::from_u8_lt(i, pad);
             valid &= !in_pad | Choice::from_u8_eq(byte, pad);
         }
         let plain_len = (len as u64).wrapping_sub(u64::from(pad));
