@@ -27,10 +27,11 @@ pub use kms::{
     AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
     KmsDataKey, KmsError, LocalKms, MAX_CONTEXT_LEN, ReEncryptRequest, ReEncryptResponse, S3_ARN_KEY, s3_arn,
 };
+pub use modes::client_side::{ClientKeyring, ClientKms, ClientKmsKey, ClientSideError, MaterialDescription};
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
-    ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
+    ByteRange, Checksum, ChecksumAlgorithm, ClientSealer, CompletedUpload, CopySource, ETag, MultipartBody,
     MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartAttributes, PartCopier, PartInfo,
     PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
 };
