@@ -36,10 +36,10 @@ pub use object::{
     PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
 };
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
-    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
-    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
-    parse_range,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientPutPlan,
+    CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse, OpenKey, Operation, Outcome, PartCopyPlan,
+    PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest,
+    UploadEncryption, WritePlan, WrongKeyStatus, parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;
