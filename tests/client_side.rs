@@ -87,7 +87,7 @@ fn both_client_keys_round_trip_through_both_encodings_at_boundary_sizes() {
             for enc in [&ring as &dyn Encryptor, &kms_key] {
                 let (envelope, body) = seal(enc, &object, &msg, cs, i as u64 + 1);
                 assert_eq!(envelope.scheme(), Scheme::ClientSide);
-                assert_eq!(envelope.body_header().unwrap()[..], body[..s3crypt::HEADER_LEN]);
+                assert_eq!(envelope.body_header().unwrap()[..], body[..HEADER_LEN]);
                 for decoded in [
                     Envelope::from_metadata(envelope.to_metadata()).unwrap(),
                     Envelope::from_binary(&envelope.to_binary()).unwrap(),
