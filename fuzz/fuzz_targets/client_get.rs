@@ -7,30 +7,12 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use s3crypt::{
     ByteRange, ChunkSize, ClientGetPlan, ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext,
-    Envelope, ObjectId, RootKey, SealOptions, TryCryptoRng, TryRng,
+    Envelope, ObjectId, RootKey, SealOptions,
 };
 
-/// A fixed generator: the fuzzer explores the parsing, not the randomness.
-struct Fixed(u8);
-
-impl TryRng for Fixed {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(u32::from(self.0))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(u64::from(self.0))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for Fixed {}
+#[path = "counter.rs"]
+mod counter;
+use counter::Counter;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -62,7 +44,7 @@ fuzz_target!(|input: Input| {
     let len = usize::from(input.len) % 50_000;
     let msg = plaintext(len);
     let (mut sealer, envelope) =
-        ClientSealer::new(SealOptions::default(), len as u64, &ring, &object, &mut Fixed(1)).unwrap();
+        ClientSealer::new(SealOptions::default(), len as u64, &ring, &object, &mut Counter(1)).unwrap();
     let mut body = Vec::new();
     sealer.update(&msg, &mut body).unwrap();
     sealer.finish(&mut body).unwrap();
