@@ -5,7 +5,7 @@ pub(crate) mod attributes;
 mod client;
 mod multipart;
 
-pub use client::ClientSealer;
+pub use client::{ClientBodySealer, ClientSealer};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
 

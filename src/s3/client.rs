@@ -82,6 +82,58 @@ impl ClientPutPlan {
     }
 }
 
+/// The suffix of a client-side instruction file's object key: the envelope of object `k` stored as
+/// the small object `k` + this suffix (`docs/FORMAT.md` §8.5).
+pub const CLIENT_INSTRUCTION_SUFFIX: &str = ".s3crypt";
+
+/// The instruction-file form of a client-side envelope: the envelope stored as a small object of
+/// its own, `<key>` + [`CLIENT_INSTRUCTION_SUFFIX`], whose body is the binary envelope — for stores
+/// that cap user metadata, for bodies whose length was not known before upload
+/// ([`crate::ClientBodySealer`]), and for re-keying by replacing only the instruction file.
+///
+/// The envelope stays bound to the *body's* name, so an instruction file copied beside another
+/// body, or a body moved away from its instruction file, does not open. A reader GETs the
+/// instruction file, decodes it with [`Envelope::from_binary`], and reads the body with
+/// [`ClientGetPlan::open`] as usual (the body's own metadata is not consulted): two requests per
+/// read instead of one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInstructionPlan {
+    key: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl ClientInstructionPlan {
+    /// The instruction file of `envelope`, the envelope of `object` (the body's name).
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless it is a client-side envelope; [`Error::EnvelopeKind`]
+    /// unless it is a single-part object's.
+    pub fn new(envelope: &Envelope, object: &ObjectId<'_>) -> Result<Self> {
+        client_single(envelope)?;
+        Ok(Self { key: Self::key_for(object), body: envelope.to_binary() })
+    }
+
+    /// The object key of `object`'s instruction file (in the same bucket).
+    pub fn key_for(object: &ObjectId<'_>) -> Vec<u8> {
+        [object.key(), CLIENT_INSTRUCTION_SUFFIX.as_bytes()].concat()
+    }
+
+    /// The instruction file's object key.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// The instruction file's body: the binary envelope.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The PutObject headers of the instruction file (`content-length`).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        vec![("content-length".to_owned(), self.body.len().to_string())]
+    }
+}
+
 /// GetObject of a client-side object — the whole body, or a plaintext byte range fetched in
 /// **one** request: the envelope (metadata headers) records the body's stream header, so the
 /// ranged response carries everything needed to authenticate and decrypt it.

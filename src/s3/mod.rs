@@ -13,7 +13,10 @@ mod ssec;
 mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
-pub use client::{ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientPutPlan};
+pub use client::{
+    CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientInstructionPlan,
+    ClientPutPlan,
+};
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};
 pub use headers::HeaderSource;
