@@ -71,17 +71,8 @@ impl ClientSealer {
                 presented: encryptor.scheme(),
             });
         }
-        if options.md5 || options.checksum.is_some() {
-            return Err(ClientSideError::SealedAttributes.into());
-        }
         options.chunk_size.ciphertext_len(plaintext_len)?;
-        let key = DataKey::generate(rng)?;
-        let (params, context) = options.body();
-        let mut body = Sealer::new(&key, params, &context, rng)?;
-        // An empty update writes exactly the stream's header, and nothing else.
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        body.update(&[], &mut header)?;
-        let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+        let (key, body, header) = start(options, rng)?;
         let info = BodyInfo {
             suite: Suite::default(),
             chunk_size: options.chunk_size,
@@ -153,6 +144,25 @@ impl ClientSealer {
     }
 }
 
+/// Starts a client-side body: a fresh data key, the body's sealer, and the stream header the
+/// envelope records (known before any plaintext: the first thing the sealer writes).
+fn start<R: TryCryptoRng + ?Sized>(
+    options: SealOptions,
+    rng: &mut R,
+) -> Result<(DataKey, Sealer, [u8; HEADER_LEN])> {
+    if options.md5 || options.checksum.is_some() {
+        return Err(ClientSideError::SealedAttributes.into());
+    }
+    let key = DataKey::generate(rng)?;
+    let (params, context) = options.body();
+    let mut body = Sealer::new(&key, params, &context, rng)?;
+    // An empty update writes exactly the stream's header, and nothing else.
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    body.update(&[], &mut header)?;
+    let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+    Ok((key, body, header))
+}
+
 /// Seals a client-side body whose length is not known up front; the envelope is sealed at the end,
 /// for the *instruction-file* form (`docs/FORMAT.md` §8.5): the body is uploaded without envelope
 /// metadata and the envelope is stored as a small object of its own beside it
@@ -183,15 +193,7 @@ impl ClientBodySealer {
     /// [`ClientSideError::SealedAttributes`] if `options` asks for an MD5 or a checksum (the
     /// client-side envelope carries none, whichever form it is stored in); [`Error::Rng`].
     pub fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
-        if options.md5 || options.checksum.is_some() {
-            return Err(ClientSideError::SealedAttributes.into());
-        }
-        let key = DataKey::generate(rng)?;
-        let (params, context) = options.body();
-        let mut body = Sealer::new(&key, params, &context, rng)?;
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        body.update(&[], &mut header)?;
-        let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+        let (key, body, header) = start(options, rng)?;
         Ok(Self { key, body, header, header_pending: true, chunk_size: options.chunk_size })
     }
 
