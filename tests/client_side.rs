@@ -988,3 +988,124 @@ fn instruction_files_for_unknown_lengths_and_rekeying_in_place() {
     assert!(matches!(sealer.finish(&mut out, &server, &object, &mut rng), Err(Error::SchemeMismatch { .. })));
     assert_eq!(out.len(), before, "no final chunk without an envelope");
 }
+
+/// The local KMS, counting the Decrypt requests that reach it; blocking and async faces.
+struct CountingKms {
+    kms: LocalKms<TestRng>,
+    decrypts: std::cell::Cell<u32>,
+}
+
+impl s3crypt::Kms for CountingKms {
+    fn generate_data_key(
+        &self,
+        r: &s3crypt::GenerateDataKeyRequest,
+    ) -> Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError> {
+        self.kms.generate_data_key(r)
+    }
+    fn decrypt(&self, r: &s3crypt::DecryptRequest) -> Result<s3crypt::KmsDataKey, s3crypt::KmsError> {
+        self.decrypts.set(self.decrypts.get() + 1);
+        self.kms.decrypt(r)
+    }
+    fn re_encrypt(
+        &self,
+        r: &s3crypt::ReEncryptRequest,
+    ) -> Result<s3crypt::ReEncryptResponse, s3crypt::KmsError> {
+        self.kms.re_encrypt(r)
+    }
+}
+
+impl s3crypt::AsyncKms for CountingKms {
+    fn generate_data_key(
+        &self,
+        r: &s3crypt::GenerateDataKeyRequest,
+    ) -> impl Future<Output = Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::generate_data_key(self, r))
+    }
+    fn decrypt(
+        &self,
+        r: &s3crypt::DecryptRequest,
+    ) -> impl Future<Output = Result<s3crypt::KmsDataKey, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::decrypt(self, r))
+    }
+    fn re_encrypt(
+        &self,
+        r: &s3crypt::ReEncryptRequest,
+    ) -> impl Future<Output = Result<s3crypt::ReEncryptResponse, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::re_encrypt(self, r))
+    }
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
+    let kms = CountingKms { kms: local_kms(), decrypts: std::cell::Cell::new(0) };
+    let settings = ClientKms::new("alias/client", kms_context()).unwrap();
+    let request = settings.generate_data_key_request();
+    assert_eq!(request.context, kms_context(), "exactly the client's context: no aws:s3:arn");
+    let key = block_on(settings.generate_key_async(&kms)).unwrap();
+    let mut store = Store::new();
+    put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 60);
+    // Another tenant's envelope copied over this object (same client KMS key, other context).
+    let other =
+        ClientKms::new("alias/client", description(&[("tenant", "t2")])).unwrap().generate_key(&kms).unwrap();
+    put(&mut store, &other, "tenant-2/doc", b"tenant two", ChunkSize::C2SP, 61);
+    let copied = store.object(BUCKET, "tenant-2/doc").unwrap().clone();
+    store.insert(BUCKET, "tenant-1/doc", copied);
+    let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
+    let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+    for result in [
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).map(|_| ()),
+    ] {
+        assert_eq!(result, Err(Error::ClientSide(ClientSideError::ContextMismatch)));
+    }
+    assert_eq!(kms.decrypts.get(), 0, "refused before any Decrypt");
+    // The genuine object, through the async face: one Decrypt.
+    put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 62);
+    let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
+    let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).unwrap();
+    assert_eq!(
+        read(&ClientGetPlan::whole(), &response, &recovered, "tenant-1/doc", 5).unwrap(),
+        b"tenant one"
+    );
+    assert_eq!(kms.decrypts.get(), 1);
+    let printed = format!("{recovered:?}");
+    assert!(printed.contains("tenant") && !printed.contains("plaintext"), "{printed}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Sealing with random split points gives a body that opens to the plaintext; the declared
+    /// length is held whatever the pieces.
+    #[test]
+    fn random_sealing_split_points(len in 0usize..60_000, cuts in proptest::collection::vec(0usize..60_000, 0..8)) {
+        let ring = keyring();
+        let object = ObjectId::new(BUCKET, "s");
+        let msg = pattern(len);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (len + 1)).collect();
+        cuts.push(0);
+        cuts.push(len);
+        cuts.sort_unstable();
+        let mut rng = TestRng(len as u64 + 1);
+        let (mut sealer, envelope) =
+            ClientSealer::new(SealOptions::default(), len as u64, &ring, &object, &mut rng).unwrap();
+        let mut body = Vec::new();
+        for w in cuts.windows(2) {
+            sealer.update(&msg[w[0]..w[1]], &mut body).unwrap();
+        }
+        sealer.finish(&mut body).unwrap();
+        prop_assert_eq!(body.len() as u64, envelope.body_len().unwrap());
+        prop_assert_eq!(common::open_object(&ring, &object, &envelope, &body).unwrap(), msg);
+    }
+}
