@@ -146,6 +146,38 @@ impl ClientInstructionPlan {
 ///
 /// HeadObject needs no plan: decode the response's metadata ([`Envelope::from_metadata`]) and open
 /// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size.
+///
+/// ```
+/// use s3crypt::{
+///     ByteRange, ChunkSize, ClientGetPlan, ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext,
+///     Envelope, ObjectId, OsRng, RootKey, SealOptions,
+/// };
+///
+/// let ring = ClientKeyring::new("client-1", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// let object = ObjectId::new("bucket", "log.txt");
+/// let plaintext: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+///
+/// // PUT: the headers first, then the body, streamed.
+/// let len = plaintext.len() as u64;
+/// let (mut sealer, envelope) = ClientSealer::new(SealOptions::default(), len, &ring, &object, &mut OsRng)?;
+/// let put_headers = ClientPutPlan::new(&envelope)?.headers().to_vec();
+/// let mut stored = Vec::new();
+/// sealer.update(&plaintext, &mut stored)?;
+/// sealer.finish(&mut stored)?;
+///
+/// // GET of plaintext bytes 50000–50099: one request, for whole chunks.
+/// let plan = ClientGetPlan::range(ByteRange::FromTo(50_000, 50_099), ChunkSize::C2SP)?;
+/// assert_eq!(plan.range_header().as_deref(), Some("bytes=49256-65655"));
+/// // The store answers with the metadata, a Content-Range and those bytes.
+/// let content_range = format!("bytes 49256-65655/{}", stored.len());
+/// let envelope = Envelope::from_metadata(put_headers)?; // other headers are ignored
+/// let mut body = plan.open(&envelope, Some(&content_range), &ring, &object)?;
+/// let mut out = Vec::new();
+/// body.update(&stored[49_256..=65_655], &mut out)?;
+/// body.finish(&mut out)?;
+/// assert_eq!(out, &plaintext[50_000..50_100]);
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientGetPlan {
     requested: Option<ByteRange>,
@@ -451,6 +483,23 @@ impl ClientGetBody {
 /// destination key — another keyring key, a KMS key, or the same one) and sent as the new
 /// metadata with `x-amz-metadata-directive: REPLACE`; S3 copies the body server-side, so it is
 /// never downloaded. A rename is this copy followed by a DeleteObject of the source.
+///
+/// ```
+/// use s3crypt::{ClientCopyPlan, ClientKeyring, ClientSealer, EncryptionContext, ObjectId, OsRng, RootKey, SealOptions};
+///
+/// let mut ring = ClientKeyring::new("old", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// let object = ObjectId::new("bucket", "key");
+/// let (_, envelope) = ClientSealer::new(SealOptions::default(), 10, &ring, &object, &mut OsRng)?;
+///
+/// // Re-key in place: a CopyObject of the object onto itself with the re-sealed envelope.
+/// ring.add("new", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// ring.activate("new", 1)?;
+/// let copy = ClientCopyPlan::new(&envelope, (&ring, &object), (&ring, &object), &mut OsRng)?;
+/// assert_eq!(copy.copy_source(), "/bucket/key");
+/// assert_eq!(copy.envelope().key_id(), "new");
+/// assert!(copy.headers().iter().any(|(k, v)| k == "x-amz-metadata-directive" && v == "REPLACE"));
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCopyPlan {
     copy_source: String,
