@@ -644,7 +644,7 @@ mod tests {
         assert_eq!(map.len(), copy.headers().len());
         assert_eq!(map["x-amz-copy-source"], "/bkt/a%20b");
         let mut map = http::HeaderMap::new();
-        ClientGetPlan::range(ByteRange::Suffix(5), crate::ChunkSize::C2SP).unwrap().append_to(&mut map);
+        ClientGetPlan::range(ByteRange::Suffix(5), ChunkSize::C2SP).unwrap().append_to(&mut map);
         assert_eq!(map["range"], format!("bytes=-{}", 5 + 16383 + 32));
     }
 
