@@ -1035,15 +1035,7 @@ impl s3crypt::AsyncKms for CountingKms {
     }
 }
 
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+use common::block_on;
 
 #[test]
 fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {

@@ -107,15 +107,7 @@ impl AsyncKms for AsyncStub {
     }
 }
 
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+use common::block_on;
 
 fn seal(enc: &dyn Encryptor, object: &ObjectId<'_>, msg: &[u8], seed: u64) -> (Envelope, Vec<u8>) {
     common::seal_object(enc, object, msg, SealOptions::default(), seed)
