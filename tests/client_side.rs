@@ -15,7 +15,7 @@
 mod common;
 
 use common::store::{Response, Store};
-use common::{TestRng, pattern};
+use common::{TestRng, block_on, pattern};
 use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
@@ -1034,8 +1034,6 @@ impl s3crypt::AsyncKms for CountingKms {
         std::future::ready(s3crypt::Kms::re_encrypt(self, r))
     }
 }
-
-use common::block_on;
 
 #[test]
 fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{TestRng, pattern};
+use common::{TestRng, block_on, pattern};
 use s3crypt::{
     AsyncKms, BucketKeyCache, CustomerKey, DecryptRequest, EncryptionContext, Encryptor, Envelope, Error,
     GenerateDataKeyRequest, GenerateDataKeyResponse, Keyring, Kms, KmsDataKey, KmsError, KmsKey, LocalKms,
@@ -106,8 +106,6 @@ impl AsyncKms for AsyncStub {
         std::future::ready(self.0.lock().unwrap().kms.re_encrypt(r))
     }
 }
-
-use common::block_on;
 
 fn seal(enc: &dyn Encryptor, object: &ObjectId<'_>, msg: &[u8], seed: u64) -> (Envelope, Vec<u8>) {
     common::seal_object(enc, object, msg, SealOptions::default(), seed)
