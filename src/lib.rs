@@ -27,17 +27,19 @@ pub use kms::{
     AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
     KmsDataKey, KmsError, LocalKms, MAX_CONTEXT_LEN, ReEncryptRequest, ReEncryptResponse, S3_ARN_KEY, s3_arn,
 };
+pub use modes::client_side::{ClientKeyring, ClientKms, ClientKmsKey, ClientSideError, MaterialDescription};
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
-    ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
-    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartAttributes, PartCopier, PartInfo,
-    PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
+    ByteRange, Checksum, ChecksumAlgorithm, ClientBodySealer, ClientSealer, CompletedUpload, CopySource,
+    ETag, MultipartBody, MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartAttributes,
+    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
 };
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
-    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
-    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody,
+    ClientGetPlan, ClientInstructionPlan, ClientPutPlan, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
+    KeyUse, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request,
+    SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
     parse_range,
 };
 #[cfg(feature = "aws-lc")]

@@ -2,7 +2,10 @@
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
 pub(crate) mod attributes;
+mod client;
 mod multipart;
+
+pub use client::{ClientBodySealer, ClientSealer};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
 
@@ -199,6 +202,7 @@ impl ObjectSealer {
             chunk_size: self.chunk_size,
             plaintext_len,
             layout: Layout::Single,
+            body_header: None,
         };
         let payload = Payload {
             key: self.key,
@@ -224,6 +228,8 @@ pub struct ObjectKey {
     plaintext_len: u64,
     layout: Layout,
     backend: Backend,
+    /// A client-side single-part object's body header, as its (now authenticated) envelope records it.
+    body_header: Option<[u8; crate::HEADER_LEN]>,
 }
 
 impl core::fmt::Debug for ObjectKey {
@@ -260,20 +266,37 @@ impl ObjectKey {
     /// sealed under the same data key with another length (a longer or shorter stream, or trailing
     /// parts dropped) fails — [`crate::Error::TrailingData`] as soon as a chunk reaches past the
     /// length, [`crate::Error::Truncated`] at [`Opener::finish`] for a short one.
+    ///
+    /// For a client-side object, [`crate::ClientGetPlan`] also checks that the body's header is the
+    /// one its envelope records (a body sealed under the same data key with another salt, which only
+    /// the object's writer could produce, is refused there; this opener checks the key commitment).
     pub fn opener(&self) -> Opener {
         Opener::new(&self.payload.key, self.params(), &self.context()).with_expected_len(self.plaintext_len)
     }
 
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
     ///
+    /// For a client-side object, whose envelope records the body's header, `body_header` must be
+    /// that header ([`ObjectKey::body_header`] returns it, so no body bytes need to be fetched).
+    ///
     /// # Errors
-    /// [`crate::Error::Authentication`] if the header does not belong to this object's body;
+    /// [`crate::Error::Authentication`] if the header does not belong to this object's body (for a
+    /// client-side object: differs from its envelope's);
     /// [`crate::Error::EnvelopeKind`] for a multipart object (see [`ObjectKey::multipart`]).
     pub fn chunk_opener(&self, body_header: &[u8]) -> Result<ChunkOpener> {
         if self.layout != Layout::Single {
             return Err(crate::Error::EnvelopeKind);
         }
+        if self.body_header.is_some_and(|recorded| recorded.as_slice() != body_header) {
+            return Err(crate::Error::Authentication);
+        }
         ChunkOpener::new(&self.payload.key, self.params(), &self.context(), body_header, self.plaintext_len)
+    }
+
+    /// A client-side single-part object's body header, from its authenticated envelope: what
+    /// [`ObjectKey::chunk_opener`] needs, without reading the body's first bytes.
+    pub fn body_header(&self) -> Option<&[u8; crate::HEADER_LEN]> {
+        self.body_header.as_ref()
     }
 
     /// The plaintext length, authenticated: the envelope opened under its key. This is the value
@@ -332,6 +355,7 @@ impl Envelope {
             plaintext_len: self.plaintext_len,
             layout: self.layout,
             backend: Backend::default(),
+            body_header: self.body_header,
         })
     }
 
@@ -384,6 +408,7 @@ impl ObjectSealer {
             chunk_size: options.chunk_size,
             plaintext_len: plaintext.len() as u64,
             layout: Layout::Single,
+            body_header: None,
         };
         let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5, checksum }, rng)?;
         Ok((envelope, body))

@@ -2,6 +2,7 @@
 //! headers, bucket default encryption, and the error responses S3 gives.
 
 mod bucket;
+mod client;
 mod errors;
 mod events;
 mod headers;
@@ -12,6 +13,10 @@ mod ssec;
 mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
+pub use client::{
+    CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientInstructionPlan,
+    ClientPutPlan,
+};
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};
 pub use headers::HeaderSource;
