@@ -1,6 +1,9 @@
-//! AWS S3 Encryption Client bodies at 64 MiB: a V3 whole-object decrypt (buffered: the default,
-//! nothing released before the tag), the delayed-authentication stream, against one-shot
-//! AES-256-GCM and memcpy of the same buffer in the same run, and s3crypt's own streaming open.
+//! AWS S3 Encryption Client bodies against s3crypt's client-side objects at 64 MiB, both
+//! directions: a V3 whole-object decrypt (buffered: the default, nothing released before the tag),
+//! the delayed-authentication stream, and V3 sealing, against s3crypt's client-side GET
+//! (`ClientGetPlan` → `ClientGetBody`, streaming, every chunk authenticated before release) and
+//! `ClientSealer` (envelope first, then the body streamed), each as a ratio of one-shot AES-256-GCM
+//! through the same backend on the same buffer in the same run, with memcpy as the physical limit.
 //!
 //! `cargo bench --bench s3ec` prints the CPU, then interleaved ratios (median of per-round ratios,
 //! which drift on a shared machine cannot bias; `S3CRYPT_BENCH_QUICK=1` runs fewer rounds), then
@@ -17,26 +20,15 @@
 
 mod common;
 
-use common::{Counter, OneShot, compare};
+use common::{Counter, OneShot, compare, machine};
 use criterion::{Criterion, Throughput, criterion_group};
 use s3crypt::{
-    Backend, ChunkSize, DataKey, EncryptionContext, S3ecAesKey, S3ecEnvelope, S3ecOpener, S3ecOptions,
-    S3ecSealer, StreamParams,
+    Backend, ChunkSize, ClientGetPlan, ClientKeyring, ClientSealer, EncryptionContext, Envelope, ObjectId,
+    RootKey, S3ecAesKey, S3ecEnvelope, S3ecOpener, S3ecOptions, S3ecSealer, SealOptions,
 };
 use std::hint::black_box;
 
 const SIZE: usize = 64 << 20;
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned())
-}
 
 /// A V3 object of `SIZE` bytes, its envelope and an opener with a buffer limit that fits it.
 fn v3_object() -> (S3ecEnvelope, Vec<u8>, S3ecOptions, S3ecAesKey) {
@@ -51,84 +43,193 @@ fn opener(envelope: &S3ecEnvelope, key: &S3ecAesKey, options: &S3ecOptions) -> S
     envelope.opener(&envelope.unwrap_aes(key).unwrap(), options).unwrap()
 }
 
+/// A client-side object of `SIZE` bytes under a raw client key: the key ring, the object's name,
+/// its envelope and its stored body.
+fn client_object(chunk_size: ChunkSize) -> (ClientKeyring, ObjectId<'static>, Envelope, Vec<u8>) {
+    let ring =
+        ClientKeyring::new("client-1", 1, RootKey::from_bytes([9; 32]), EncryptionContext::new()).unwrap();
+    let object = ObjectId::new("bench", "object");
+    let options = SealOptions { chunk_size, ..SealOptions::default() };
+    let (mut sealer, envelope) =
+        ClientSealer::new(options, SIZE as u64, &ring, &object, &mut Counter(2)).unwrap();
+    let mut body = Vec::new();
+    sealer.update(&vec![0x5a; SIZE], &mut body).unwrap();
+    sealer.finish(&mut body).unwrap();
+    (ring, object, envelope, body)
+}
+
+/// The response pieces a client reads a 64 MiB body in.
+const PIECE: usize = 1 << 20;
+
 fn ratios() {
     let rounds = if std::env::var_os("S3CRYPT_BENCH_QUICK").is_some() { 5 } else { 21 };
     let (envelope, body, options, key) = v3_object();
-    let one_shot = OneShot::new(Backend::RustCrypto);
-    let mut ct = vec![0x5au8; SIZE];
-    let tag = one_shot.seal(&mut ct);
-    let mut plain = vec![0u8; SIZE];
+    let gbps = |s: f64| SIZE as f64 / s / 1e9;
+    println!("CPU: {}", machine());
+    println!("| 64 MiB | backend | baseline | baseline GB/s | candidate GB/s | candidate / baseline speed |");
+    println!("|---|---|---|---|---|---|");
+    let row = |name: &str, backend: Backend, base: &str, (b, c, r): (f64, f64, f64)| {
+        println!("| {name} | {backend:?} | {base} | {:.2} | {:.2} | {r:.3} |", gbps(b), gbps(c));
+    };
     let src = vec![0x5au8; SIZE];
     let mut dst = vec![0u8; SIZE];
-    let data_key = DataKey::from_bytes([7; 32]);
-    let params = StreamParams::new(ChunkSize::KIB_64);
-    let stored = s3crypt::seal(&data_key, params, b"bench", &src, &mut Counter(0)).unwrap();
-    let gbps = |s: f64| SIZE as f64 / s / 1e9;
-    println!("CPU: {}", cpu_model());
-    println!("| 64 MiB | baseline | baseline GB/s | candidate GB/s | candidate / baseline speed |");
-    println!("|---|---|---|---|---|");
-    let row = |name: &str, base: &str, (b, c, r): (f64, f64, f64)| {
-        println!("| {name} | {base} | {:.2} | {:.2} | {r:.3} |", gbps(b), gbps(c));
-    };
-    let mut one_shot_open = || one_shot.open(black_box(&ct), &tag, &mut plain);
-    row(
-        "S3EC V3 buffered open (`S3ecOpener::open`, allocates)",
-        "one-shot AES-256-GCM open",
-        compare(rounds, &mut one_shot_open, &mut || {
-            black_box(opener(&envelope, &key, &options).open(black_box(&body)).unwrap());
-        }),
-    );
-    let mut reused = Vec::with_capacity(SIZE);
-    row(
-        "S3EC V3 buffered open into a reused buffer (`S3ecOpener::open_into`)",
-        "one-shot AES-256-GCM open",
-        compare(rounds, &mut one_shot_open, &mut || {
-            opener(&envelope, &key, &options).open_into(black_box(&body), &mut reused).unwrap();
-        }),
-    );
-    let mut out = Vec::with_capacity(SIZE);
-    row(
-        "S3EC V3 delayed-auth stream (`S3ecDelayedBody`, 1 MiB pieces)",
-        "one-shot AES-256-GCM open",
-        compare(rounds, &mut one_shot_open, &mut || {
-            out.clear();
-            let mut d = opener(&envelope, &key, &options).delayed().unwrap();
-            for piece in body.chunks(1 << 20) {
-                d.update(piece, &mut out).unwrap();
+    let mut backends = vec![Backend::RustCrypto];
+    if Backend::default() != Backend::RustCrypto {
+        backends.push(Backend::default());
+    }
+    for &backend in &backends {
+        let one_shot = OneShot::new(backend);
+        let mut ct = vec![0x5au8; SIZE];
+        let tag = one_shot.seal(&mut ct);
+        let mut plain = vec![0u8; SIZE];
+        let mut one_shot_open = || one_shot.open(black_box(&ct), &tag, &mut plain);
+        row(
+            "one-shot AES-256-GCM open (the baseline) against memcpy (the memory limit)",
+            backend,
+            "memcpy",
+            compare(
+                rounds,
+                &mut || {
+                    dst.copy_from_slice(black_box(&src));
+                    black_box(&dst);
+                },
+                &mut one_shot_open,
+            ),
+        );
+        if backend == Backend::RustCrypto {
+            // S3EC bodies always go through RustCrypto (`aes-gcm`; `aes` + `ctr` + `ghash` streams).
+            row(
+                "S3EC V3 GET, buffered (`S3ecOpener::open`, allocates)",
+                backend,
+                "one-shot open",
+                compare(rounds, &mut one_shot_open, &mut || {
+                    black_box(opener(&envelope, &key, &options).open(black_box(&body)).unwrap());
+                }),
+            );
+            let mut reused = Vec::with_capacity(SIZE);
+            row(
+                "S3EC V3 GET, buffered into a reused buffer (`S3ecOpener::open_into`)",
+                backend,
+                "one-shot open",
+                compare(rounds, &mut one_shot_open, &mut || {
+                    opener(&envelope, &key, &options).open_into(black_box(&body), &mut reused).unwrap();
+                }),
+            );
+            let mut out = Vec::with_capacity(SIZE);
+            row(
+                "S3EC V3 GET, delayed-auth stream (`S3ecDelayedBody`, unauthenticated until the end)",
+                backend,
+                "one-shot open",
+                compare(rounds, &mut one_shot_open, &mut || {
+                    out.clear();
+                    let mut d = opener(&envelope, &key, &options).delayed().unwrap();
+                    for piece in body.chunks(PIECE) {
+                        d.update(piece, &mut out).unwrap();
+                    }
+                    d.finish().unwrap();
+                }),
+            );
+        }
+        for chunk_size in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+            let (ring, object, client_envelope, client_body) = client_object(chunk_size);
+            let mut out = Vec::with_capacity(SIZE);
+            let kib = chunk_size.bytes() >> 10;
+            row(
+                &format!(
+                    "s3crypt client-side GET body, streaming (`ObjectKey::opener`, {kib} KiB chunks, \
+                     1 MiB pieces, reused buffer)"
+                ),
+                backend,
+                "one-shot open",
+                compare(rounds, &mut one_shot_open, &mut || {
+                    out.clear();
+                    let key = client_envelope.open(&ring, &object).unwrap().with_backend(backend);
+                    let mut o = key.opener();
+                    for piece in client_body.chunks(PIECE) {
+                        o.update(black_box(piece), &mut out).unwrap();
+                    }
+                    o.finish(&mut out).unwrap();
+                }),
+            );
+            if backend == Backend::default() {
+                row(
+                    &format!(
+                        "s3crypt client-side GET through the plan (`ClientGetPlan::whole` → `ClientGetBody`, \
+                         {kib} KiB chunks)"
+                    ),
+                    backend,
+                    "one-shot open",
+                    compare(rounds, &mut one_shot_open, &mut || {
+                        out.clear();
+                        let mut get =
+                            ClientGetPlan::whole().open(&client_envelope, None, &ring, &object).unwrap();
+                        for piece in client_body.chunks(PIECE) {
+                            get.update(black_box(piece), &mut out).unwrap();
+                        }
+                        get.finish(&mut out).unwrap();
+                    }),
+                );
             }
-            d.finish().unwrap();
-        }),
-    );
-    let mut native = Vec::with_capacity(SIZE);
-    row(
-        "s3crypt native streaming open into a reused buffer (`Opener`, 64 KiB chunks)",
-        "one-shot AES-256-GCM open",
-        compare(rounds, &mut one_shot_open, &mut || {
-            native.clear();
-            let mut o = s3crypt::Opener::new(&data_key, params, b"bench");
-            o.update(black_box(&stored), &mut native).unwrap();
-            o.finish(&mut native).unwrap();
-        }),
-    );
-    row(
-        "s3crypt native `open` (64 KiB chunks, allocates)",
-        "one-shot AES-256-GCM open",
-        compare(rounds, &mut one_shot_open, &mut || {
-            black_box(s3crypt::open(&data_key, params, b"bench", black_box(&stored)).unwrap());
-        }),
-    );
-    row(
-        "one-shot AES-256-GCM open",
-        "memcpy",
-        compare(
-            rounds,
-            &mut || {
-                dst.copy_from_slice(black_box(&src));
-                black_box(&dst);
-            },
-            &mut one_shot_open,
-        ),
-    );
+        }
+        let mut in_place = vec![0x5au8; SIZE];
+        let mut one_shot_seal = || {
+            black_box(one_shot.seal(black_box(&mut in_place)));
+        };
+        if backend == Backend::RustCrypto {
+            row(
+                "S3EC V3 PUT (`S3ecSealer::seal`, allocates)",
+                backend,
+                "one-shot seal",
+                compare(rounds, &mut one_shot_seal, &mut || {
+                    let sealer =
+                        S3ecSealer::aes(&key, EncryptionContext::new(), &options, &mut Counter(1)).unwrap();
+                    black_box(sealer.seal(black_box(&src)).unwrap());
+                }),
+            );
+            let mut out = Vec::with_capacity(SIZE + 16);
+            row(
+                "S3EC V3 PUT, streaming into a reused buffer (`S3ecSealer::update`)",
+                backend,
+                "one-shot seal",
+                compare(rounds, &mut one_shot_seal, &mut || {
+                    out.clear();
+                    let mut sealer =
+                        S3ecSealer::aes(&key, EncryptionContext::new(), &options, &mut Counter(1)).unwrap();
+                    for piece in src.chunks(PIECE) {
+                        sealer.update(black_box(piece), &mut out).unwrap();
+                    }
+                    black_box(sealer.finish(&mut out));
+                }),
+            );
+        }
+        let ring = ClientKeyring::new("client-1", 1, RootKey::from_bytes([9; 32]), EncryptionContext::new())
+            .unwrap();
+        let object = ObjectId::new("bench", "object");
+        for chunk_size in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+            let mut out = Vec::with_capacity(SIZE + SIZE / 256);
+            let kib = chunk_size.bytes() >> 10;
+            let seal_options = SealOptions { chunk_size, backend, ..SealOptions::default() };
+            row(
+                &format!(
+                    "s3crypt client-side PUT, streaming (`ClientSealer`, envelope first, {kib} KiB chunks, \
+                     1 MiB pieces, reused buffer)"
+                ),
+                backend,
+                "one-shot seal",
+                compare(rounds, &mut one_shot_seal, &mut || {
+                    out.clear();
+                    let (mut sealer, envelope) =
+                        ClientSealer::new(seal_options, SIZE as u64, &ring, &object, &mut Counter(2))
+                            .unwrap();
+                    for piece in src.chunks(PIECE) {
+                        sealer.update(black_box(piece), &mut out).unwrap();
+                    }
+                    sealer.finish(&mut out).unwrap();
+                    black_box(envelope);
+                }),
+            );
+        }
+    }
 }
 
 fn s3ec(c: &mut Criterion) {
