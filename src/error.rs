@@ -134,6 +134,18 @@ pub enum Error {
     /// An AWS S3 Encryption Client object or request that s3crypt refuses (format, policy, opt-in).
     #[error(transparent)]
     S3ec(#[from] crate::S3ecError),
+
+    /// A client-side multipart object's companion ([`crate::PartsCompanion`]) that belongs to
+    /// another upload than the object's metadata names: an earlier or later upload of the object
+    /// (a cached companion goes stale when the object is overwritten: fetch it again, once), or
+    /// another object's. Detected from public values before any key is used.
+    #[error("the parts companion belongs to another upload of the object")]
+    StaleCompanion,
+
+    /// An object key that ends with a suffix s3crypt reserves for its companion objects
+    /// ([`crate::PARTS_COMPANION_SUFFIX`]): writing it would overwrite another object's companion.
+    #[error("the object key ends with a suffix reserved for s3crypt companion objects")]
+    ReservedKey,
 }
 
 /// `Result` with the crate's [`Error`].

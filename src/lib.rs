@@ -31,8 +31,9 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
     ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
-    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartAttributes, PartCopier, PartInfo,
-    PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
+    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, PARTS_COMPANION_SUFFIX, Part, PartAttributes,
+    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, PartsCompanion, SealOptions, SealedPart, Upload,
+    parts_companion_key,
 };
 pub use s3::{
     AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,

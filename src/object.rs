@@ -2,9 +2,11 @@
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
 pub(crate) mod attributes;
+mod client_parts;
 mod multipart;
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
+pub use client_parts::{PARTS_COMPANION_SUFFIX, PartsCompanion, parts_companion_key};
 
 pub use multipart::{
     ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,
