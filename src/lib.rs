@@ -31,15 +31,16 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
     ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
-    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, PARTS_COMPANION_SUFFIX, Part, PartAttributes,
-    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, PartsCompanion, SealOptions, SealedPart, Upload,
-    parts_companion_key,
+    MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, PARTS_COMPANION_SUFFIX, Part,
+    PartAttributes, PartCopier, PartInfo, PartPiece, PartSealer, PartTable, PartsCompanion, SealOptions,
+    SealedPart, Upload, parts_companion_key,
 };
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse,
-    OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey,
-    SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
-    parse_range,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, ClientCompletion, ClientGetPlan, ClientMultipartUpload,
+    CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
+    KeyUse, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request,
+    SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, UploadPartPlan, WritePlan,
+    WrongKeyStatus, parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;

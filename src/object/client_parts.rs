@@ -37,8 +37,8 @@
 //! # Ok::<(), s3crypt::Error>(())
 //! ```
 
-use super::multipart::{CompletedUpload, MultipartBody, Part, PartTable};
 use super::Checksum;
+use super::multipart::{CompletedUpload, MultipartBody, Part, PartTable};
 use crate::envelope::{Envelope, FormatError, Layout, ObjectId, SALT_LEN};
 use crate::error::{Error, Result};
 use crate::wrap::{self, Encryptor, WrappingKey};

@@ -2,6 +2,7 @@
 //! headers, bucket default encryption, and the error responses S3 gives.
 
 mod bucket;
+mod client_multipart;
 mod errors;
 mod events;
 mod headers;
@@ -12,6 +13,10 @@ mod ssec;
 mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
+pub use client_multipart::{
+    ClientCompletion, ClientGetPlan, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
+    UploadPartPlan,
+};
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};
 pub use headers::HeaderSource;

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 pub mod model;
+pub mod multipart_store;
 pub mod parts_model;
 
 use core::convert::Infallible;

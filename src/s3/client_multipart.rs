@@ -1,0 +1,350 @@
+//! Request plans for a client-side multipart upload and for reading the object it makes, as plain
+//! data: which S3 request to send, with which metadata, `Content-Length` or `Range`, and what to
+//! do with the answer. No HTTP types; the client performs the requests (`docs/DESIGN.md` §14).
+//!
+//! | step | request | plan |
+//! |---|---|---|
+//! | start | CreateMultipartUpload with the upload state as metadata | [`ClientMultipartUpload::create`] → [`CreateUploadPlan`] |
+//! | each part, any order, in parallel | UploadPart with its exact `Content-Length` | [`ClientMultipartUpload::upload_part`] → [`UploadPartPlan`]; seal with [`ClientMultipartUpload::upload`] |
+//! | after the parts | PutObject of the companion (`<key>.s3crypt-parts`) | [`ClientMultipartUpload::complete`] → [`ClientCompletion::put_companion`] |
+//! | last | CompleteMultipartUpload (part numbers and S3's ETags) | [`ClientCompletion::complete_request`] → [`CompletePlan`] |
+//!
+//! Reading: GetObject of the companion, then GetObject of the object (whole, or with the `Range`
+//! header [`PartsCompanion::plan_get`] computes from the companion's table), whose response
+//! metadata [`ClientGetPlan::opener`] checks against the companion before any byte is released.
+//! HeadObject: [`PartsCompanion::open`] with the HEAD response's metadata gives the authenticated
+//! plaintext size. Requests per read: 2 cold (companion + object; for the whole object or a HEAD
+//! the two can be sent concurrently, a range needs the table first), 1 with a cached companion.
+
+use crate::envelope::{Envelope, ObjectId};
+use crate::error::{Error, Result};
+use crate::object::{
+    ByteRange, Checksum, MultipartBody, MultipartOpener, PARTS_COMPANION_SUFFIX, Part, PartsCompanion,
+    SealOptions, Upload, parts_companion_key,
+};
+use crate::wrap::Encryptor;
+use core::fmt;
+use core::ops::Range;
+use rand_core::TryCryptoRng;
+
+/// The wire prefix of user-metadata headers.
+const META_PREFIX: &str = "x-amz-meta-";
+
+/// CreateMultipartUpload: the object key and the user metadata to send, which S3 keeps as the
+/// object's metadata once the upload completes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateUploadPlan {
+    /// The object key.
+    pub key: Vec<u8>,
+    /// Header name (`x-amz-meta-s3crypt-…`) and value pairs: the upload state (FORMAT.md §5.1).
+    pub headers: Vec<(String, String)>,
+}
+
+/// UploadPart: the part number and the exact `Content-Length` of the sealed part, known before the
+/// part is sealed, so it can be streamed without buffering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadPartPlan {
+    /// The part number, 1 to 10,000.
+    pub part_number: u32,
+    /// The sealed part's length in bytes.
+    pub content_length: u64,
+}
+
+/// PutObject of the companion: its key (the object's key and [`PARTS_COMPANION_SUFFIX`]), its body
+/// and `Content-Length`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompanionPutPlan {
+    /// The companion's object key.
+    pub key: Vec<u8>,
+    /// The body: [`PartsCompanion::to_bytes`].
+    pub body: Vec<u8>,
+    /// `body.len()`.
+    pub content_length: u64,
+}
+
+impl fmt::Debug for CompanionPutPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompanionPutPlan")
+            .field("key", &String::from_utf8_lossy(&self.key))
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// CompleteMultipartUpload: the parts to keep, in ascending part-number order, each with the ETag
+/// S3 returned for it (S3's, of the ciphertext: not s3crypt's [`crate::ETag`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompletePlan {
+    /// The object key.
+    pub key: Vec<u8>,
+    /// Part number and S3 ETag (as S3 returned it, quotes included if it sent them).
+    pub parts: Vec<(u32, String)>,
+}
+
+impl CompletePlan {
+    /// The request body S3 expects: `<CompleteMultipartUpload>` with one `<Part>` (`PartNumber`,
+    /// `ETag`) per part, text escaped with XML's predefined entities.
+    pub fn to_xml(&self) -> String {
+        let mut xml =
+            String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        for (number, etag) in &self.parts {
+            xml.push_str("<Part><PartNumber>");
+            xml.push_str(&number.to_string());
+            xml.push_str("</PartNumber><ETag>");
+            for c in etag.chars() {
+                match c {
+                    '&' => xml.push_str("&amp;"),
+                    '<' => xml.push_str("&lt;"),
+                    '>' => xml.push_str("&gt;"),
+                    '"' => xml.push_str("&quot;"),
+                    '\'' => xml.push_str("&apos;"),
+                    c => xml.push(c),
+                }
+            }
+            xml.push_str("</ETag></Part>");
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        xml
+    }
+}
+
+/// A client-side multipart upload in progress: the open [`Upload`] (its data key, for sealing
+/// parts on any number of threads) and its state, which is the object's metadata.
+pub struct ClientMultipartUpload {
+    upload: Upload,
+    state: Envelope,
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for ClientMultipartUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMultipartUpload")
+            .field("upload", &self.upload)
+            .field("key", &String::from_utf8_lossy(&self.key))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses object keys that end with the companion suffix: writing one would overwrite the
+/// companion of another object (and its own companion would be `….s3crypt-parts.s3crypt-parts`).
+fn check_key(key: &[u8]) -> Result<()> {
+    if key.ends_with(PARTS_COMPANION_SUFFIX.as_bytes()) { Err(Error::ReservedKey) } else { Ok(()) }
+}
+
+impl ClientMultipartUpload {
+    /// Starts an upload of `object`: draws its data key, seals the upload state under `encryptor`
+    /// and plans the CreateMultipartUpload that stores it as the object's metadata.
+    ///
+    /// # Errors
+    /// [`Error::ReservedKey`] for a key ending with [`PARTS_COMPANION_SUFFIX`]; as
+    /// [`Upload::create`].
+    pub fn create<R: TryCryptoRng + ?Sized>(
+        options: SealOptions,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Self, CreateUploadPlan)> {
+        check_key(object.key())?;
+        let (upload, state) = Upload::create(options, encryptor, object, rng)?;
+        let plan = CreateUploadPlan {
+            key: object.key().to_vec(),
+            headers: state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)).collect(),
+        };
+        Ok((Self { upload, state, key: object.key().to_vec() }, plan))
+    }
+
+    /// Resumes an upload from its stored state (the metadata CreateMultipartUpload sent), e.g. in
+    /// another process.
+    ///
+    /// # Errors
+    /// As [`Envelope::open_upload`]; [`Error::ReservedKey`] as [`ClientMultipartUpload::create`].
+    pub fn resume(state: Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Self> {
+        check_key(object.key())?;
+        let upload = state.open_upload(encryptor, object)?;
+        Ok(Self { upload, state, key: object.key().to_vec() })
+    }
+
+    /// The open upload: seal part `N` with [`Upload::part_sealer`] (or
+    /// `Upload::seal_part_parallel`), from any thread; each sealing draws a fresh salt, so a part
+    /// uploaded again never repeats a (key, nonce) pair.
+    pub fn upload(&self) -> &Upload {
+        &self.upload
+    }
+
+    /// The upload state: the object's metadata.
+    pub fn state(&self) -> &Envelope {
+        &self.state
+    }
+
+    /// UploadPart for part `number` of `plaintext_len` bytes: its exact sealed `Content-Length`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] for a part number outside 1–10,000; [`Error::TooLong`] past the
+    /// format's limit.
+    pub fn upload_part(&self, number: u32, plaintext_len: u64) -> Result<UploadPartPlan> {
+        if !(1..=crate::MAX_PARTS).contains(&number) {
+            return Err(Error::InvalidPart);
+        }
+        let content_length = self.upload.chunk_size().ciphertext_len(plaintext_len)?;
+        Ok(UploadPartPlan { part_number: number, content_length })
+    }
+
+    /// Seals the companion for `parts` (the records of the parts to keep, in ascending part
+    /// order, the last upload of each): see [`Envelope::complete_client_upload`]. Then PUT the
+    /// companion, then complete.
+    ///
+    /// # Errors
+    /// As [`Envelope::complete_client_upload`].
+    pub fn complete<R: TryCryptoRng + ?Sized>(
+        &self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        parts: &[Part],
+        checksum: Option<Checksum>,
+        rng: &mut R,
+    ) -> Result<ClientCompletion> {
+        let companion = self.state.complete_client_upload(encryptor, object, parts, checksum, rng)?;
+        Ok(ClientCompletion { companion, key: object.key().to_vec() })
+    }
+}
+
+/// The end of a client-side multipart upload: the companion to PUT, then CompleteMultipartUpload.
+#[derive(Clone, Debug)]
+pub struct ClientCompletion {
+    companion: PartsCompanion,
+    key: Vec<u8>,
+}
+
+impl ClientCompletion {
+    /// The sealed companion.
+    pub fn companion(&self) -> &PartsCompanion {
+        &self.companion
+    }
+
+    /// PutObject of the companion, to send before CompleteMultipartUpload: after a successful
+    /// completion the object is readable at once. (Overwriting an existing object: from this PUT
+    /// until the completion, the old object's reads fail closed with [`Error::StaleCompanion`];
+    /// keep its companion to PUT back if the upload is aborted. `docs/DESIGN.md` §14.)
+    pub fn put_companion(&self) -> CompanionPutPlan {
+        let body = self.companion.to_bytes();
+        CompanionPutPlan { key: parts_companion_key(&self.key), content_length: body.len() as u64, body }
+    }
+
+    /// CompleteMultipartUpload with the ETags S3 returned for the parts' UploadPart requests,
+    /// given in any order: exactly the companion's parts, in its (ascending) order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
+    /// nothing else.
+    pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
+        let table = self.companion.table();
+        if etags.len() != table.part_count() as usize {
+            return Err(Error::InvalidPart);
+        }
+        let mut parts = Vec::with_capacity(etags.len());
+        for part in table.parts() {
+            let mut found = etags.iter().filter(|(n, _)| *n == part.number());
+            let (Some((_, etag)), None) = (found.next(), found.next()) else {
+                return Err(Error::InvalidPart);
+            };
+            parts.push((part.number(), (*etag).to_owned()));
+        }
+        Ok(CompletePlan { key: self.key.clone(), parts })
+    }
+}
+
+/// GetObject of a client-side multipart object, planned from its companion's table: the `Range`
+/// header to send (none for the whole object) and what comes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientGetPlan {
+    /// The `Range` header value (`bytes=first-last` of the stored object), or `None`: the whole
+    /// object.
+    pub range: Option<String>,
+    /// The stored bytes the response carries.
+    pub stored: Range<u64>,
+    /// The plaintext bytes the opener yields.
+    pub plaintext: Range<u64>,
+}
+
+impl PartsCompanion {
+    /// Plans a GetObject of plaintext `range` of the object (`None`: the whole object) from this
+    /// companion's table — before anything is verified: the plan is checked when the response
+    /// arrives ([`ClientGetPlan::opener`]). With a cached companion a ranged read is one request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRange`] (S3's 416) for a range that selects nothing of the object.
+    pub fn plan_get(&self, range: Option<ByteRange>) -> Result<ClientGetPlan> {
+        let table = self.table();
+        match range {
+            None => Ok(ClientGetPlan {
+                range: None,
+                stored: 0..table.stored_len(),
+                plaintext: 0..table.plaintext_len(),
+            }),
+            Some(range) => {
+                let plaintext = range.resolve(table.plaintext_len())?;
+                let plan = table.plan_range(plaintext.clone())?;
+                let stored = plan.stored;
+                let header = format!("bytes={}-{}", stored.start, stored.end - 1);
+                Ok(ClientGetPlan { range: Some(header), stored, plaintext })
+            }
+        }
+    }
+
+    /// Checks the object's response metadata (GetObject or HeadObject headers: the upload state)
+    /// against this companion: see [`Envelope::open_client_multipart`]. HeadObject's plaintext size
+    /// is the result's [`MultipartBody::plaintext_len`].
+    ///
+    /// # Errors
+    /// Any error of [`Envelope::from_metadata`] and [`Envelope::open_client_multipart`].
+    pub fn open<I, K, V>(
+        &self,
+        metadata: I,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+    ) -> Result<MultipartBody>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Envelope::from_metadata(metadata)?.open_client_multipart(encryptor, object, self)
+    }
+}
+
+impl ClientGetPlan {
+    /// After the object's response arrived: checks its metadata against `companion` (the one the
+    /// plan was made from) and gives the opener to feed the response body to; it appends exactly
+    /// the planned plaintext, each chunk once it authenticates.
+    ///
+    /// # Errors
+    /// As [`PartsCompanion::open`]; [`Error::InvalidRange`] if the plan does not fit the verified
+    /// table (a plan made from another companion).
+    pub fn opener<I, K, V>(
+        &self,
+        metadata: I,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        companion: &PartsCompanion,
+    ) -> Result<MultipartOpener>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let body = companion.open(metadata, encryptor, object)?;
+        let opener = match self.range {
+            None => body.opener(),
+            Some(_) => body.range_opener(self.plaintext.clone())?,
+        };
+        if opener.stored_range() != self.stored {
+            return Err(Error::InvalidRange);
+        }
+        Ok(opener)
+    }
+}
