@@ -742,3 +742,34 @@ fn a_lost_companion_is_rebuilt_by_a_key_holder_from_the_stored_parts() {
         Error::Authentication
     );
 }
+
+/// Parts held in memory, each sealed on rayon's pool (`Upload::seal_part_parallel`), read back.
+#[cfg(feature = "parallel")]
+#[test]
+fn parts_sealed_on_the_thread_pool() {
+    let ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "pool");
+    let parts = parts_of(&[40 * C + 3, 0, 17 * C]);
+    let mut rng = TestRng(120);
+    let (client, create) =
+        ClientMultipartUpload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let id = store.create_multipart_upload(&create.key, &create.headers);
+    let mut records = Vec::new();
+    let mut etags = Vec::new();
+    for (&number, plain) in parts.iter().rev() {
+        let plan = client.upload_part(number, plain.len() as u64).unwrap();
+        let (part, body) = client.upload().seal_part_parallel(number, plain, &mut rng).unwrap();
+        assert_eq!(plan.content_length, body.len() as u64);
+        etags.push((number, store.upload_part(id, number, plan.content_length, body).unwrap()));
+        records.push(*part.part());
+    }
+    records.reverse();
+    let done = client.complete(&ring, &object, &records, None, &mut rng).unwrap();
+    let put = done.put_companion();
+    store.put_object(&put.key, &[], put.body);
+    let etag_refs: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    store.complete(id, &done.complete_request(&etag_refs).unwrap().parts).unwrap();
+    let mut reader = Reader { store: &store, enc: &ring, cache: None };
+    assert_eq!(reader.get(&object, None, 1 << 20).unwrap(), concat(&parts));
+}
