@@ -134,6 +134,10 @@ pub enum Error {
     /// An AWS S3 Encryption Client object or request that s3crypt refuses (format, policy, opt-in).
     #[error(transparent)]
     S3ec(#[from] crate::S3ecError),
+    /// A client-side operation refused: a body of another length than declared, a GET planned
+    /// for another chunk size, an unexpected KMS context, an inconsistent `Content-Range`.
+    #[error(transparent)]
+    ClientSide(#[from] crate::ClientSideError),
 
     /// A client-side multipart object's companion ([`crate::PartsCompanion`]) that belongs to
     /// another upload than the object's metadata names: an earlier or later upload of the object

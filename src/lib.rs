@@ -27,20 +27,21 @@ pub use kms::{
     AsyncKms, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, GenerateDataKeyResponse, Kms,
     KmsDataKey, KmsError, LocalKms, MAX_CONTEXT_LEN, ReEncryptRequest, ReEncryptResponse, S3_ARN_KEY, s3_arn,
 };
+pub use modes::client_side::{ClientKeyring, ClientKms, ClientKmsKey, ClientSideError, MaterialDescription};
 pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
-    ByteRange, Checksum, ChecksumAlgorithm, CompletedUpload, CopySource, ETag, MultipartBody,
+    ByteRange, Checksum, ChecksumAlgorithm, ClientSealer, CompletedUpload, CopySource, ETag, MultipartBody,
     MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, PARTS_COMPANION_SUFFIX, Part,
     PartAttributes, PartCopier, PartInfo, PartPiece, PartSealer, PartTable, PartsCompanion, SealOptions,
     SealedPart, Upload, parts_companion_key,
 };
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, ClientCompletion, ClientGetPlan, ClientMultipartUpload,
-    CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
-    KeyUse, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request,
-    SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, UploadPartPlan, WritePlan,
-    WrongKeyStatus, parse_range,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, ClientCompletion, ClientCopyPlan, ClientGetBody, ClientGetPlan,
+    ClientMultipartUpload, ClientPutPlan, CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan,
+    DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse, MultipartGetPlan, OpenKey, Operation, Outcome,
+    PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders,
+    SseKmsRequest, SseRequest, UploadEncryption, UploadPartPlan, WritePlan, WrongKeyStatus, parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;

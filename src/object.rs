@@ -2,8 +2,11 @@
 //! re-sealing an envelope for a copy, a rename or a key rotation without touching the body.
 
 pub(crate) mod attributes;
+mod client;
 mod client_parts;
 mod multipart;
+
+pub use client::ClientSealer;
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
 pub use client_parts::{PARTS_COMPANION_SUFFIX, PartsCompanion, parts_companion_key};
@@ -201,6 +204,7 @@ impl ObjectSealer {
             chunk_size: self.chunk_size,
             plaintext_len,
             layout: Layout::Single,
+            body_header: None,
         };
         let payload = Payload {
             key: self.key,
@@ -226,6 +230,8 @@ pub struct ObjectKey {
     plaintext_len: u64,
     layout: Layout,
     backend: Backend,
+    /// A client-side single-part object's body header, as its (now authenticated) envelope records it.
+    body_header: Option<[u8; crate::HEADER_LEN]>,
 }
 
 impl core::fmt::Debug for ObjectKey {
@@ -268,14 +274,27 @@ impl ObjectKey {
 
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
     ///
+    /// For a client-side object, whose envelope records the body's header, `body_header` must be
+    /// that header ([`ObjectKey::body_header`] returns it, so no body bytes need to be fetched).
+    ///
     /// # Errors
-    /// [`crate::Error::Authentication`] if the header does not belong to this object's body;
+    /// [`crate::Error::Authentication`] if the header does not belong to this object's body (for a
+    /// client-side object: differs from its envelope's);
     /// [`crate::Error::EnvelopeKind`] for a multipart object (see [`ObjectKey::multipart`]).
     pub fn chunk_opener(&self, body_header: &[u8]) -> Result<ChunkOpener> {
         if self.layout != Layout::Single {
             return Err(crate::Error::EnvelopeKind);
         }
+        if self.body_header.is_some_and(|recorded| recorded.as_slice() != body_header) {
+            return Err(crate::Error::Authentication);
+        }
         ChunkOpener::new(&self.payload.key, self.params(), &self.context(), body_header, self.plaintext_len)
+    }
+
+    /// A client-side single-part object's body header, from its authenticated envelope: what
+    /// [`ObjectKey::chunk_opener`] needs, without reading the body's first bytes.
+    pub fn body_header(&self) -> Option<&[u8; crate::HEADER_LEN]> {
+        self.body_header.as_ref()
     }
 
     /// The plaintext length, authenticated: the envelope opened under its key. This is the value
@@ -334,6 +353,7 @@ impl Envelope {
             plaintext_len: self.plaintext_len,
             layout: self.layout,
             backend: Backend::default(),
+            body_header: self.body_header,
         })
     }
 
@@ -386,6 +406,7 @@ impl ObjectSealer {
             chunk_size: options.chunk_size,
             plaintext_len: plaintext.len() as u64,
             layout: Layout::Single,
+            body_header: None,
         };
         let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5, checksum }, rng)?;
         Ok((envelope, body))

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::keys::{DataKey, KEY_LEN, fill_random};
 use crate::kms::EncryptionContext;
 use crate::primitives::OnceKey;
-use crate::stream::ChunkSize;
+use crate::stream::{ChunkSize, HEADER_LEN};
 use ctutils::CtEq;
 use rand_core::TryCryptoRng;
 use zeroize::Zeroizing;
@@ -39,6 +39,7 @@ pub struct WrappingKey<'a> {
     key_id: &'a str,
     version: u32,
     kms: Option<KmsBinding<'a>>,
+    description: Option<&'a EncryptionContext>,
 }
 
 /// What an SSE-KMS wrapping key carries into the envelope: the KMS blob and context.
@@ -61,12 +62,23 @@ impl core::fmt::Debug for WrappingKey<'_> {
 impl<'a> WrappingKey<'a> {
     /// A wrapping key: 32 secret bytes named by `key_id` (empty only for SSE-C) and `version`.
     pub fn new(secret: &'a [u8; KEY_LEN], key_id: &'a str, version: u32) -> Self {
-        Self { secret, key_id, version, kms: None }
+        Self { secret, key_id, version, kms: None, description: None }
+    }
+
+    /// A client-side raw wrapping key with its material description, which the envelope records
+    /// and which must match on open.
+    pub(crate) fn with_description(
+        secret: &'a [u8; KEY_LEN],
+        key_id: &'a str,
+        version: u32,
+        description: &'a EncryptionContext,
+    ) -> Self {
+        Self { secret, key_id, version, kms: None, description: Some(description) }
     }
 
     /// An SSE-KMS wrapping key, which also records how to get it back from the KMS.
     pub(crate) fn with_kms(secret: &'a [u8; KEY_LEN], key_id: &'a str, kms: KmsBinding<'a>) -> Self {
-        Self { secret, key_id, version: 0, kms: Some(kms) }
+        Self { secret, key_id, version: 0, kms: Some(kms), description: None }
     }
 }
 
@@ -199,6 +211,8 @@ pub(crate) struct BodyInfo {
     pub(crate) chunk_size: ChunkSize,
     pub(crate) plaintext_len: u64,
     pub(crate) layout: Layout,
+    /// A client-side single-part body's stream header, recorded in its envelope.
+    pub(crate) body_header: Option<[u8; HEADER_LEN]>,
 }
 
 impl BodyInfo {
@@ -209,6 +223,7 @@ impl BodyInfo {
             chunk_size: envelope.chunk_size,
             plaintext_len: envelope.plaintext_len,
             layout: envelope.layout,
+            body_header: envelope.body_header,
         }
     }
 }
@@ -228,7 +243,7 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     if !id_ok {
         return Err(Error::InvalidKeyId);
     }
-    if let Some(kms) = &key.kms {
+    if let Some(kms) = key.kms.as_ref().filter(|_| scheme != Scheme::ClientSide) {
         // The KMS saw (and logs, and may condition its policy on) this object's ARN — or its
         // bucket's, for a bucket key. A key generated for another object must not seal this one.
         if !kms.context.names(object, kms.bucket_key) {
@@ -256,6 +271,9 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
             bucket_key: k.bucket_key,
         }),
         layout: body.layout,
+        description: key.description.cloned(),
+        // Only a client-side envelope records the body's header (a re-seal to another scheme drops it).
+        body_header: body.body_header.filter(|_| scheme == Scheme::ClientSide),
     };
     envelope.wrapped_key = kek.seal(&aad(&envelope, object)?, &payload.encode())?;
     envelope.validate()?;
@@ -276,6 +294,10 @@ pub(crate) fn open(envelope: &Envelope, encryptor: &dyn Encryptor, object: &Obje
     let recorded = envelope.kms.as_ref().map(|k| (k.blob.as_slice(), &k.context, k.bucket_key));
     if binding != recorded {
         // A KMS key for another blob or context, or a key without one for a KMS envelope.
+        return Err(Error::WrongKey);
+    }
+    if key.description != envelope.description.as_ref() {
+        // A client-side key registered with another material description: checked before unwrapping.
         return Err(Error::WrongKey);
     }
     let (kek, check) = derive_kek(envelope.scheme, envelope.wrap, &key, &envelope.salt)?;

@@ -5,7 +5,7 @@ use super::{
     WrapAlgorithm, fixed, valid_key_id,
 };
 use crate::error::Result;
-use crate::stream::ChunkSize;
+use crate::stream::{ChunkSize, HEADER_LEN};
 
 /// The first four bytes of every binary envelope.
 pub(crate) const MAGIC: [u8; 4] = *b"S3CE";
@@ -24,6 +24,7 @@ impl Envelope {
         out.extend_from_slice(&MAGIC);
         out.push(super::ENVELOPE_VERSION);
         let context = self.kms.as_ref().map(|k| k.context.canonical_json());
+        let description = self.description.as_ref().map(crate::EncryptionContext::canonical_json);
         let mut count_bytes;
         for field in Field::TLV {
             let value: &[u8] = match field {
@@ -59,6 +60,14 @@ impl Envelope {
                 Field::PartsDigest => match &self.layout {
                     Layout::Parts { digest, .. } => digest,
                     _ => continue,
+                },
+                Field::Description => match &description {
+                    Some(json) => json.as_bytes(),
+                    None => continue,
+                },
+                Field::BodyHeader => match &self.body_header {
+                    Some(header) => header,
+                    None => continue,
                 },
                 Field::BucketKey | Field::Upload | Field::Version => continue,
             };
@@ -145,7 +154,9 @@ fn parse(field: Field, value: &[u8]) -> Result<Value, FormatError> {
         Field::KeyCheck => Value::KeyCheck(fixed::<CHECK_LEN>(value, field)?),
         Field::WrappedKey => Value::WrappedKey(value.to_vec()),
         Field::KmsBlob => Value::KmsBlob(value.to_vec()),
-        Field::KmsContext => Value::KmsContext(super::stored_context(value)?),
+        Field::KmsContext => Value::KmsContext(super::stored_context(value, field)?),
+        Field::Description => Value::Description(super::stored_context(value, field)?),
+        Field::BodyHeader => Value::BodyHeader(fixed::<HEADER_LEN>(value, field)?),
         Field::BucketKey if value == [1] => Value::BucketKey(true),
         Field::Upload if value == [1] => Value::Upload(true),
         Field::Parts => Value::Parts(u32::from_be_bytes(fixed(value, field)?)),

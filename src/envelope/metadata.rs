@@ -5,7 +5,7 @@ use super::{
     WrapAlgorithm, fixed, valid_key_id,
 };
 use crate::error::Result;
-use crate::stream::ChunkSize;
+use crate::stream::{ChunkSize, HEADER_LEN};
 use base64ct::{Base64, Encoding};
 
 /// Prefix of every metadata name s3crypt writes (user-metadata keys; on the wire they travel as
@@ -53,6 +53,14 @@ impl Envelope {
                 Field::PartsDigest => match &self.layout {
                     Layout::Parts { digest, .. } => Base64::encode_string(digest),
                     _ => continue,
+                },
+                Field::Description => match &self.description {
+                    Some(d) => d.to_header(),
+                    None => continue,
+                },
+                Field::BodyHeader => match &self.body_header {
+                    Some(header) => Base64::encode_string(header),
+                    None => continue,
                 },
                 Field::BucketKey | Field::Upload | Field::Version => continue,
             };
@@ -180,7 +188,14 @@ fn parse(field: Field, value: &str) -> Result<Value, FormatError> {
         Field::KmsBlob => Value::KmsBlob(base64(value, field, super::KMS_BLOB_MAX)?),
         Field::KmsContext => {
             let json = base64(value, field, crate::kms::MAX_CONTEXT_LEN)?;
-            Value::KmsContext(super::stored_context(&json)?)
+            Value::KmsContext(super::stored_context(&json, field)?)
+        }
+        Field::Description => {
+            let json = base64(value, field, crate::kms::MAX_CONTEXT_LEN)?;
+            Value::Description(super::stored_context(&json, field)?)
+        }
+        Field::BodyHeader => {
+            Value::BodyHeader(fixed::<HEADER_LEN>(&base64(value, field, HEADER_LEN)?, field)?)
         }
         Field::BucketKey if value == "true" => Value::BucketKey(true),
         Field::Upload if value == "true" => Value::Upload(true),

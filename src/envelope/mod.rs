@@ -11,7 +11,7 @@ mod metadata;
 pub use metadata::METADATA_PREFIX;
 
 use crate::error::Result;
-use crate::stream::ChunkSize;
+use crate::stream::{ChunkSize, HEADER_LEN};
 use core::fmt;
 
 /// Envelope format version written by this crate.
@@ -49,7 +49,8 @@ pub enum Scheme {
     SseC,
     /// SSE-KMS: sealed under a data key from a key-management service.
     SseKms,
-    /// Client-side encryption (reserved: not produced by this version).
+    /// Client-side encryption: sealed by the S3 client before upload, under a key the client holds
+    /// ([`crate::ClientKeyring`] or [`crate::ClientKmsKey`]); the store sees only ciphertext.
     ClientSide,
 }
 
@@ -199,11 +200,16 @@ pub enum Field {
     Parts,
     /// A multipart object's part-list digest.
     PartsDigest,
+    /// The material description of a client-side raw wrapping key, canonical JSON (client-side).
+    Description,
+    /// The body stream's 56-byte header (salt ‖ commitment), so that one ranged GET suffices
+    /// (client-side single-part objects).
+    BodyHeader,
 }
 
 impl Field {
     /// Fields in canonical (binary tag) order; `Version` is not a TLV field.
-    pub(crate) const TLV: [Self; 16] = [
+    pub(crate) const TLV: [Self; 18] = [
         Self::Scheme,
         Self::Suite,
         Self::ChunkSize,
@@ -220,6 +226,8 @@ impl Field {
         Self::Upload,
         Self::Parts,
         Self::PartsDigest,
+        Self::Description,
+        Self::BodyHeader,
     ];
 
     /// The binary tag.
@@ -242,6 +250,8 @@ impl Field {
             Self::Upload => 14,
             Self::Parts => 15,
             Self::PartsDigest => 16,
+            Self::Description => 17,
+            Self::BodyHeader => 18,
         }
     }
 
@@ -265,6 +275,8 @@ impl Field {
             Self::Upload => "upload",
             Self::Parts => "parts",
             Self::PartsDigest => "parts-digest",
+            Self::Description => "description",
+            Self::BodyHeader => "body-header",
         }
     }
 }
@@ -372,6 +384,10 @@ pub struct Envelope {
     pub(crate) wrapped_key: Vec<u8>,
     pub(crate) kms: Option<KmsFields>,
     pub(crate) layout: Layout,
+    /// Client-side, raw wrapping key: the key's material description.
+    pub(crate) description: Option<crate::EncryptionContext>,
+    /// Client-side, single-part: the body stream's header.
+    pub(crate) body_header: Option<[u8; HEADER_LEN]>,
 }
 
 /// Whether an envelope is a single-part object's, a multipart upload's state, or a completed
@@ -412,6 +428,7 @@ impl fmt::Debug for Envelope {
             .field("kms_context", &self.kms.as_ref().map(|k| &k.context))
             .field("bucket_key", &self.bucket_key())
             .field("layout", &self.layout)
+            .field("description", &self.description)
             .finish_non_exhaustive()
     }
 }
@@ -474,6 +491,16 @@ impl Envelope {
     pub fn bucket_key(&self) -> bool {
         self.kms.as_ref().is_some_and(|k| k.bucket_key)
     }
+    /// Client-side, raw wrapping key: the key's material description (authenticated once the
+    /// envelope opens).
+    pub fn material_description(&self) -> Option<&crate::EncryptionContext> {
+        self.description.as_ref()
+    }
+    /// Client-side, single-part: the body stream's 56-byte header (salt ‖ key commitment), which a
+    /// ranged read needs besides the chunks it fetches.
+    pub fn body_header(&self) -> Option<&[u8; HEADER_LEN]> {
+        self.body_header.as_ref()
+    }
     /// Whether this is a multipart upload's state (from [`crate::Upload::create`]) rather than an
     /// object's envelope.
     pub fn is_upload_state(&self) -> bool {
@@ -490,9 +517,6 @@ impl Envelope {
 
     /// Checks the cross-field rules every decoded envelope must satisfy.
     pub(crate) fn validate(&self) -> Result<(), FormatError> {
-        if self.scheme == Scheme::ClientSide {
-            return Err(FormatError::InvalidValue(Field::Scheme));
-        }
         if self.scheme == Scheme::SseC {
             if !self.key_id.is_empty() {
                 return Err(FormatError::UnexpectedField(Field::KeyId));
@@ -511,16 +535,21 @@ impl Envelope {
         }
         match (&self.kms, self.scheme) {
             (None, Scheme::SseKms) => return Err(FormatError::MissingField(Field::KmsBlob)),
-            (Some(_), s) if s != Scheme::SseKms => return Err(FormatError::UnexpectedField(Field::KmsBlob)),
+            (Some(_), s) if !matches!(s, Scheme::SseKms | Scheme::ClientSide) => {
+                return Err(FormatError::UnexpectedField(Field::KmsBlob));
+            }
             (Some(k), _) if k.blob.is_empty() || k.blob.len() > KMS_BLOB_MAX => {
                 return Err(FormatError::InvalidValue(Field::KmsBlob));
             }
             _ => {}
         }
-        // SSE-C keys are unnamed and SSE-KMS keys are versioned by the KMS: both record version 0.
-        if matches!(self.scheme, Scheme::SseC | Scheme::SseKms) && self.key_version != 0 {
+        // SSE-C keys are unnamed and KMS keys are versioned by the KMS: all record version 0.
+        if (matches!(self.scheme, Scheme::SseC | Scheme::SseKms) || self.kms.is_some())
+            && self.key_version != 0
+        {
             return Err(FormatError::InvalidValue(Field::KeyVersion));
         }
+        self.validate_client_side()?;
         match self.layout {
             Layout::Single => {}
             Layout::Upload if self.plaintext_len != 0 => {
@@ -536,6 +565,42 @@ impl Envelope {
             return Err(FormatError::TooLarge);
         }
         Ok(())
+    }
+}
+
+impl Envelope {
+    /// The client-side rules (`docs/FORMAT.md` §8.1): a raw wrapping key records its material
+    /// description, a KMS key a client-chosen context with no reserved `aws:` key and no bucket
+    /// key; a single-part object records its body header; no other scheme has these fields.
+    fn validate_client_side(&self) -> Result<(), FormatError> {
+        if self.scheme != Scheme::ClientSide {
+            if self.description.is_some() {
+                return Err(FormatError::UnexpectedField(Field::Description));
+            }
+            if self.body_header.is_some() {
+                return Err(FormatError::UnexpectedField(Field::BodyHeader));
+            }
+            return Ok(());
+        }
+        match (&self.kms, &self.description) {
+            (None, None) => return Err(FormatError::MissingField(Field::Description)),
+            (Some(_), Some(_)) => return Err(FormatError::UnexpectedField(Field::Description)),
+            (Some(k), None) if k.bucket_key => return Err(FormatError::UnexpectedField(Field::BucketKey)),
+            (Some(k), None) if k.context.has_reserved_key() => {
+                return Err(FormatError::InvalidValue(Field::KmsContext));
+            }
+            (None, Some(d)) if d.has_reserved_key() => {
+                return Err(FormatError::InvalidValue(Field::Description));
+            }
+            _ => {}
+        }
+        match (self.layout, self.body_header.is_some()) {
+            (Layout::Single, false) => Err(FormatError::MissingField(Field::BodyHeader)),
+            (Layout::Upload | Layout::Parts { .. }, true) => {
+                Err(FormatError::UnexpectedField(Field::BodyHeader))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -564,6 +629,8 @@ pub(crate) struct Draft {
     upload: Option<bool>,
     parts: Option<u32>,
     parts_digest: Option<[u8; PARTS_DIGEST_LEN]>,
+    description: Option<crate::EncryptionContext>,
+    body_header: Option<[u8; HEADER_LEN]>,
 }
 
 /// A decoded field value.
@@ -584,6 +651,8 @@ pub(crate) enum Value {
     Upload(bool),
     Parts(u32),
     PartsDigest([u8; PARTS_DIGEST_LEN]),
+    Description(crate::EncryptionContext),
+    BodyHeader([u8; HEADER_LEN]),
 }
 
 fn put<T>(slot: &mut Option<T>, value: T, field: Field) -> Result<(), FormatError> {
@@ -613,6 +682,8 @@ impl Draft {
             Value::Upload(v) => put(&mut self.upload, v, field),
             Value::Parts(v) => put(&mut self.parts, v, field),
             Value::PartsDigest(v) => put(&mut self.parts_digest, v, field),
+            Value::Description(v) => put(&mut self.description, v, field),
+            Value::BodyHeader(v) => put(&mut self.body_header, v, field),
         }
     }
 
@@ -644,18 +715,20 @@ impl Draft {
                 (None, Some(_), None) => return Err(FormatError::MissingField(Field::PartsDigest)),
                 (None, None, Some(_)) => return Err(FormatError::MissingField(Field::Parts)),
             },
+            description: self.description,
+            body_header: self.body_header,
         };
         envelope.validate()?;
         Ok(envelope)
     }
 }
 
-/// A stored context: canonical JSON, exactly as [`crate::EncryptionContext::canonical_json`] writes it.
-pub(crate) fn stored_context(json: &[u8]) -> Result<crate::EncryptionContext, FormatError> {
-    let context = crate::EncryptionContext::from_json(json)
-        .map_err(|_| FormatError::InvalidValue(Field::KmsContext))?;
+/// A stored context (or material description, `field`): canonical JSON, exactly as
+/// [`crate::EncryptionContext::canonical_json`] writes it.
+pub(crate) fn stored_context(json: &[u8], field: Field) -> Result<crate::EncryptionContext, FormatError> {
+    let context = crate::EncryptionContext::from_json(json).map_err(|_| FormatError::InvalidValue(field))?;
     if context.canonical_json().as_bytes() != json {
-        return Err(FormatError::NonCanonical(Field::KmsContext));
+        return Err(FormatError::NonCanonical(field));
     }
     Ok(context)
 }

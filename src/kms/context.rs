@@ -150,6 +150,11 @@ impl EncryptionContext {
         s3_arn(object.bucket(), key).is_ok_and(|arn| self.get(S3_ARN_KEY) == Some(arn.as_str()))
     }
 
+    /// Whether a key uses the `aws:` prefix AWS reserves (compared case-insensitively).
+    pub(crate) fn has_reserved_key(&self) -> bool {
+        self.pairs.keys().any(|k| is_reserved(k))
+    }
+
     /// The context S3 gives the KMS for an object: the user's pairs plus `aws:s3:arn`.
     pub(crate) fn with_arn(&self, arn: &str) -> Result<Self> {
         let mut context = self.clone();

@@ -184,7 +184,7 @@ fn bad_blob() -> Error {
 }
 
 impl KmsKey {
-    fn new(
+    pub(crate) fn new(
         requested: &str,
         key_id: String,
         plaintext: KmsDataKey,
@@ -258,17 +258,13 @@ impl KmsKey {
     /// opening: [`Error::WrongKey`].)
     pub fn from_decrypted(envelope: &Envelope, object: &ObjectId<'_>, plaintext: KmsDataKey) -> Result<Self> {
         let request = Self::decrypt_request(envelope, object)?;
-        let requested = request.key_id.clone();
-        let mut key = Self::new(
-            &requested,
+        Self::recovered(
             request.key_id,
             plaintext,
             request.ciphertext_blob,
             request.context,
             envelope.bucket_key(),
-        )?;
-        key.origin = Origin::Envelope;
-        Ok(key)
+        )
     }
 
     /// The whole round trip with a blocking client. Nothing is sent to the KMS unless the envelope
@@ -336,7 +332,32 @@ impl KmsKey {
         )
     }
 
-    fn wrapping_key(&self) -> WrappingKey<'_> {
+    /// A key recovered for a stored envelope (not proven until the envelope opens).
+    pub(crate) fn recovered(
+        key_id: String,
+        plaintext: KmsDataKey,
+        blob: Vec<u8>,
+        context: EncryptionContext,
+        bucket_key: bool,
+    ) -> Result<Self> {
+        let requested = key_id.clone();
+        let mut key = Self::new(&requested, key_id, plaintext, blob, context, bucket_key)?;
+        key.origin = Origin::Envelope;
+        Ok(key)
+    }
+
+    /// The wrapping key, if `envelope` names this KMS key.
+    pub(crate) fn opening_key_for(&self, envelope: &Envelope) -> Result<WrappingKey<'_>> {
+        if envelope.key_id() != self.key_id {
+            return Err(Error::UnknownKey {
+                key_id: envelope.key_id().to_owned(),
+                version: envelope.key_version(),
+            });
+        }
+        Ok(self.wrapping_key())
+    }
+
+    pub(crate) fn wrapping_key(&self) -> WrappingKey<'_> {
         let binding = KmsBinding { blob: &self.blob, context: &self.context, bucket_key: self.bucket_key };
         WrappingKey::with_kms(self.plaintext.expose_secret(), &self.key_id, binding)
     }
@@ -352,13 +373,7 @@ impl Encryptor for KmsKey {
     }
 
     fn opening_key(&self, envelope: &Envelope) -> Result<WrappingKey<'_>> {
-        if envelope.key_id() != self.key_id {
-            return Err(Error::UnknownKey {
-                key_id: envelope.key_id().to_owned(),
-                version: envelope.key_version(),
-            });
-        }
-        Ok(self.wrapping_key())
+        self.opening_key_for(envelope)
     }
 }
 

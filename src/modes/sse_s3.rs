@@ -90,12 +90,23 @@ impl Keyring {
         envelope.reseal((self, object), (self, object), rng)
     }
 
-    fn find(&self, id: &str, version: u32) -> Option<usize> {
+    /// The index of a key (keys keep their index: they are only ever appended).
+    pub(crate) fn find(&self, id: &str, version: u32) -> Option<usize> {
         self.entries.iter().position(|e| e.id == id && e.version == version)
+    }
+
+    /// The index of the active key.
+    pub(crate) fn active_index(&self) -> usize {
+        self.active
+    }
+
+    /// The key at `index` (from [`Keyring::find`] or [`Keyring::active_index`]): secret, id, version.
+    pub(crate) fn key_at(&self, index: usize) -> Option<(&[u8; crate::KEY_LEN], &str, u32)> {
+        self.entries.get(index).map(|e| (e.key.expose_secret(), e.id.as_str(), e.version))
     }
 }
 
-fn unknown(id: &str, version: u32) -> Error {
+pub(crate) fn unknown(id: &str, version: u32) -> Error {
     Error::UnknownKey { key_id: id.to_owned(), version }
 }
 

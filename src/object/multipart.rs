@@ -102,6 +102,7 @@ impl Upload {
             chunk_size: options.chunk_size,
             plaintext_len: 0,
             layout: Layout::Upload,
+            body_header: None,
         };
         let state = wrap::seal(encryptor, object, body, &payload, rng)?;
         let upload = Self {
@@ -823,6 +824,7 @@ impl Envelope {
             chunk_size: self.chunk_size,
             plaintext_len: table.plaintext_len,
             layout: Layout::Parts { count: table.part_count(), digest: table.digest() },
+            body_header: None,
         };
         let payload = Payload { key: upload.key, md5: None, checksum };
         let envelope = wrap::seal(encryptor, object, body, &payload, rng)?;

@@ -11,7 +11,7 @@
 //!
 //! Reading: GetObject of the companion, then GetObject of the object (whole, or with the `Range`
 //! header [`PartsCompanion::plan_get`] computes from the companion's table), whose response
-//! metadata [`ClientGetPlan::opener`] checks against the companion before any byte is released.
+//! metadata [`MultipartGetPlan::opener`] checks against the companion before any byte is released.
 //! HeadObject: [`PartsCompanion::open`] with the HEAD response's metadata gives the authenticated
 //! plaintext size. Requests per read: 2 cold (companion + object; for the whole object or a HEAD
 //! the two can be sent concurrently, a range needs the table first), 1 with a cached companion.
@@ -261,7 +261,7 @@ impl ClientCompletion {
 /// header to send (none for the whole object) and what comes back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ClientGetPlan {
+pub struct MultipartGetPlan {
     /// The `Range` header value (`bytes=first-last` of the stored object), or `None`: the whole
     /// object.
     pub range: Option<String>,
@@ -274,14 +274,14 @@ pub struct ClientGetPlan {
 impl PartsCompanion {
     /// Plans a GetObject of plaintext `range` of the object (`None`: the whole object) from this
     /// companion's table — before anything is verified: the plan is checked when the response
-    /// arrives ([`ClientGetPlan::opener`]). With a cached companion a ranged read is one request.
+    /// arrives ([`MultipartGetPlan::opener`]). With a cached companion a ranged read is one request.
     ///
     /// # Errors
     /// [`Error::InvalidRange`] (S3's 416) for a range that selects nothing of the object.
-    pub fn plan_get(&self, range: Option<ByteRange>) -> Result<ClientGetPlan> {
+    pub fn plan_get(&self, range: Option<ByteRange>) -> Result<MultipartGetPlan> {
         let table = self.table();
         match range {
-            None => Ok(ClientGetPlan {
+            None => Ok(MultipartGetPlan {
                 range: None,
                 stored: 0..table.stored_len(),
                 plaintext: 0..table.plaintext_len(),
@@ -291,7 +291,7 @@ impl PartsCompanion {
                 let plan = table.plan_range(plaintext.clone())?;
                 let stored = plan.stored;
                 let header = format!("bytes={}-{}", stored.start, stored.end - 1);
-                Ok(ClientGetPlan { range: Some(header), stored, plaintext })
+                Ok(MultipartGetPlan { range: Some(header), stored, plaintext })
             }
         }
     }
@@ -317,7 +317,7 @@ impl PartsCompanion {
     }
 }
 
-impl ClientGetPlan {
+impl MultipartGetPlan {
     /// After the object's response arrived: checks its metadata against `companion` (the one the
     /// plan was made from) and gives the opener to feed the response body to; it appends exactly
     /// the planned plaintext, each chunk once it authenticates.

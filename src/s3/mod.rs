@@ -2,6 +2,7 @@
 //! headers, bucket default encryption, and the error responses S3 gives.
 
 mod bucket;
+mod client;
 mod client_multipart;
 mod errors;
 mod events;
@@ -13,9 +14,10 @@ mod ssec;
 mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
+pub use client::{ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientPutPlan};
 pub use client_multipart::{
-    ClientCompletion, ClientGetPlan, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
-    UploadPartPlan,
+    ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
+    MultipartGetPlan, UploadPartPlan,
 };
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};

@@ -4,6 +4,7 @@
 pub mod model;
 pub mod multipart_store;
 pub mod parts_model;
+pub mod store;
 
 use core::convert::Infallible;
 use s3crypt::{Encryptor, Envelope, Error, ObjectId, ObjectSealer, SealOptions};

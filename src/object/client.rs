@@ -1,0 +1,151 @@
+//! Client-side sealing: the envelope before the body.
+//!
+//! An S3 PutObject carries the object's metadata as request headers, before the body. A client that
+//! streams its upload must therefore know the envelope before it has sealed a byte: it declares the
+//! exact plaintext length up front, the envelope records that length and the body stream's header
+//! (`docs/FORMAT.md` §8), and the body is then sealed in constant memory and held to the declared
+//! length.
+
+use super::SealOptions;
+use crate::buffer::OutputBuffer;
+use crate::envelope::{Envelope, Layout, ObjectId, Scheme, Suite};
+use crate::error::{Error, Result};
+use crate::keys::DataKey;
+use crate::modes::client_side::ClientSideError;
+use crate::stream::{HEADER_LEN, Sealer};
+use crate::wrap::{self, BodyInfo, Encryptor, Payload};
+use rand_core::TryCryptoRng;
+
+/// Seals a client-side object whose plaintext length is known up front: the envelope first, then
+/// the body, streamed in constant memory.
+///
+/// [`ClientSealer::new`] returns the sealed envelope at once — its metadata
+/// ([`Envelope::to_metadata`], or [`crate::ClientPutPlan`] for the request headers) and the exact
+/// stored length ([`Envelope::body_len`], the PutObject `Content-Length`) can be sent before the
+/// body. The body must then be exactly the declared length: [`ClientSealer::update`] refuses a byte
+/// more, [`ClientSealer::finish`] a byte less ([`ClientSideError::LengthMismatch`]), so the stored
+/// body always matches what its envelope and `Content-Length` promised.
+///
+/// The envelope holds no MD5 and no checksum (they are known only after the last byte), so
+/// [`SealOptions::md5`] and [`SealOptions::checksum`] must be off.
+pub struct ClientSealer {
+    body: Sealer,
+    /// The body's header, written before the first chunk.
+    header: Option<[u8; HEADER_LEN]>,
+    declared: u64,
+    received: u64,
+    failed: Option<Error>,
+}
+
+impl core::fmt::Debug for ClientSealer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientSealer")
+            .field("declared", &self.declared)
+            .field("received", &self.received)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientSealer {
+    /// Starts a client-side object of exactly `plaintext_len` bytes: a fresh data key, the body
+    /// stream's salt, and the envelope for `object` sealed under `encryptor`'s key.
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key;
+    /// [`ClientSideError::SealedAttributes`] if `options` asks for an MD5 or a checksum;
+    /// [`Error::TooLong`] for a length beyond the format; whatever the encryptor reports;
+    /// [`Error::Rng`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        options: SealOptions,
+        plaintext_len: u64,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Self, Envelope)> {
+        if encryptor.scheme() != Scheme::ClientSide {
+            return Err(Error::SchemeMismatch {
+                envelope: Scheme::ClientSide,
+                presented: encryptor.scheme(),
+            });
+        }
+        if options.md5 || options.checksum.is_some() {
+            return Err(ClientSideError::SealedAttributes.into());
+        }
+        options.chunk_size.ciphertext_len(plaintext_len)?;
+        let key = DataKey::generate(rng)?;
+        let (params, context) = options.body();
+        let mut body = Sealer::new(&key, params, &context, rng)?;
+        // An empty update writes exactly the stream's header, and nothing else.
+        let mut header = Vec::with_capacity(HEADER_LEN);
+        body.update(&[], &mut header)?;
+        let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+        let info = BodyInfo {
+            suite: Suite::default(),
+            chunk_size: options.chunk_size,
+            plaintext_len,
+            layout: Layout::Single,
+            body_header: Some(header),
+        };
+        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5: None, checksum: None }, rng)?;
+        let sealer = Self { body, header: Some(header), declared: plaintext_len, received: 0, failed: None };
+        Ok((sealer, envelope))
+    }
+
+    /// The plaintext length declared to [`ClientSealer::new`].
+    pub fn declared_len(&self) -> u64 {
+        self.declared
+    }
+
+    /// Plaintext bytes accepted so far.
+    pub fn received_len(&self) -> u64 {
+        self.received
+    }
+
+    /// Encrypts the next piece of the body, appending ciphertext (and, the first time, the body's
+    /// header) to `out`; see [`Sealer::update`].
+    ///
+    /// # Errors
+    /// [`ClientSideError::LengthMismatch`] if `input` takes the body past the declared length
+    /// (nothing of it is sealed); then, and after any error, the same error again.
+    pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let received = self.received.saturating_add(input.len() as u64);
+        let result = if received > self.declared {
+            Err(ClientSideError::LengthMismatch { declared: self.declared, received }.into())
+        } else {
+            self.write_header(out);
+            self.received = received;
+            self.body.update(input, out)
+        };
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// Seals the final chunk and appends it (with the header, for an empty body) to `out`.
+    ///
+    /// # Errors
+    /// [`ClientSideError::LengthMismatch`] if fewer bytes than declared were given (the final
+    /// chunk is not written); any error an earlier call returned.
+    pub fn finish<B: OutputBuffer + ?Sized>(mut self, out: &mut B) -> Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        if self.received != self.declared {
+            return Err(
+                ClientSideError::LengthMismatch { declared: self.declared, received: self.received }.into()
+            );
+        }
+        self.write_header(out);
+        self.body.finish(out)
+    }
+
+    fn write_header<B: OutputBuffer + ?Sized>(&mut self, out: &mut B) {
+        if let Some(header) = self.header.take() {
+            out.extend_from_slice(&header);
+        }
+    }
+}

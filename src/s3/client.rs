@@ -1,0 +1,496 @@
+//! Request plans for an S3 *client* that encrypts client-side: what to send for PutObject,
+//! GetObject (whole or a plaintext byte range, in one request), HeadObject and CopyObject (copy,
+//! rename, re-key), and how to read the responses. Plain data: header names and values, lengths;
+//! the client performs the HTTP requests itself. `docs/FORMAT.md` §8 specifies the formulas.
+
+use crate::envelope::{Envelope, Layout, ObjectId, Scheme};
+use crate::error::{Error, Result};
+use crate::modes::client_side::ClientSideError;
+use crate::object::{ByteRange, ObjectKey};
+use crate::stream::{ChunkSize, HEADER_LEN, Opener, RangeOpener, TAG_LEN};
+use crate::wrap::Encryptor;
+use crate::{FormatError, OutputBuffer};
+use core::ops::Range;
+use rand_core::TryCryptoRng;
+
+/// The prefix S3 puts before user-metadata names in request and response headers.
+const META: &str = "x-amz-meta-";
+
+/// The envelope's metadata as `x-amz-meta-…` request headers.
+fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
+    envelope.to_metadata().into_iter().map(|(name, value)| (format!("{META}{name}"), value)).collect()
+}
+
+/// A client-side single-part object's envelope, or the reason it is not one.
+fn client_single(envelope: &Envelope) -> Result<()> {
+    if envelope.scheme() != Scheme::ClientSide {
+        return Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::ClientSide });
+    }
+    if envelope.layout != Layout::Single {
+        return Err(Error::EnvelopeKind);
+    }
+    Ok(())
+}
+
+/// PutObject of a client-side object: the envelope as `x-amz-meta-s3crypt-*` headers and the exact
+/// stored `Content-Length`, both known before the body is sealed ([`crate::ClientSealer::new`]),
+/// so the body streams without buffering.
+///
+/// ```
+/// use s3crypt::{ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext, ObjectId, OsRng, RootKey, SealOptions};
+///
+/// let ring = ClientKeyring::new("client-1", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// let object = ObjectId::new("bucket", "key");
+/// let (mut sealer, envelope) = ClientSealer::new(SealOptions::default(), 3, &ring, &object, &mut OsRng)?;
+/// let put = ClientPutPlan::new(&envelope)?;
+/// // Send put.headers(), then stream the body:
+/// let mut body = Vec::new();
+/// sealer.update(b"abc", &mut body)?;
+/// sealer.finish(&mut body)?;
+/// assert_eq!(body.len() as u64, put.content_length());
+/// assert!(put.headers().iter().any(|(k, v)| k == "content-length" && *v == body.len().to_string()));
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientPutPlan {
+    headers: Vec<(String, String)>,
+    content_length: u64,
+}
+
+impl ClientPutPlan {
+    /// The PutObject of the object `envelope` (from [`crate::ClientSealer::new`]) describes.
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless it is a client-side envelope; [`Error::EnvelopeKind`]
+    /// unless it is a single-part object's.
+    pub fn new(envelope: &Envelope) -> Result<Self> {
+        client_single(envelope)?;
+        let content_length = envelope.body_len()?;
+        let mut headers = metadata_headers(envelope);
+        headers.push(("content-length".to_owned(), content_length.to_string()));
+        Ok(Self { headers, content_length })
+    }
+
+    /// The request headers: `x-amz-meta-s3crypt-*` and `content-length`.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The body's exact stored length.
+    pub fn content_length(&self) -> u64 {
+        self.content_length
+    }
+}
+
+/// GetObject of a client-side object — the whole body, or a plaintext byte range fetched in
+/// **one** request: the envelope (metadata headers) records the body's stream header, so the
+/// ranged response carries everything needed to authenticate and decrypt it.
+///
+/// A range is planned for the chunk size the client writes with; the stored range asks for whole
+/// chunks (at most one partial chunk more at each end, for a suffix range). If the object turns out
+/// to have another chunk size, [`ClientGetPlan::open`] says so
+/// ([`ClientSideError::ChunkSizeMismatch`]) and nothing is released: plan again with the stored
+/// size (a second request).
+///
+/// HeadObject needs no plan: decode the response's metadata ([`Envelope::from_metadata`]) and open
+/// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientGetPlan {
+    requested: Option<ByteRange>,
+    chunk_size: ChunkSize,
+    stored: Option<ByteRange>,
+}
+
+/// `base + index × sealed`, checked.
+fn chunk_start(cs: ChunkSize, index: u64) -> Result<u64> {
+    index
+        .checked_mul(cs.sealed_len() as u64)
+        .and_then(|n| n.checked_add(HEADER_LEN as u64))
+        .ok_or(Error::InvalidRange)
+}
+
+impl ClientGetPlan {
+    /// The whole object (no `Range` header).
+    pub fn whole() -> Self {
+        Self { requested: None, chunk_size: ChunkSize::default(), stored: None }
+    }
+
+    /// The plaintext bytes `range` of an object sealed with `chunk_size` (`docs/FORMAT.md` §8.3):
+    ///
+    /// - `bytes=a-b` → `bytes=H+⌊a/C⌋·S-(H+(⌊b/C⌋+1)·S−1)`
+    /// - `bytes=a-` → `bytes=H+⌊a/C⌋·S-`
+    /// - `bytes=-n` → `bytes=-(n + C − 1 + T·(⌈n/C⌉ + 1))`
+    ///
+    /// with `H` = 56 (the stream header), `C` the chunk size, `T` = 16 (a tag), `S = C + T`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRange`] for a reversed range, an empty suffix (`bytes=-0`), or offsets
+    /// beyond any stored object.
+    pub fn range(range: ByteRange, chunk_size: ChunkSize) -> Result<Self> {
+        let log2 = chunk_size.log2();
+        let stored = match range {
+            ByteRange::FromTo(first, last) if first > last => return Err(Error::InvalidRange),
+            ByteRange::FromTo(first, last) => {
+                let end = chunk_start(chunk_size, (last >> log2) + 1)?;
+                ByteRange::FromTo(chunk_start(chunk_size, first >> log2)?, end - 1)
+            }
+            ByteRange::From(first) => ByteRange::From(chunk_start(chunk_size, first >> log2)?),
+            ByteRange::Suffix(0) => return Err(Error::InvalidRange),
+            ByteRange::Suffix(n) => {
+                let c = chunk_size.bytes() as u64;
+                let tags = n.div_ceil(c).checked_add(1).and_then(|k| k.checked_mul(TAG_LEN as u64));
+                let len = tags.and_then(|t| t.checked_add(n)).and_then(|m| m.checked_add(c - 1));
+                ByteRange::Suffix(len.ok_or(Error::InvalidRange)?)
+            }
+        };
+        Ok(Self { requested: Some(range), chunk_size, stored: Some(stored) })
+    }
+
+    /// The plaintext range asked for (`None`: the whole object).
+    pub fn requested(&self) -> Option<ByteRange> {
+        self.requested
+    }
+
+    /// The stored byte range to ask S3 for (`None`: the whole object).
+    pub fn stored_range(&self) -> Option<ByteRange> {
+        self.stored
+    }
+
+    /// The `Range` header value to send, if any (`bytes=…`).
+    pub fn range_header(&self) -> Option<String> {
+        self.stored.map(|r| match r {
+            ByteRange::FromTo(first, last) => format!("bytes={first}-{last}"),
+            ByteRange::From(first) => format!("bytes={first}-"),
+            ByteRange::Suffix(n) => format!("bytes=-{n}"),
+        })
+    }
+
+    /// Checks that the response's envelope is one this plan can read — before a KMS is asked for
+    /// its key: a client-side single-part object with the chunk size the range was planned for.
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`], [`Error::EnvelopeKind`], [`ClientSideError::ChunkSizeMismatch`].
+    pub fn check(&self, envelope: &Envelope) -> Result<()> {
+        client_single(envelope)?;
+        if self.stored.is_some() && envelope.chunk_size() != self.chunk_size {
+            return Err(ClientSideError::ChunkSizeMismatch {
+                assumed: self.chunk_size.bytes(),
+                stored: envelope.chunk_size().bytes(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Reads the response: `envelope` decoded from its `x-amz-meta-*` headers, its
+    /// `Content-Range` header (absent for a `200` answer), opened with `encryptor` for `object`.
+    /// Feed the response body to the returned [`ClientGetBody`].
+    ///
+    /// # Errors
+    /// As [`ClientGetPlan::check`] and [`Envelope::open`]; [`Error::Truncated`] or
+    /// [`Error::TrailingData`] if the stored object is shorter or longer than its envelope says;
+    /// [`ClientSideError::ContentRange`] for a `Content-Range` that is malformed or does not
+    /// answer the request; [`Error::InvalidRange`] if the range selects nothing of the object.
+    pub fn open(
+        &self,
+        envelope: &Envelope,
+        content_range: Option<&str>,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+    ) -> Result<ClientGetBody> {
+        self.check(envelope)?;
+        let key = envelope.open(encryptor, object)?;
+        let total = key.body_len()?;
+        let header = *key.body_header().ok_or(FormatError::MissingField(crate::Field::BodyHeader))?;
+        let window = match content_range {
+            None => 0..total,
+            Some(value) => {
+                let (window, stored_total) = parse_content_range(value)?;
+                if stored_total < total {
+                    return Err(Error::Truncated);
+                }
+                if stored_total > total {
+                    return Err(Error::TrailingData);
+                }
+                window
+            }
+        };
+        match (self.requested, self.stored) {
+            (Some(requested), Some(stored)) => {
+                // What S3 answers for the stored range — or, without a Content-Range, the whole body.
+                let answer = stored.resolve(total)?;
+                if content_range.is_some() && window != answer {
+                    return Err(ClientSideError::ContentRange.into());
+                }
+                let plaintext = requested.resolve(key.plaintext_len())?;
+                let opener = key.chunk_opener(&header)?.open_range(plaintext.clone())?;
+                let feed = opener.plan().ciphertext.clone();
+                if feed.start < window.start || feed.end > window.end {
+                    return Err(ClientSideError::ContentRange.into());
+                }
+                Ok(ClientGetBody::new(Reader::Range(opener), header, window, feed, plaintext, &key))
+            }
+            _ => {
+                if window != (0..total) {
+                    return Err(ClientSideError::ContentRange.into());
+                }
+                let opener = key.opener();
+                Ok(ClientGetBody::new(
+                    Reader::Whole(opener),
+                    header,
+                    window,
+                    0..total,
+                    0..key.plaintext_len(),
+                    &key,
+                ))
+            }
+        }
+    }
+}
+
+/// `bytes first-last/total`, strictly: ASCII digits, `first ≤ last < total`.
+fn parse_content_range(value: &str) -> Result<(Range<u64>, u64)> {
+    let bad = || Error::ClientSide(ClientSideError::ContentRange);
+    let number = |s: &str| -> Result<u64> {
+        if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse().map_err(|_| bad())
+    };
+    let spec = value.strip_prefix("bytes ").ok_or_else(bad)?;
+    let (range, total) = spec.split_once('/').ok_or_else(bad)?;
+    let (first, last) = range.split_once('-').ok_or_else(bad)?;
+    let (first, last, total) = (number(first)?, number(last)?, number(total)?);
+    if first > last || last >= total {
+        return Err(bad());
+    }
+    Ok((first..last + 1, total))
+}
+
+/// An offset known to be within a buffer in memory (the header, or the piece being consumed).
+fn small(n: u64) -> Result<usize> {
+    usize::try_from(n).map_err(|_| Error::TooLong)
+}
+
+enum Reader {
+    Whole(Opener),
+    Range(RangeOpener),
+}
+
+/// The body of a client-side GetObject response being authenticated and decrypted: feed it the
+/// response body in pieces of any size; it appends exactly the requested plaintext, each chunk
+/// only once it has authenticated.
+///
+/// Bytes of the response outside the chunks it needs (the partial chunk before a suffix range)
+/// are discarded; bytes of the stream header, wherever the response holds them, must equal the
+/// header the authenticated envelope records ([`Error::Authentication`] otherwise).
+pub struct ClientGetBody {
+    reader: Reader,
+    header: [u8; HEADER_LEN],
+    /// Next stored offset expected.
+    at: u64,
+    window_end: u64,
+    /// Stored bytes passed on to the opener.
+    feed: Range<u64>,
+    plaintext: Range<u64>,
+    plaintext_len: u64,
+    failed: Option<Error>,
+}
+
+impl core::fmt::Debug for ClientGetBody {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientGetBody")
+            .field("at", &self.at)
+            .field("plaintext", &self.plaintext)
+            .field("plaintext_len", &self.plaintext_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientGetBody {
+    fn new(
+        reader: Reader,
+        header: [u8; HEADER_LEN],
+        window: Range<u64>,
+        feed: Range<u64>,
+        plaintext: Range<u64>,
+        key: &ObjectKey,
+    ) -> Self {
+        Self {
+            reader,
+            header,
+            at: window.start,
+            window_end: window.end,
+            feed,
+            plaintext,
+            plaintext_len: key.plaintext_len(),
+            failed: None,
+        }
+    }
+
+    /// The plaintext bytes this response yields (for the client's own `Content-Range`).
+    pub fn plaintext_range(&self) -> Range<u64> {
+        self.plaintext.clone()
+    }
+
+    /// The object's authenticated plaintext length.
+    pub fn plaintext_len(&self) -> u64 {
+        self.plaintext_len
+    }
+
+    /// Consumes the next bytes of the response body.
+    ///
+    /// # Errors
+    /// [`Error::Authentication`] if a chunk, or a byte of the stream header, does not
+    /// authenticate; [`Error::TrailingData`] past the end of the response's `Content-Range`; then,
+    /// and after any earlier error, the same error again.
+    pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
+        let mut failed = self.failed.take();
+        let result = crate::stream::open::sticky(&mut failed, || self.consume(input, out));
+        self.failed = failed;
+        result
+    }
+
+    fn consume<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
+        let len = input.len() as u64;
+        let end = self.at.checked_add(len).filter(|&e| e <= self.window_end).ok_or(Error::TrailingData)?;
+        // Header bytes in this piece: stored offsets at..min(end, H).
+        let header_end = end.min(HEADER_LEN as u64);
+        if self.at < header_end {
+            let (from, to) = (small(self.at)?, small(header_end)?);
+            let held = &input[..to - from];
+            if !bool::from(ctutils::CtEq::ct_eq(held, &self.header[from..to])) {
+                return Err(Error::Authentication);
+            }
+        }
+        let (from, to) = (self.at.max(self.feed.start), end.min(self.feed.end));
+        if from < to {
+            let piece = &input[small(from - self.at)?..small(to - self.at)?];
+            match &mut self.reader {
+                Reader::Whole(opener) => opener.update(piece, out)?,
+                Reader::Range(opener) => opener.update(piece, out)?,
+            }
+        }
+        self.at = end;
+        Ok(())
+    }
+
+    /// Checks that the whole response arrived and every planned chunk authenticated; for a whole
+    /// object, opens the final chunk into `out`.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] if the response stopped early; any error an earlier call returned.
+    pub fn finish<B: OutputBuffer + ?Sized>(self, out: &mut B) -> Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        if self.at != self.window_end {
+            return Err(Error::Truncated);
+        }
+        match self.reader {
+            Reader::Whole(opener) => opener.finish(out),
+            Reader::Range(opener) => opener.finish(),
+        }
+    }
+}
+
+/// CopyObject of a client-side object to a new name, or onto itself with a new key: the envelope
+/// is re-sealed (opened with the source's key, sealed for the destination name under the
+/// destination key — another keyring key, a KMS key, or the same one) and sent as the new
+/// metadata with `x-amz-metadata-directive: REPLACE`; S3 copies the body server-side, so it is
+/// never downloaded. A rename is this copy followed by a DeleteObject of the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCopyPlan {
+    copy_source: String,
+    envelope: Envelope,
+}
+
+impl ClientCopyPlan {
+    /// Re-seals `envelope`, stored as `from.1` and opened with `from.0`, for `to.1` under `to.0`.
+    ///
+    /// # Errors
+    /// Any error of [`Envelope::reseal`]; [`Error::SchemeMismatch`] if either key is not a
+    /// client-side key; [`Error::EnvelopeKind`] for a multipart object or upload state.
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        envelope: &Envelope,
+        from: (&dyn Encryptor, &ObjectId<'_>),
+        to: (&dyn Encryptor, &ObjectId<'_>),
+        rng: &mut R,
+    ) -> Result<Self> {
+        client_single(envelope)?;
+        if to.0.scheme() != Scheme::ClientSide {
+            return Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: to.0.scheme() });
+        }
+        let envelope = envelope.reseal(from, to, rng)?;
+        Ok(Self { copy_source: copy_source(from.1), envelope })
+    }
+
+    /// The destination's new envelope.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
+    pub fn copy_source(&self) -> &str {
+        &self.copy_source
+    }
+
+    /// The request headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the new
+    /// envelope's `x-amz-meta-s3crypt-*`.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
+            ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
+        ];
+        headers.extend(metadata_headers(&self.envelope));
+        headers
+    }
+}
+
+/// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)
+/// percent-encoded, as S3 reads `x-amz-copy-source`.
+fn copy_source(object: &ObjectId<'_>) -> String {
+    let mut out = String::with_capacity(object.bucket().len() + object.key().len() + 2);
+    for (part, keep_slash) in [(object.bucket(), false), (object.key(), true)] {
+        out.push('/');
+        for &b in part {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges_parse_strictly() {
+        assert_eq!(parse_content_range("bytes 0-9/10").unwrap(), (0..10, 10));
+        assert_eq!(parse_content_range("bytes 5-5/6").unwrap(), (5..6, 6));
+        for bad in [
+            "bytes 0-10/10",
+            "bytes 5-4/10",
+            "bytes */10",
+            "bytes 0-1/*",
+            "bytes=0-1/10",
+            "bytes 0-1",
+            "bytes +0-1/10",
+            "bytes 0-1/10 ",
+            "bytes 0-99999999999999999999999/10",
+            "",
+        ] {
+            assert!(parse_content_range(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn copy_sources_are_percent_encoded() {
+        let object = ObjectId::new("bkt", "a b/ü+%.txt");
+        assert_eq!(copy_source(&object), "/bkt/a%20b/%C3%BC%2B%25.txt");
+    }
+}

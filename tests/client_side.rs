@@ -1,0 +1,513 @@
+//! Client-side encryption (scheme `client-side`): the client's keys (a raw keyring with material
+//! descriptions, a KMS key with a client-chosen context), envelope-first sealing, and the request
+//! plans of PutObject, GetObject (whole and ranged: one request), HeadObject and CopyObject against
+//! an in-memory S3 model — with a hostile case for every defence.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+
+mod common;
+
+use common::store::{Response, Store};
+use common::{TestRng, pattern};
+use proptest::prelude::*;
+use s3crypt::{
+    ByteRange, ChunkSize, ClientCopyPlan, ClientGetPlan, ClientKeyring, ClientKms, ClientKmsKey,
+    ClientPutPlan, ClientSealer, ClientSideError, EncryptionContext, Encryptor, Envelope, Error, FormatError,
+    HEADER_LEN, LocalKms, ObjectId, RootKey, Scheme, SealOptions, TAG_LEN,
+};
+
+fn description(pairs: &[(&str, &str)]) -> EncryptionContext {
+    let mut d = EncryptionContext::new();
+    for (k, v) in pairs {
+        d.insert(k, v).unwrap();
+    }
+    d
+}
+
+fn keyring() -> ClientKeyring {
+    ClientKeyring::new("client-a", 1, RootKey::from_bytes([0xa1; 32]), description(&[("purpose", "tests")]))
+        .unwrap()
+}
+
+fn local_kms() -> LocalKms<TestRng> {
+    let mut kms = LocalKms::new(TestRng(77));
+    kms.create_key("alias/client", RootKey::from_bytes([0x33; 32])).unwrap();
+    kms
+}
+
+fn kms_context() -> EncryptionContext {
+    description(&[("tenant", "t1"), ("app", "ünïcode")])
+}
+
+fn kms_key(kms: &LocalKms<TestRng>) -> ClientKmsKey {
+    ClientKms::new("alias/client", kms_context()).unwrap().generate_key(kms).unwrap()
+}
+
+/// Seals `msg` envelope-first, in uneven pieces.
+fn seal(
+    enc: &dyn Encryptor,
+    object: &ObjectId<'_>,
+    msg: &[u8],
+    cs: ChunkSize,
+    seed: u64,
+) -> (Envelope, Vec<u8>) {
+    let mut rng = TestRng(seed);
+    let options = SealOptions { chunk_size: cs, ..SealOptions::default() };
+    let (mut sealer, envelope) = ClientSealer::new(options, msg.len() as u64, enc, object, &mut rng).unwrap();
+    let mut body = Vec::new();
+    for piece in msg.chunks(7919) {
+        sealer.update(piece, &mut body).unwrap();
+    }
+    sealer.finish(&mut body).unwrap();
+    assert_eq!(body.len() as u64, envelope.body_len().unwrap());
+    (envelope, body)
+}
+
+fn lengths(cs: ChunkSize) -> [usize; 7] {
+    let c = cs.bytes();
+    [0, 1, c - 1, c, c + 1, 3 * c, 5 * c + 77]
+}
+
+#[test]
+fn both_client_keys_round_trip_through_both_encodings_at_boundary_sizes() {
+    let kms = local_kms();
+    let ring = keyring();
+    let kms_key = kms_key(&kms);
+    let object = ObjectId::new("bucket", "dir/object");
+    for cs in [ChunkSize::C2SP, ChunkSize::from_bytes(1 << 17).unwrap()] {
+        for (i, len) in lengths(cs).into_iter().enumerate() {
+            let msg = pattern(len);
+            for enc in [&ring as &dyn Encryptor, &kms_key] {
+                let (envelope, body) = seal(enc, &object, &msg, cs, i as u64 + 1);
+                assert_eq!(envelope.scheme(), Scheme::ClientSide);
+                assert_eq!(envelope.body_header().unwrap()[..], body[..s3crypt::HEADER_LEN]);
+                for decoded in [
+                    Envelope::from_metadata(envelope.to_metadata()).unwrap(),
+                    Envelope::from_binary(&envelope.to_binary()).unwrap(),
+                ] {
+                    assert_eq!(decoded, envelope);
+                    // The KMS key is recovered with the context the reader expects.
+                    let recovered;
+                    let reader: &dyn Encryptor = if decoded.kms_blob().is_some() {
+                        recovered = ClientKmsKey::for_envelope(&kms, &decoded, &kms_context()).unwrap();
+                        &recovered
+                    } else {
+                        &ring
+                    };
+                    assert_eq!(common::open_object(reader, &object, &decoded, &body).unwrap(), msg);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_envelope_records_description_or_context_and_never_an_arn() {
+    let kms = local_kms();
+    let object = ObjectId::new("bucket", "k");
+    let (envelope, _) = seal(&keyring(), &object, b"x", ChunkSize::C2SP, 1);
+    assert_eq!(envelope.material_description(), Some(&description(&[("purpose", "tests")])));
+    assert_eq!(envelope.kms_context(), None);
+    let (envelope, _) = seal(&kms_key(&kms), &object, b"x", ChunkSize::C2SP, 2);
+    assert_eq!(envelope.material_description(), None);
+    assert_eq!(envelope.kms_context(), Some(&kms_context()));
+    assert!(envelope.kms_context().unwrap().iter().all(|(k, _)| !k.starts_with("aws:")));
+    assert!(!envelope.bucket_key());
+}
+
+#[test]
+fn the_declared_length_is_enforced() {
+    let ring = keyring();
+    let object = ObjectId::new("bucket", "k");
+    let mut rng = TestRng(3);
+    let (mut sealer, _) = ClientSealer::new(SealOptions::default(), 10, &ring, &object, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(&[1; 6], &mut body).unwrap();
+    let too_many = Error::ClientSide(ClientSideError::LengthMismatch { declared: 10, received: 11 });
+    assert_eq!(sealer.update(&[1; 5], &mut body), Err(too_many.clone()));
+    assert_eq!(sealer.update(&[], &mut body), Err(too_many.clone()), "sticky");
+    assert_eq!(sealer.finish(&mut body), Err(too_many));
+
+    let (mut sealer, _) = ClientSealer::new(SealOptions::default(), 10, &ring, &object, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(&[1; 9], &mut body).unwrap();
+    let before = body.len();
+    let too_few = Error::ClientSide(ClientSideError::LengthMismatch { declared: 10, received: 9 });
+    assert_eq!(sealer.finish(&mut body), Err(too_few));
+    assert_eq!(body.len(), before, "no final chunk for a short body");
+}
+
+#[test]
+fn sealing_refuses_what_an_envelope_first_object_cannot_hold() {
+    let ring = keyring();
+    let object = ObjectId::new("bucket", "k");
+    let mut rng = TestRng(4);
+    for options in [
+        SealOptions { md5: true, ..SealOptions::default() },
+        SealOptions { checksum: Some(s3crypt::ChecksumAlgorithm::Crc32), ..SealOptions::default() },
+    ] {
+        assert_eq!(
+            ClientSealer::new(options, 1, &ring, &object, &mut rng).unwrap_err(),
+            Error::ClientSide(ClientSideError::SealedAttributes)
+        );
+    }
+    let server = s3crypt::Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
+    assert!(matches!(
+        ClientSealer::new(SealOptions::default(), 1, &server, &object, &mut rng),
+        Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: Scheme::SseS3 })
+    ));
+    // A server-side sealer cannot produce a client-side object without its body header.
+    let mut sealer = s3crypt::ObjectSealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(b"x", &mut body).unwrap();
+    assert_eq!(
+        sealer.finish(&mut body, &ring, &object, &mut rng).unwrap_err(),
+        Error::Format(FormatError::MissingField(s3crypt::Field::BodyHeader))
+    );
+}
+
+#[test]
+fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
+    let kms = local_kms();
+    let object = ObjectId::new("bucket", "k");
+    // Reserved keys, in any case, never reach a context.
+    for key in ["aws:x", "AWS:s3:arn", "Aws:foo"] {
+        let mut c = EncryptionContext::new();
+        assert!(c.insert(key, "v").is_err(), "{key}");
+    }
+    assert_eq!(ClientKms::new("bad id", kms_context()).unwrap_err(), Error::InvalidKeyId);
+    let key = kms_key(&kms);
+    let (envelope, body) = seal(&key, &object, b"secret", ChunkSize::C2SP, 5);
+    let request = ClientKmsKey::decrypt_request(&envelope, &kms_context()).unwrap();
+    assert_eq!(request.context, kms_context());
+    assert_eq!(request.ciphertext_blob, key.blob());
+    // The caller expects another context: refused before a request exists.
+    for expected in [
+        description(&[("tenant", "t2"), ("app", "ünïcode")]),
+        description(&[("tenant", "t1")]),
+        EncryptionContext::new(),
+    ] {
+        assert_eq!(
+            ClientKmsKey::decrypt_request(&envelope, &expected).unwrap_err(),
+            Error::ClientSide(ClientSideError::ContextMismatch)
+        );
+        assert!(ClientKmsKey::for_envelope(&kms, &envelope, &expected).is_err());
+    }
+    // A raw-key envelope is not a KMS envelope.
+    let (raw, _) = seal(&keyring(), &object, b"secret", ChunkSize::C2SP, 6);
+    assert!(matches!(ClientKmsKey::decrypt_request(&raw, &kms_context()), Err(Error::SchemeMismatch { .. })));
+    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).unwrap();
+    assert_eq!(common::open_object(&recovered, &object, &envelope, &body).unwrap(), b"secret");
+}
+
+#[test]
+fn the_material_description_selects_the_key_with_its_id_and_version() {
+    let object = ObjectId::new("bucket", "k");
+    let (envelope, body) = seal(&keyring(), &object, b"data", ChunkSize::C2SP, 7);
+    // Same id, version and secret, registered with another description: refused before unwrapping.
+    let other =
+        ClientKeyring::new("client-a", 1, RootKey::from_bytes([0xa1; 32]), description(&[("purpose", "x")]))
+            .unwrap();
+    assert_eq!(envelope.open(&other, &object).unwrap_err(), Error::WrongKey);
+    // Another version of the key.
+    let v2 = ClientKeyring::new(
+        "client-a",
+        2,
+        RootKey::from_bytes([0xa1; 32]),
+        description(&[("purpose", "tests")]),
+    )
+    .unwrap();
+    assert!(matches!(envelope.open(&v2, &object), Err(Error::UnknownKey { .. })));
+    // Another secret under the same name.
+    let wrong = ClientKeyring::new(
+        "client-a",
+        1,
+        RootKey::from_bytes([0xa2; 32]),
+        description(&[("purpose", "tests")]),
+    )
+    .unwrap();
+    assert_eq!(envelope.open(&wrong, &object).unwrap_err(), Error::WrongKey);
+    // Rotation keeps the body and moves to the new active key and its description.
+    let mut ring = keyring();
+    ring.add("client-b", 1, RootKey::from_bytes([0xb1; 32]), description(&[("purpose", "rotated")])).unwrap();
+    ring.activate("client-b", 1).unwrap();
+    let rotated = ring.rotate(&envelope, &object, &mut TestRng(8)).unwrap();
+    assert_eq!(rotated.key_id(), "client-b");
+    assert_eq!(rotated.material_description(), Some(&description(&[("purpose", "rotated")])));
+    assert_eq!(rotated.body_header(), envelope.body_header());
+    assert_eq!(common::open_object(&ring, &object, &rotated, &body).unwrap(), b"data");
+    assert!(format!("{ring:?}").contains("rotated") && !format!("{ring:?}").contains("177"));
+}
+
+const BUCKET: &str = "bucket";
+
+/// PUTs `msg` as `key`: the plan's headers first, then the body sealed in pieces.
+fn put(store: &mut Store, enc: &dyn Encryptor, key: &str, msg: &[u8], cs: ChunkSize, seed: u64) -> Envelope {
+    let object = ObjectId::new(BUCKET, key);
+    let mut rng = TestRng(seed);
+    let options = SealOptions { chunk_size: cs, ..SealOptions::default() };
+    let (mut sealer, envelope) =
+        ClientSealer::new(options, msg.len() as u64, enc, &object, &mut rng).unwrap();
+    let plan = ClientPutPlan::new(&envelope).unwrap();
+    let mut body = Vec::new();
+    for piece in msg.chunks(5003) {
+        sealer.update(piece, &mut body).unwrap();
+    }
+    sealer.finish(&mut body).unwrap();
+    assert_eq!(body.len() as u64, plan.content_length());
+    store.put(BUCKET, key, plan.headers(), body).unwrap();
+    envelope
+}
+
+/// Reads a GET response with `plan`, feeding the body in pieces of `piece` bytes.
+fn read(
+    plan: &ClientGetPlan,
+    response: &Response,
+    enc: &dyn Encryptor,
+    key: &str,
+    piece: usize,
+) -> Result<Vec<u8>, Error> {
+    let envelope = Envelope::from_metadata(response.metadata())?;
+    let mut reader = plan.open(&envelope, response.content_range(), enc, &ObjectId::new(BUCKET, key))?;
+    let mut plain = Vec::new();
+    for p in response.body.chunks(piece.max(1)) {
+        reader.update(p, &mut plain)?;
+    }
+    let range = reader.plaintext_range();
+    reader.finish(&mut plain)?;
+    assert_eq!(plain.len() as u64, range.end - range.start);
+    Ok(plain)
+}
+
+/// A GET with `plan` (one request), read back.
+fn get(store: &Store, plan: &ClientGetPlan, enc: &dyn Encryptor, key: &str) -> Result<Vec<u8>, Error> {
+    let response = store.get(BUCKET, key, plan.range_header().as_deref()).map_err(|_| Error::InvalidRange)?;
+    read(plan, &response, enc, key, 4099)
+}
+
+#[test]
+fn put_get_and_head_through_an_s3_model_at_boundary_sizes() {
+    let kms = local_kms();
+    let ring = keyring();
+    let kms_key = kms_key(&kms);
+    let mut store = Store::new();
+    for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+        for (i, len) in lengths(cs).into_iter().enumerate() {
+            let msg = pattern(len);
+            for (j, enc) in [&ring as &dyn Encryptor, &kms_key].into_iter().enumerate() {
+                let name = format!("obj-{len}-{j}");
+                put(&mut store, enc, &name, &msg, cs, i as u64);
+                store.reset_counters();
+                assert_eq!(get(&store, &ClientGetPlan::whole(), enc, &name).unwrap(), msg);
+                // HEAD: the authenticated plaintext size, from the envelope alone.
+                let head = store.head(BUCKET, &name).unwrap();
+                let envelope = Envelope::from_metadata(head.metadata()).unwrap();
+                let opened = envelope.open(enc, &ObjectId::new(BUCKET, &name)).unwrap();
+                assert_eq!(opened.plaintext_len(), len as u64);
+                assert_eq!(store.total_requests(), 2);
+                // Ranged reads at the boundaries, one request each.
+                if len > 0 {
+                    for range in [
+                        ByteRange::FromTo(0, 0),
+                        ByteRange::FromTo(len as u64 - 1, len as u64 - 1),
+                        ByteRange::FromTo(0, len as u64 + 100),
+                        ByteRange::From(len as u64 / 2),
+                        ByteRange::Suffix(1),
+                        ByteRange::Suffix(len as u64),
+                        ByteRange::Suffix(len as u64 + 7),
+                    ] {
+                        store.reset_counters();
+                        let plan = ClientGetPlan::range(range, cs).unwrap();
+                        let want = range.resolve(len as u64).unwrap();
+                        let got = get(&store, &plan, enc, &name).unwrap();
+                        assert_eq!(got, msg[want.start as usize..want.end as usize], "{range:?} of {len}");
+                        assert_eq!(store.requests("GetObject"), 1);
+                        assert_eq!(store.total_requests(), 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The chunks a plaintext range touches, as a stored length, plus one chunk of slack.
+fn over_read_bound(range: &core::ops::Range<u64>, cs: ChunkSize) -> u64 {
+    let l = cs.log2();
+    let chunks = ((range.end - 1) >> l) - (range.start >> l) + 1;
+    (chunks + 1) * cs.sealed_len() as u64
+}
+
+fn byte_range() -> impl Strategy<Value = ByteRange> {
+    prop_oneof![
+        (0u64..120_000, 0u64..120_000).prop_map(|(a, b)| ByteRange::FromTo(a.min(b), a.max(b))),
+        (0u64..120_000).prop_map(ByteRange::From),
+        (0u64..120_000).prop_map(ByteRange::Suffix),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Any plaintext range of any object is one GET, and yields exactly the plaintext slice (or
+    /// the 416 S3 gives for a range that selects nothing), whatever the response's split points.
+    #[test]
+    fn random_ranges_are_one_request_and_exact(
+        len in 0usize..100_000,
+        range in byte_range(),
+        piece in 1usize..40_000,
+        seed in 1u64..1000,
+    ) {
+        let ring = keyring();
+        let cs = ChunkSize::C2SP;
+        let mut store = Store::new();
+        let msg = pattern(len);
+        put(&mut store, &ring, "p", &msg, cs, seed);
+        store.reset_counters();
+        let want = range.resolve(len as u64);
+        let plan = match ClientGetPlan::range(range, cs) {
+            Ok(plan) => plan,
+            Err(e) => {
+                // Only an empty suffix is refused up front, as S3 refuses `bytes=-0`.
+                prop_assert_eq!(range, ByteRange::Suffix(0));
+                prop_assert_eq!(e, Error::InvalidRange);
+                return Ok(());
+            }
+        };
+        let result = store.get(BUCKET, "p", plan.range_header().as_deref());
+        prop_assert_eq!(store.total_requests(), 1);
+        match (want, result) {
+            (Ok(want), Ok(response)) => {
+                prop_assert!(response.body.len() as u64 <= over_read_bound(&want, cs));
+                let got = read(&plan, &response, &ring, "p", piece).unwrap();
+                prop_assert_eq!(&got[..], &msg[want.start as usize..want.end as usize]);
+            }
+            (Err(_), Ok(response)) => {
+                prop_assert_eq!(read(&plan, &response, &ring, "p", piece), Err(Error::InvalidRange));
+            }
+            (Err(_), Err(e)) => prop_assert_eq!(e.status, 416),
+            (Ok(want), Err(e)) => prop_assert!(false, "{want:?}: {e:?}"),
+        }
+    }
+
+    /// Whole-object round trips with random lengths and split points.
+    #[test]
+    fn random_whole_objects_round_trip(len in 0usize..70_000, piece in 1usize..20_000, seed in 1u64..1000) {
+        let ring = keyring();
+        let mut store = Store::new();
+        let msg = pattern(len);
+        put(&mut store, &ring, "w", &msg, ChunkSize::C2SP, seed);
+        let response = store.get(BUCKET, "w", None).unwrap();
+        prop_assert_eq!(read(&ClientGetPlan::whole(), &response, &ring, "w", piece).unwrap(), msg);
+    }
+}
+
+#[test]
+fn stored_ranges_follow_the_formulas() {
+    let cs = ChunkSize::C2SP; // C = 16384, S = 16400, H = 56
+    let header = |r: ByteRange| ClientGetPlan::range(r, cs).unwrap().range_header().unwrap();
+    assert_eq!(header(ByteRange::FromTo(0, 0)), "bytes=56-16455");
+    assert_eq!(header(ByteRange::FromTo(16383, 16384)), "bytes=56-32855");
+    assert_eq!(header(ByteRange::FromTo(16384, 16384)), "bytes=16456-32855");
+    assert_eq!(header(ByteRange::From(40_000)), "bytes=32856-");
+    // n + C − 1 + T·(⌈n/C⌉ + 1)
+    assert_eq!(header(ByteRange::Suffix(1)), format!("bytes=-{}", 1 + 16383 + 16 * 2));
+    assert_eq!(header(ByteRange::Suffix(16384)), format!("bytes=-{}", 16384 + 16383 + 16 * 2));
+    assert_eq!(header(ByteRange::Suffix(16385)), format!("bytes=-{}", 16385 + 16383 + 16 * 3));
+    assert_eq!(ClientGetPlan::whole().range_header(), None);
+    assert_eq!(ClientGetPlan::range(ByteRange::Suffix(0), cs), Err(Error::InvalidRange));
+    assert_eq!(ClientGetPlan::range(ByteRange::FromTo(5, 4), cs), Err(Error::InvalidRange));
+    assert_eq!(ClientGetPlan::range(ByteRange::From(u64::MAX), cs), Err(Error::InvalidRange));
+    assert_eq!(ClientGetPlan::range(ByteRange::Suffix(u64::MAX), cs), Err(Error::InvalidRange));
+}
+
+#[test]
+fn another_chunk_size_is_a_replan_never_wrong_bytes() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(300_000);
+    put(&mut store, &ring, "big", &msg, ChunkSize::KIB_64, 9);
+    store.reset_counters();
+    let range = ByteRange::FromTo(100_000, 200_000);
+    let plan = ClientGetPlan::range(range, ChunkSize::C2SP).unwrap();
+    let response = store.get(BUCKET, "big", plan.range_header().as_deref()).unwrap();
+    let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+    let mismatch = Error::ClientSide(ClientSideError::ChunkSizeMismatch { assumed: 16384, stored: 65536 });
+    assert_eq!(plan.check(&envelope), Err(mismatch.clone()));
+    assert_eq!(read(&plan, &response, &ring, "big", 1000), Err(mismatch));
+    // The second request, planned with the stored chunk size.
+    let plan = ClientGetPlan::range(range, envelope.chunk_size()).unwrap();
+    assert_eq!(get(&store, &plan, &ring, "big").unwrap(), msg[100_000..200_001]);
+    assert_eq!(store.requests("GetObject"), 2);
+}
+
+#[test]
+fn copy_rename_and_rekey_never_download_the_body() {
+    let kms = local_kms();
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(50_000);
+    let envelope = put(&mut store, &ring, "src", &msg, ChunkSize::C2SP, 10);
+    let (src, dst) = (ObjectId::new(BUCKET, "src"), ObjectId::new(BUCKET, "dir/dst ü"));
+    store.reset_counters();
+
+    // Copy to a new name: the new envelope is sent with REPLACE; the store copies the body.
+    let head = store.head(BUCKET, "src").unwrap();
+    let stored = Envelope::from_metadata(head.metadata()).unwrap();
+    assert_eq!(stored, envelope);
+    let copy = ClientCopyPlan::new(&stored, (&ring, &src), (&ring, &dst), &mut TestRng(11)).unwrap();
+    assert_eq!(copy.copy_source(), "/bucket/src");
+    assert!(copy.headers().contains(&("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned())));
+    store.copy(BUCKET, "dir/dst ü", &copy.headers()).unwrap();
+    assert_eq!((store.requests("GetObject"), store.requests("CopyObject")), (0, 1));
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "dir/dst ü").unwrap(), msg);
+    // The old envelope does not open at the new name (the wrap binds the name).
+    assert_eq!(envelope.open(&ring, &dst).unwrap_err(), Error::Authentication);
+
+    // Rename = copy + delete.
+    let stored = Envelope::from_metadata(store.head(BUCKET, "dir/dst ü").unwrap().metadata()).unwrap();
+    let renamed = ObjectId::new(BUCKET, "renamed");
+    let copy = ClientCopyPlan::new(&stored, (&ring, &dst), (&ring, &renamed), &mut TestRng(12)).unwrap();
+    assert_eq!(copy.copy_source(), "/bucket/dir/dst%20%C3%BC");
+    store.copy(BUCKET, "renamed", &copy.headers()).unwrap();
+    store.delete(BUCKET, "dir/dst ü").unwrap();
+    assert!(store.object(BUCKET, "dir/dst ü").is_none());
+
+    // Re-key in place: keyring → KMS → keyring, each a CopyObject onto itself with REPLACE.
+    let body_before = store.object(BUCKET, "renamed").unwrap().body.clone();
+    let kms_key = kms_key(&kms);
+    let stored = Envelope::from_metadata(store.head(BUCKET, "renamed").unwrap().metadata()).unwrap();
+    let to_kms =
+        ClientCopyPlan::new(&stored, (&ring, &renamed), (&kms_key, &renamed), &mut TestRng(13)).unwrap();
+    store.copy(BUCKET, "renamed", &to_kms.headers()).unwrap();
+    let stored = Envelope::from_metadata(store.head(BUCKET, "renamed").unwrap().metadata()).unwrap();
+    assert_eq!(stored.kms_context(), Some(&kms_context()));
+    let recovered = ClientKmsKey::for_envelope(&kms, &stored, &kms_context()).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "renamed").unwrap(), msg);
+    let mut ring2 = keyring();
+    ring2.add("client-b", 7, RootKey::from_bytes([0xb7; 32]), description(&[("k", "v")])).unwrap();
+    ring2.activate("client-b", 7).unwrap();
+    let back =
+        ClientCopyPlan::new(&stored, (&recovered, &renamed), (&ring2, &renamed), &mut TestRng(14)).unwrap();
+    store.copy(BUCKET, "renamed", &back.headers()).unwrap();
+    let stored = Envelope::from_metadata(store.head(BUCKET, "renamed").unwrap().metadata()).unwrap();
+    assert_eq!((stored.key_id(), stored.key_version()), ("client-b", 7));
+    let plan = ClientGetPlan::range(ByteRange::Suffix(1000), ChunkSize::C2SP).unwrap();
+    assert_eq!(get(&store, &plan, &ring2, "renamed").unwrap(), msg[49_000..]);
+    assert_eq!(store.object(BUCKET, "renamed").unwrap().body, body_before, "the body never changed");
+    assert_eq!(store.requests("GetObject"), 3, "only the verification reads");
+    assert_eq!(store.requests("PutObject"), 0);
+
+    // A copy must go to a client-side key.
+    let server = s3crypt::Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
+    assert!(matches!(
+        ClientCopyPlan::new(&stored, (&ring2, &renamed), (&server, &renamed), &mut TestRng(15)),
+        Err(Error::SchemeMismatch { .. })
+    ));
+}
