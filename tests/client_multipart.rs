@@ -1,4 +1,4 @@
-//! Client-side multipart uploads against an in-memory S3 (`tests/common/multipart_store.rs`):
+//! Client-side multipart uploads against the in-memory S3 of `tests/common/store.rs`:
 //! parts sealed on several threads and uploaded out of order, re-uploaded parts, the parts
 //! companion written before CompleteMultipartUpload, whole and ranged GETs and HEADs with their
 //! request counts, and every hostile case of the part list and the companion.
@@ -13,13 +13,13 @@
 
 mod common;
 
-use common::multipart_store::{MultipartStore, Stored};
+use common::store::{Object, Store};
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ByteRange, ChunkSize, ClientMultipartUpload, Encryptor, Envelope, Error, FormatError, HEADER_LEN,
-    Keyring, KmsKey, LocalKms, ObjectId, PARTS_COMPANION_SUFFIX, Part, PartTable, PartsCompanion, RootKey,
-    SealOptions, SealedPart, SseKms, parts_companion_key,
+    ByteRange, ChunkSize, ClientKeyring, ClientKms, ClientKmsKey, ClientMultipartUpload, EncryptionContext,
+    Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms, ObjectId, PARTS_COMPANION_SUFFIX,
+    Part, PartTable, PartsCompanion, RootKey, Scheme, SealOptions, SealedPart, parts_companion_key,
 };
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -27,8 +27,95 @@ use std::collections::BTreeMap;
 const C: usize = 16 * 1024;
 const BUCKET: &str = "client-bucket";
 
-fn keyring() -> Keyring {
-    Keyring::new("client-1", 1, RootKey::from_bytes([0x31; 32])).unwrap()
+fn description() -> EncryptionContext {
+    let mut d = EncryptionContext::new();
+    d.insert("team", "video").unwrap();
+    d
+}
+
+fn keyring() -> ClientKeyring {
+    ClientKeyring::new("client-1", 1, RootKey::from_bytes([0x31; 32]), description()).unwrap()
+}
+
+/// The shared in-memory S3 (`tests/common/store.rs`) behind a lock, so that parts can be uploaded
+/// from several threads, with every object in [`BUCKET`].
+struct MultipartStore(std::sync::Mutex<Store>);
+
+/// What the tests read or plant: metadata as `x-amz-meta-*` response headers, and the body.
+#[derive(Clone, Debug)]
+struct Stored {
+    metadata: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn utf8(key: &[u8]) -> &str {
+    std::str::from_utf8(key).unwrap()
+}
+
+impl MultipartStore {
+    /// A store whose minimum part size (every part but the last; S3's is 5 MiB) is `min_part`.
+    fn new(min_part: u64) -> Self {
+        let mut store = Store::new();
+        store.set_min_part_size(min_part);
+        Self(std::sync::Mutex::new(store))
+    }
+    fn s3(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.0.lock().unwrap()
+    }
+    fn requests(&self, op: &str) -> usize {
+        self.s3().requests(op)
+    }
+    fn total_requests(&self) -> usize {
+        self.s3().total_requests()
+    }
+    fn reset_counts(&self) {
+        self.s3().reset_counters();
+    }
+    fn create_multipart_upload(&self, key: &[u8], headers: &[(String, String)]) -> u64 {
+        self.s3().create_multipart_upload(BUCKET, utf8(key), headers).unwrap()
+    }
+    fn upload_part(
+        &self,
+        id: u64,
+        number: u32,
+        content_length: u64,
+        body: Vec<u8>,
+    ) -> Result<String, &'static str> {
+        self.s3().upload_part(id, number, content_length, body).map_err(|e| e.code)
+    }
+    fn complete(&self, id: u64, parts: &[(u32, String)]) -> Result<(), &'static str> {
+        self.s3().complete_multipart_upload(id, parts).map_err(|e| e.code)
+    }
+    fn put_object(&self, key: &[u8], body: Vec<u8>) {
+        let headers = [("content-length".to_owned(), body.len().to_string())];
+        self.s3().put(BUCKET, utf8(key), &headers, body).unwrap();
+    }
+    fn get_object(&self, key: &[u8], range: Option<&str>) -> Result<Stored, &'static str> {
+        let response = self.s3().get(BUCKET, utf8(key), range).map_err(|e| e.code)?;
+        Ok(Stored { metadata: response.metadata(), body: response.body })
+    }
+    /// HeadObject: the metadata and the stored length.
+    fn head_object(&self, key: &[u8]) -> Result<(Vec<(String, String)>, u64), &'static str> {
+        let response = self.s3().head(BUCKET, utf8(key)).map_err(|e| e.code)?;
+        let len = response.header("content-length").unwrap().parse().unwrap();
+        Ok((response.metadata(), len))
+    }
+    /// What is stored (not a request).
+    fn raw(&self, key: &[u8]) -> Option<Stored> {
+        let s3 = self.s3();
+        let object = s3.object(BUCKET, utf8(key))?;
+        let metadata = object.metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())).collect();
+        Some(Stored { metadata, body: object.body.clone() })
+    }
+    /// Plants an object (not a request).
+    fn set_raw(&self, key: &[u8], stored: Stored) {
+        let metadata = stored
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (k.strip_prefix("x-amz-meta-").unwrap_or(&k).to_owned(), v))
+            .collect();
+        self.s3().insert(BUCKET, utf8(key), Object { metadata, body: stored.body });
+    }
 }
 
 /// A part's plaintext: distinct per part number and version.
@@ -84,7 +171,7 @@ fn upload(
     let put = done.put_companion();
     assert_eq!(put.key, parts_companion_key(object.key()));
     assert_eq!(put.content_length, put.body.len() as u64);
-    store.put_object(&put.key, &[], put.body);
+    store.put_object(&put.key, put.body);
     let etags: Vec<(u32, String)> = etags.into_inner().unwrap().into_iter().rev().collect();
     let etag_refs: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
     let complete = done.complete_request(&etag_refs).unwrap();
@@ -220,7 +307,7 @@ fn a_reuploaded_part_reads_as_its_last_upload_with_fresh_salts() {
 
     let done = client.complete(&ring, &object, &[*first.0.part(), *v3.0.part()], None, &mut rng).unwrap();
     let put = done.put_companion();
-    store.put_object(&put.key, &[], put.body);
+    store.put_object(&put.key, put.body);
     let plan = done.complete_request(&[(2, &v3.2), (1, &first.2)]).unwrap();
     assert_eq!(plan.parts, vec![(1, first.2.clone()), (2, v3.2.clone())]);
     // S3 keeps the last upload of part 2, which the ETag names.
@@ -343,7 +430,7 @@ proptest! {
 /// An uploaded three-part object for the hostile cases.
 fn hostile_fixture(
     store: &MultipartStore,
-    ring: &Keyring,
+    ring: &ClientKeyring,
     object: &ObjectId<'_>,
     seed: u64,
 ) -> Vec<SealedPart> {
@@ -518,12 +605,12 @@ fn wrong_key_and_moved_object() {
     let object = ObjectId::new(BUCKET, "here");
     hostile_fixture(&store, &ring, &object, 60);
     // Same key name and version, other secret: the key check says so.
-    let wrong = Keyring::new("client-1", 1, RootKey::from_bytes([0x32; 32])).unwrap();
+    let wrong = ClientKeyring::new("client-1", 1, RootKey::from_bytes([0x32; 32]), description()).unwrap();
     let mut reader = Reader { store: &store, enc: &wrong, cache: None };
     assert_eq!(reader.get(&object, None, 999), Err(Error::WrongKey));
     assert_eq!(reader.head(&object), Err(Error::WrongKey));
     // A key the reader does not hold.
-    let unknown = Keyring::new("client-2", 1, RootKey::from_bytes([0x31; 32])).unwrap();
+    let unknown = ClientKeyring::new("client-2", 1, RootKey::from_bytes([0x31; 32]), description()).unwrap();
     let mut reader = Reader { store: &store, enc: &unknown, cache: None };
     assert!(matches!(reader.get(&object, None, 999), Err(Error::UnknownKey { .. })));
 
@@ -553,7 +640,7 @@ fn the_companion_is_sealed_under_the_states_key_even_after_rotation() {
     let mut body = Vec::new();
     sealer.update(b"rotation", &mut body).unwrap();
     let part = sealer.finish(&mut body).unwrap();
-    ring.add("client-1", 2, RootKey::from_bytes([0x33; 32])).unwrap();
+    ring.add("client-1", 2, RootKey::from_bytes([0x33; 32]), description()).unwrap();
     ring.activate("client-1", 2).unwrap();
     let done = client.complete(&ring, &object, &[*part.part()], None, &mut rng).unwrap();
     assert_eq!(done.companion().envelope().key_version(), 1, "the state's key, not the active one");
@@ -597,16 +684,34 @@ fn a_kms_wrapped_object_reads_with_one_decrypt() {
     let kms = Counting { inner: &local, decrypt: Cell::new(0) };
     let store = MultipartStore::new(0);
     let object = ObjectId::new(BUCKET, "kms.bin");
-    let key = SseKms::new("alias/client").unwrap().generate_key(&kms, &object).unwrap();
+    let mut context = EncryptionContext::new();
+    context.insert("tenant", "t-1").unwrap();
+    let key = ClientKms::new("alias/client", context.clone()).unwrap().generate_key(&kms).unwrap();
     let parts = parts_of(&[C + 9, 33]);
     upload(&store, &key, &object, &parts, &[2, 1], 2, 80).unwrap();
     // The reader resolves the key the object's metadata names — once — and the companion's
     // envelope names the same blob, so it opens with it too.
     let (metadata, _) = store.head_object(object.key()).unwrap();
     let state = Envelope::from_metadata(pairs(&metadata)).unwrap();
-    let read_key = KmsKey::for_envelope(&kms, &state, &object).unwrap();
+    let read_key = ClientKmsKey::for_envelope(&kms, &state, &context).unwrap();
     let mut reader = Reader { store: &store, enc: &read_key, cache: None };
     assert_eq!(reader.get(&object, None, 500).unwrap(), concat(&parts));
+    assert_eq!(
+        reader.get(&object, Some(ByteRange::FromTo(C as u64 - 3, C as u64 + 20)), 500).unwrap().len(),
+        24
+    );
+    assert_eq!(kms.decrypt.get(), 1);
+    // A companion naming another blob (another GenerateDataKey: another upload of the object,
+    // relabelled with this upload's id) is refused before any key is used: the reader never has
+    // to ask the KMS about a blob only the companion names.
+    let other_key = ClientKms::new("alias/client", context.clone()).unwrap().generate_key(&kms).unwrap();
+    let elsewhere = MultipartStore::new(0);
+    upload(&elsewhere, &other_key, &object, &parts, &[1, 2], 1, 82).unwrap();
+    let mut forged = elsewhere.raw(&parts_companion_key(object.key())).unwrap().body;
+    forged[5..37].copy_from_slice(&state_salt(&store.raw(object.key()).unwrap()));
+    let mut reader =
+        Reader { store: &store, enc: &read_key, cache: Some(PartsCompanion::from_bytes(&forged).unwrap()) };
+    assert_eq!(reader.get(&object, None, 500), Err(Error::Authentication));
     assert_eq!(kms.decrypt.get(), 1);
 }
 
@@ -657,6 +762,12 @@ fn completion_plans() {
         Error::ReservedKey
     );
     assert_eq!(parts_companion_key(b"a/b"), b"a/b.s3crypt-parts");
+    // The plans are a client's: a server-side mode's key is refused.
+    let sse_s3 = Keyring::new("root-1", 1, RootKey::from_bytes([0x31; 32])).unwrap();
+    assert_eq!(
+        ClientMultipartUpload::create(SealOptions::default(), &sse_s3, &object, &mut rng).unwrap_err(),
+        Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: Scheme::SseS3 }
+    );
 }
 
 #[test]
@@ -726,11 +837,11 @@ fn a_lost_companion_is_rebuilt_by_a_key_holder_from_the_stored_parts() {
     }
     let state = Envelope::from_metadata(pairs(&stored.metadata)).unwrap();
     let companion = state.complete_client_upload(&ring, &object, &parts, None, &mut TestRng(111)).unwrap();
-    store.put_object(&parts_companion_key(object.key()), &[], companion.to_bytes());
+    store.put_object(&parts_companion_key(object.key()), companion.to_bytes());
     let mut reader = Reader { store: &store, enc: &ring, cache: None };
     assert_eq!(reader.get(&object, None, 4096).unwrap(), expected);
     // Without the key, or for a part list that is not this upload's, nothing is sealed.
-    let wrong = Keyring::new("client-1", 1, RootKey::from_bytes([0x32; 32])).unwrap();
+    let wrong = ClientKeyring::new("client-1", 1, RootKey::from_bytes([0x32; 32]), description()).unwrap();
     assert_eq!(
         state.complete_client_upload(&wrong, &object, &parts, None, &mut TestRng(112)).unwrap_err(),
         Error::WrongKey
@@ -767,7 +878,7 @@ fn parts_sealed_on_the_thread_pool() {
     records.reverse();
     let done = client.complete(&ring, &object, &records, None, &mut rng).unwrap();
     let put = done.put_companion();
-    store.put_object(&put.key, &[], put.body);
+    store.put_object(&put.key, put.body);
     let etag_refs: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
     store.complete(id, &done.complete_request(&etag_refs).unwrap().parts).unwrap();
     let mut reader = Reader { store: &store, enc: &ring, cache: None };

@@ -176,7 +176,8 @@ impl Encryptor for StateKey<'_> {
 }
 
 /// Whether two envelopes select the same wrapping key and body parameters: everything a reader
-/// would hand a key source (a keyring, a KMS), compared before any key is used.
+/// would hand a key source (a keyring and a material description, a KMS blob and context),
+/// compared before any key is used.
 fn same_key(a: &Envelope, b: &Envelope) -> bool {
     a.scheme == b.scheme
         && a.suite == b.suite
@@ -185,6 +186,7 @@ fn same_key(a: &Envelope, b: &Envelope) -> bool {
         && a.key_id == b.key_id
         && a.key_version == b.key_version
         && a.kms == b.kms
+        && a.description == b.description
 }
 
 impl Envelope {

@@ -16,7 +16,7 @@
 //! plaintext size. Requests per read: 2 cold (companion + object; for the whole object or a HEAD
 //! the two can be sent concurrently, a range needs the table first), 1 with a cached companion.
 
-use crate::envelope::{Envelope, ObjectId};
+use crate::envelope::{Envelope, ObjectId, Scheme};
 use crate::error::{Error, Result};
 use crate::object::{
     ByteRange, Checksum, MultipartBody, MultipartOpener, PARTS_COMPANION_SUFFIX, Part, PartsCompanion,
@@ -129,6 +129,15 @@ impl fmt::Debug for ClientMultipartUpload {
     }
 }
 
+/// Refuses encryptors of another scheme than client-side: these plans are a client's.
+fn check_scheme(scheme: Scheme) -> Result<()> {
+    if scheme == Scheme::ClientSide {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: scheme })
+    }
+}
+
 /// Refuses object keys that end with the companion suffix: writing one would overwrite the
 /// companion of another object (and its own companion would be `….s3crypt-parts.s3crypt-parts`).
 fn check_key(key: &[u8]) -> Result<()> {
@@ -140,14 +149,16 @@ impl ClientMultipartUpload {
     /// and plans the CreateMultipartUpload that stores it as the object's metadata.
     ///
     /// # Errors
-    /// [`Error::ReservedKey`] for a key ending with [`PARTS_COMPANION_SUFFIX`]; as
-    /// [`Upload::create`].
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key ([`crate::ClientKeyring`],
+    /// [`crate::ClientKmsKey`]); [`Error::ReservedKey`] for a key ending with
+    /// [`PARTS_COMPANION_SUFFIX`]; as [`Upload::create`].
     pub fn create<R: TryCryptoRng + ?Sized>(
         options: SealOptions,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<(Self, CreateUploadPlan)> {
+        check_scheme(encryptor.scheme())?;
         check_key(object.key())?;
         let (upload, state) = Upload::create(options, encryptor, object, rng)?;
         let plan = CreateUploadPlan {
@@ -161,8 +172,10 @@ impl ClientMultipartUpload {
     /// another process.
     ///
     /// # Errors
-    /// As [`Envelope::open_upload`]; [`Error::ReservedKey`] as [`ClientMultipartUpload::create`].
+    /// As [`Envelope::open_upload`]; [`Error::SchemeMismatch`] and [`Error::ReservedKey`] as
+    /// [`ClientMultipartUpload::create`].
     pub fn resume(state: Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Self> {
+        check_scheme(encryptor.scheme())?;
         check_key(object.key())?;
         let upload = state.open_upload(encryptor, object)?;
         Ok(Self { upload, state, key: object.key().to_vec() })
@@ -301,7 +314,8 @@ impl PartsCompanion {
     /// is the result's [`MultipartBody::plaintext_len`].
     ///
     /// # Errors
-    /// Any error of [`Envelope::from_metadata`] and [`Envelope::open_client_multipart`].
+    /// Any error of [`Envelope::from_metadata`]; [`Error::SchemeMismatch`] unless the metadata is
+    /// a client-side envelope; any error of [`Envelope::open_client_multipart`].
     pub fn open<I, K, V>(
         &self,
         metadata: I,
@@ -313,7 +327,9 @@ impl PartsCompanion {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        Envelope::from_metadata(metadata)?.open_client_multipart(encryptor, object, self)
+        let state = Envelope::from_metadata(metadata)?;
+        check_scheme(state.scheme())?;
+        state.open_client_multipart(encryptor, object, self)
     }
 }
 

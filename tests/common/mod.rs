@@ -2,7 +2,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 pub mod model;
-pub mod multipart_store;
 pub mod parts_model;
 pub mod store;
 
