@@ -41,6 +41,9 @@ fn keyring() -> ClientKeyring {
 /// from several threads, with every object in [`BUCKET`].
 struct MultipartStore(std::sync::Mutex<Store>);
 
+/// Metadata as `x-amz-meta-*` header pairs.
+type Metadata = Vec<(String, String)>;
+
 /// What the tests read or plant: metadata as `x-amz-meta-*` response headers, and the body.
 #[derive(Clone, Debug)]
 struct Stored {
@@ -95,7 +98,7 @@ impl MultipartStore {
         Ok(Stored { metadata: response.metadata(), body: response.body })
     }
     /// HeadObject: the metadata and the stored length.
-    fn head_object(&self, key: &[u8]) -> Result<(Vec<(String, String)>, u64), &'static str> {
+    fn head_object(&self, key: &[u8]) -> Result<(Metadata, u64), &'static str> {
         let response = self.s3().head(BUCKET, utf8(key)).map_err(|e| e.code)?;
         let len = response.header("content-length").unwrap().parse().unwrap();
         Ok((response.metadata(), len))
