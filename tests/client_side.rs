@@ -87,7 +87,7 @@ fn both_client_keys_round_trip_through_both_encodings_at_boundary_sizes() {
             for enc in [&ring as &dyn Encryptor, &kms_key] {
                 let (envelope, body) = seal(enc, &object, &msg, cs, i as u64 + 1);
                 assert_eq!(envelope.scheme(), Scheme::ClientSide);
-                assert_eq!(envelope.body_header().unwrap()[..], body[..s3crypt::HEADER_LEN]);
+                assert_eq!(envelope.body_header().unwrap()[..], body[..HEADER_LEN]);
                 for decoded in [
                     Envelope::from_metadata(envelope.to_metadata()).unwrap(),
                     Envelope::from_binary(&envelope.to_binary()).unwrap(),
@@ -510,4 +510,355 @@ fn copy_rename_and_rekey_never_download_the_body() {
         ClientCopyPlan::new(&stored, (&ring2, &renamed), (&server, &renamed), &mut TestRng(15)),
         Err(Error::SchemeMismatch { .. })
     ));
+}
+
+/// Reads `key` whole and by two ranges (one at each end); every read must fail.
+fn every_read_fails(store: &Store, enc: &dyn Encryptor, key: &str, len: u64) -> Vec<Error> {
+    let mut errors = Vec::new();
+    let mut plans = vec![ClientGetPlan::whole()];
+    if len > 0 {
+        plans.push(ClientGetPlan::range(ByteRange::FromTo(0, 10), ChunkSize::C2SP).unwrap());
+        plans.push(ClientGetPlan::range(ByteRange::Suffix(100), ChunkSize::C2SP).unwrap());
+    }
+    for plan in plans {
+        match get(store, &plan, enc, key) {
+            Ok(_) => panic!("{key}: {plan:?} read a tampered object"),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors
+}
+
+/// A stored object, its plaintext length and a copy of its body, for tampering.
+fn stored(store: &mut Store, enc: &dyn Encryptor, key: &str, len: usize, seed: u64) -> Vec<u8> {
+    put(store, enc, key, &pattern(len), ChunkSize::C2SP, seed);
+    store.object(BUCKET, key).unwrap().body.clone()
+}
+
+#[test]
+fn truncated_and_extended_bodies_do_not_open() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let len = 3 * 16384 + 77;
+    let body = stored(&mut store, &ring, "t", len, 20);
+    let sealed = ChunkSize::C2SP.sealed_len();
+    let last_chunk = HEADER_LEN + 3 * sealed;
+    for (name, bad) in [
+        ("one byte short", body[..body.len() - 1].to_vec()),
+        ("no last tag", body[..body.len() - TAG_LEN].to_vec()),
+        ("last chunk dropped", body[..last_chunk].to_vec()),
+        ("header only", body[..HEADER_LEN].to_vec()),
+        ("empty", Vec::new()),
+        ("one byte more", [&body[..], &[0]].concat()),
+        ("a chunk appended", [&body[..], &body[HEADER_LEN..HEADER_LEN + sealed]].concat()),
+    ] {
+        store.object_mut(BUCKET, "t").unwrap().body = bad;
+        for e in every_read_fails(&store, &ring, "t", len as u64) {
+            assert!(
+                matches!(
+                    e,
+                    Error::Truncated | Error::TrailingData | Error::Authentication | Error::InvalidRange
+                ),
+                "{name}: {e:?}"
+            );
+        }
+    }
+    // Whole reads name the defence precisely.
+    store.object_mut(BUCKET, "t").unwrap().body = body[..body.len() - 1].to_vec();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "t"), Err(Error::Truncated));
+    store.object_mut(BUCKET, "t").unwrap().body = [&body[..], &[0]].concat();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "t"), Err(Error::TrailingData));
+}
+
+#[test]
+fn reordered_and_spliced_chunks_do_not_open() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let len = 3 * 16384 + 77;
+    let body = stored(&mut store, &ring, "r", len, 21);
+    let other = stored(&mut store, &ring, "other", len, 22);
+    let sealed = ChunkSize::C2SP.sealed_len();
+    let chunk = |b: &[u8], i: usize| b[HEADER_LEN + i * sealed..HEADER_LEN + (i + 1) * sealed].to_vec();
+    let swapped =
+        [&body[..HEADER_LEN], &chunk(&body, 1), &chunk(&body, 0), &body[HEADER_LEN + 2 * sealed..]].concat();
+    let spliced = [&body[..HEADER_LEN], &chunk(&other, 0), &body[HEADER_LEN + sealed..]].concat();
+    let other_body = [&other[..], &[]].concat();
+    for (name, bad) in [("swapped", swapped), ("spliced", spliced), ("other object's body", other_body)] {
+        store.object_mut(BUCKET, "r").unwrap().body = bad;
+        // The whole body and a range in the touched chunks fail; the untouched last chunk still
+        // reads (it authenticates on its own).
+        let first = ClientGetPlan::range(ByteRange::FromTo(0, 10), ChunkSize::C2SP).unwrap();
+        for plan in [ClientGetPlan::whole(), first] {
+            assert_eq!(get(&store, &plan, &ring, "r"), Err(Error::Authentication), "{name}");
+        }
+    }
+}
+
+#[test]
+fn every_byte_of_the_body_is_protected() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let len = 16384 + 100;
+    let body = stored(&mut store, &ring, "b", len, 23);
+    let whole = ClientGetPlan::whole();
+    let first = ClientGetPlan::range(ByteRange::FromTo(0, 0), ChunkSize::C2SP).unwrap();
+    let last = ClientGetPlan::range(ByteRange::Suffix(1), ChunkSize::C2SP).unwrap();
+    let positions =
+        (0..HEADER_LEN + 64).chain(body.len() - 200..body.len()).chain([16_000, HEADER_LEN + 16_400]);
+    for pos in positions {
+        let mut bad = body.clone();
+        bad[pos] ^= 0x20;
+        store.object_mut(BUCKET, "b").unwrap().body = bad;
+        assert_eq!(get(&store, &whole, &ring, "b"), Err(Error::Authentication), "byte {pos}");
+        // A ranged read fails if it needs the flipped chunk (it never reads the stored header:
+        // the envelope's is used).
+        let in_first = (HEADER_LEN..HEADER_LEN + 16_400).contains(&pos);
+        let plan = if in_first {
+            &first
+        } else if pos >= HEADER_LEN {
+            &last
+        } else {
+            continue;
+        };
+        assert_eq!(get(&store, plan, &ring, "b"), Err(Error::Authentication), "byte {pos}");
+    }
+}
+
+/// Decodes and opens an envelope, with either client key; reads the body whole.
+fn open_with(
+    kms: &LocalKms<TestRng>,
+    ring: &ClientKeyring,
+    envelope: Result<Envelope, Error>,
+    object: &ObjectId<'_>,
+    body: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let envelope = envelope?;
+    let recovered;
+    let enc: &dyn Encryptor = if envelope.kms_blob().is_some() {
+        recovered = ClientKmsKey::for_envelope(kms, &envelope, &kms_context())?;
+        &recovered
+    } else {
+        ring
+    };
+    common::open_object(enc, object, &envelope, body)
+}
+
+#[test]
+fn every_metadata_value_and_every_bit_of_the_binary_envelope_is_protected() {
+    let kms = local_kms();
+    let ring = keyring();
+    let kms_key = kms_key(&kms);
+    let object = ObjectId::new(BUCKET, "m");
+    for enc in [&ring as &dyn Encryptor, &kms_key] {
+        let (envelope, body) = seal(enc, &object, &pattern(20_000), ChunkSize::C2SP, 24);
+        assert_eq!(open_with(&kms, &ring, Ok(envelope.clone()), &object, &body).unwrap(), pattern(20_000));
+        let map = envelope.to_metadata();
+        for i in 0..map.len() {
+            for pos in 0..map[i].1.len() {
+                let mut bad = map.clone();
+                let mut v = bad[i].1.clone().into_bytes();
+                v[pos] = if v[pos] == b'A' { b'B' } else { b'A' };
+                bad[i].1 = String::from_utf8(v).unwrap();
+                let r = open_with(&kms, &ring, Envelope::from_metadata(bad), &object, &body);
+                assert!(r.is_err(), "{} position {pos}", map[i].0);
+            }
+        }
+        let bin = envelope.to_binary();
+        for bit in 0..bin.len() * 8 {
+            let mut bad = bin.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            match open_with(&kms, &ring, Envelope::from_binary(&bad), &object, &body) {
+                Err(
+                    Error::Format(_)
+                    | Error::Authentication
+                    | Error::WrongKey
+                    | Error::UnknownKey { .. }
+                    | Error::SchemeMismatch { .. }
+                    | Error::Truncated
+                    | Error::ClientSide(ClientSideError::ContextMismatch)
+                    | Error::Kms(_),
+                ) => {}
+                other => panic!("bit {bit}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// `map` with `name` set to `value` (added if absent), and the `drop` names removed.
+fn edit(map: &[(String, String)], name: &str, value: &str, drop: &[&str]) -> Vec<(String, String)> {
+    let key = format!("s3crypt-{name}");
+    let mut out: Vec<_> = map
+        .iter()
+        .filter(|(k, _)| !drop.iter().any(|d| *k == format!("s3crypt-{d}")))
+        .map(|(k, v)| (k.clone(), if *k == key { value.to_owned() } else { v.clone() }))
+        .collect();
+    if !out.iter().any(|(k, _)| *k == key) {
+        out.push((key, value.to_owned()));
+    }
+    out
+}
+
+#[test]
+fn downgrades_and_relabels_are_refused() {
+    let kms = local_kms();
+    let ring = keyring();
+    let object = ObjectId::new(BUCKET, "d");
+    let (envelope, body) = seal(&ring, &object, b"client data", ChunkSize::C2SP, 25);
+    let map = envelope.to_metadata();
+    // Relabelled SSE-S3: the client-side fields are refused; without them the scheme is bound
+    // into the key check, so the same secret in an SSE-S3 keyring does not open it.
+    assert_eq!(
+        Envelope::from_metadata(edit(&map, "scheme", "sse-s3", &[])),
+        Err(Error::Format(FormatError::UnexpectedField(s3crypt::Field::Description)))
+    );
+    let relabelled =
+        Envelope::from_metadata(edit(&map, "scheme", "sse-s3", &["description", "body-header"])).unwrap();
+    let server = s3crypt::Keyring::new("client-a", 1, RootKey::from_bytes([0xa1; 32])).unwrap();
+    assert_eq!(common::open_object(&server, &object, &relabelled, &body), Err(Error::WrongKey));
+    assert!(matches!(relabelled.open(&ring, &object), Err(Error::SchemeMismatch { .. })));
+    // Without its body header, or with its description dropped, a client-side envelope is malformed.
+    assert_eq!(
+        Envelope::from_metadata(edit(&map, "scheme", "client-side", &["body-header"])),
+        Err(Error::Format(FormatError::MissingField(s3crypt::Field::BodyHeader)))
+    );
+    assert_eq!(
+        Envelope::from_metadata(edit(&map, "scheme", "client-side", &["description"])),
+        Err(Error::Format(FormatError::MissingField(s3crypt::Field::Description)))
+    );
+    // Another description (valid JSON): the registered one is required before unwrapping.
+    let other = edit(&map, "description", &description(&[("purpose", "other")]).to_header(), &[]);
+    assert_eq!(
+        common::open_object(&ring, &object, &Envelope::from_metadata(other).unwrap(), &body),
+        Err(Error::WrongKey)
+    );
+    // A keyring registered with that description: the wrap's AAD still holds the original.
+    let lying = ClientKeyring::new(
+        "client-a",
+        1,
+        RootKey::from_bytes([0xa1; 32]),
+        description(&[("purpose", "other")]),
+    )
+    .unwrap();
+    let other = edit(&map, "description", &description(&[("purpose", "other")]).to_header(), &[]);
+    assert_eq!(
+        common::open_object(&lying, &object, &Envelope::from_metadata(other).unwrap(), &body),
+        Err(Error::Authentication)
+    );
+    // Another chunk size: the wrap authenticates the original.
+    let e = Envelope::from_metadata(edit(&map, "chunk-size", "65536", &[])).unwrap();
+    assert_eq!(common::open_object(&ring, &object, &e, &body), Err(Error::Authentication));
+    // An SSE-S3 object relabelled client-side (with the fields added) does not open either.
+    let server_ring = s3crypt::Keyring::new("client-a", 1, RootKey::from_bytes([0xa1; 32])).unwrap();
+    let (sse, sse_body) =
+        common::seal_object(&server_ring, &object, b"server data", SealOptions::default(), 26);
+    let forged = edit(&sse.to_metadata(), "scheme", "client-side", &[]);
+    let forged = edit(&forged, "description", &description(&[("purpose", "tests")]).to_header(), &[]);
+    let forged = edit(&forged, "body-header", &base64(&sse_body[..HEADER_LEN]), &[]);
+    let forged = Envelope::from_metadata(forged).unwrap();
+    assert_eq!(common::open_object(&ring, &object, &forged, &sse_body), Err(Error::WrongKey));
+    // A client-side KMS envelope relabelled SSE-KMS: its context names no object, so no Decrypt.
+    let kms_key = kms_key(&kms);
+    let (kenv, _) = seal(&kms_key, &object, b"kms data", ChunkSize::C2SP, 27);
+    let relabelled =
+        Envelope::from_metadata(edit(&kenv.to_metadata(), "scheme", "sse-kms", &["body-header"])).unwrap();
+    assert_eq!(s3crypt::KmsKey::decrypt_request(&relabelled, &object), Err(Error::KmsContextMismatch));
+    // A client-side KMS envelope with a bucket key, or a reserved context key, is malformed.
+    assert_eq!(
+        Envelope::from_metadata(edit(&kenv.to_metadata(), "bucket-key", "true", &[])),
+        Err(Error::Format(FormatError::UnexpectedField(s3crypt::Field::BucketKey)))
+    );
+    let arn = base64(br#"{"app":"x","aws:s3:arn":"arn:aws:s3:::bucket/d"}"#);
+    assert_eq!(
+        Envelope::from_metadata(edit(&kenv.to_metadata(), "kms-context", &arn, &[])),
+        Err(Error::Format(FormatError::InvalidValue(s3crypt::Field::KmsContext)))
+    );
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64ct::{Base64, Encoding};
+    Base64::encode_string(bytes)
+}
+
+#[test]
+fn wrong_keys_moved_objects_and_foreign_headers() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(40_000);
+    let envelope = put(&mut store, &ring, "w", &msg, ChunkSize::C2SP, 28);
+    let object = ObjectId::new(BUCKET, "w");
+    // Wrong and unknown keys.
+    let wrong = ClientKeyring::new(
+        "client-a",
+        1,
+        RootKey::from_bytes([0xee; 32]),
+        description(&[("purpose", "tests")]),
+    )
+    .unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &wrong, "w"), Err(Error::WrongKey));
+    let unknown = ClientKeyring::new(
+        "client-z",
+        1,
+        RootKey::from_bytes([0xa1; 32]),
+        description(&[("purpose", "tests")]),
+    )
+    .unwrap();
+    assert!(matches!(get(&store, &ClientGetPlan::whole(), &unknown, "w"), Err(Error::UnknownKey { .. })));
+    // Moved as is (S3's COPY directive keeps the old envelope): does not open at the new name.
+    store.copy(BUCKET, "moved", &[("x-amz-copy-source".to_owned(), "/bucket/w".to_owned())]).unwrap();
+    for e in every_read_fails(&store, &ring, "moved", msg.len() as u64) {
+        assert_eq!(e, Error::Authentication);
+    }
+    // The same name overwritten: the old envelope with the new body.
+    let old_meta = store.object(BUCKET, "w").unwrap().metadata.clone();
+    put(&mut store, &ring, "w", &msg, ChunkSize::C2SP, 29);
+    store.object_mut(BUCKET, "w").unwrap().metadata = old_meta;
+    for e in every_read_fails(&store, &ring, "w", msg.len() as u64) {
+        assert_eq!(e, Error::Authentication);
+    }
+    // The envelope's key refuses any other stream header (the new body's is one).
+    let new_header = store.object(BUCKET, "w").unwrap().body[..HEADER_LEN].to_vec();
+    let key = envelope.open(&ring, &object).unwrap();
+    assert_eq!(key.chunk_opener(&new_header).map(|_| ()), Err(Error::Authentication));
+    assert!(key.chunk_opener(key.body_header().unwrap()).is_ok());
+    // Plans for other schemes' or multipart objects' envelopes are refused before any key use.
+    let server = s3crypt::Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
+    let (sse, _) = common::seal_object(&server, &object, b"x", SealOptions::default(), 30);
+    assert!(matches!(ClientGetPlan::whole().check(&sse), Err(Error::SchemeMismatch { .. })));
+    assert!(matches!(ClientPutPlan::new(&sse), Err(Error::SchemeMismatch { .. })));
+}
+
+#[test]
+fn content_ranges_that_do_not_answer_the_request_are_refused() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let len = 40_000u64;
+    let envelope = put(&mut store, &ring, "c", &pattern(len as usize), ChunkSize::C2SP, 31);
+    let object = ObjectId::new(BUCKET, "c");
+    let total = envelope.body_len().unwrap();
+    let plan = ClientGetPlan::range(ByteRange::FromTo(20_000, 20_010), ChunkSize::C2SP).unwrap();
+    let response = store.get(BUCKET, "c", plan.range_header().as_deref()).unwrap();
+    let cr = response.content_range().unwrap().to_owned();
+    let bad_range = Error::ClientSide(ClientSideError::ContentRange);
+    for (value, want) in [
+        (format!("bytes 0-99/{total}"), bad_range.clone()),
+        (cr.replace(&format!("/{total}"), &format!("/{}", total - 1)), Error::Truncated),
+        (cr.replace(&format!("/{total}"), &format!("/{}", total + 1)), Error::TrailingData),
+        ("bytes 1-0/5".to_owned(), bad_range.clone()),
+        ("garbage".to_owned(), bad_range.clone()),
+    ] {
+        assert_eq!(plan.open(&envelope, Some(&value), &ring, &object).map(|_| ()), Err(want), "{value}");
+    }
+    // The right answer, but more or fewer bytes than it announces.
+    let mut reader = plan.open(&envelope, Some(&cr), &ring, &object).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(reader.update(&[&response.body[..], &[0]].concat(), &mut out), Err(Error::TrailingData));
+    assert!(out.is_empty());
+    let mut reader = plan.open(&envelope, Some(&cr), &ring, &object).unwrap();
+    reader.update(&response.body[..response.body.len() - 1], &mut out).unwrap();
+    assert_eq!(reader.finish(&mut out), Err(Error::Truncated));
+    // A 200 answer (the Range ignored): the whole body, from which the range is taken.
+    let whole = store.get(BUCKET, "c", None).unwrap();
+    assert_eq!(read(&plan, &whole, &ring, "c", 999).unwrap(), pattern(len as usize)[20_000..20_011]);
+    // A whole-object plan given a partial answer.
+    assert_eq!(ClientGetPlan::whole().open(&envelope, Some(&cr), &ring, &object).map(|_| ()), Err(bad_range));
 }

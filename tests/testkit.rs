@@ -19,8 +19,8 @@ mod common;
 use base64ct::{Base64, Encoding as _};
 use common::Replay;
 use s3crypt::{
-    EncryptionContext, Envelope, Keyring, LocalKms, ObjectId, ObjectSealer, RootKey, SealOptions, SseKms,
-    Upload,
+    ClientKeyring, ClientKms, ClientSealer, EncryptionContext, Envelope, Keyring, LocalKms, ObjectId,
+    ObjectSealer, RootKey, SealOptions, SseKms, Upload,
 };
 use std::path::Path;
 
@@ -263,7 +263,94 @@ fn cases() -> Vec<(String, Encoding)> {
     }
     out.extend(kms_cases(&map));
     out.extend(multipart_cases());
+    out.extend(client_side_cases(&map));
     out
+}
+
+/// Fixed, valid client-side envelopes: a raw keyring key with a material description, and a KMS
+/// key with a client-chosen context (deterministic).
+fn valid_client_side() -> (Envelope, Envelope) {
+    let object = ObjectId::new("bucket", "key");
+    let mut description = EncryptionContext::new();
+    description.insert("purpose", "golden").unwrap();
+    let ring = ClientKeyring::new("client-1", 2, RootKey::from_bytes([0x44; 32]), description).unwrap();
+    let mut kms = LocalKms::new(common::TestRng(6));
+    kms.create_key("alias/client", RootKey::from_bytes([0x55; 32])).unwrap();
+    let mut context = EncryptionContext::new();
+    context.insert("tenant", "t1").unwrap();
+    let kms_key = ClientKms::new("alias/client", context).unwrap().generate_key(&kms).unwrap();
+    let seal = |enc: &dyn s3crypt::Encryptor| {
+        let mut rng = Replay::new(&(0..=255u8).cycle().take(32 + 24 + 32).collect::<Vec<_>>());
+        ClientSealer::new(SealOptions::default(), 6, enc, &object, &mut rng).unwrap().1
+    };
+    (seal(&ring), seal(&kms_key))
+}
+
+/// Client-side envelopes: fields 17 (description) and 18 (body header), and their rules.
+fn client_side_cases(sse_s3_map: &[(String, String)]) -> Vec<(String, Encoding)> {
+    let (env, kenv) = valid_client_side();
+    let (map, bin) = (env.to_metadata(), env.to_binary());
+    let (kmap, kbin) = (kenv.to_metadata(), kenv.to_binary());
+    let b64 = |s: &str| Base64::encode_string(s.as_bytes());
+    let m = |name: &str, pairs: Vec<(String, String)>| {
+        (format!("metadata-client-side-{name}"), Encoding::Metadata(pairs))
+    };
+    let b = |name: &str, bytes: Vec<u8>| (format!("binary-client-side-{name}"), Encoding::Binary(bytes));
+    let with = |pairs: &[(String, String)], k: &str, v: &str| -> Vec<(String, String)> {
+        let mut m = pairs.to_vec();
+        m.push((k.to_string(), v.to_string()));
+        m
+    };
+    let value = |pairs: &[(String, String)], name: &str| {
+        pairs.iter().find(|(k, _)| *k == format!("s3crypt-{name}")).unwrap().1.clone()
+    };
+    let remove = |bytes: &[u8], tag: u8| -> Vec<u8> {
+        let at = field_at(bytes, tag);
+        [&bytes[..at], &bytes[at + field_len(bytes, at)..]].concat()
+    };
+    let mut on_s3 = sse_s3_map.to_vec();
+    on_s3.push(("s3crypt-body-header".into(), value(&map, "body-header")));
+    let mut description_on_s3 = sse_s3_map.to_vec();
+    description_on_s3.push(("s3crypt-description".into(), value(&map, "description")));
+    vec![
+        ("valid-metadata-client-side".to_string(), Encoding::Metadata(map.clone())),
+        ("valid-binary-client-side".to_string(), Encoding::Binary(bin.clone())),
+        ("valid-metadata-client-side-kms".to_string(), Encoding::Metadata(kmap.clone())),
+        ("valid-binary-client-side-kms".to_string(), Encoding::Binary(kbin.clone())),
+        m("missing-description", without_field(&map, "description")),
+        m("missing-body-header", without_field(&map, "body-header")),
+        m("kms-missing-body-header", without_field(&kmap, "body-header")),
+        m("body-header-short", set_field(&map, "body-header", &Base64::encode_string(&[1u8; 55]))),
+        m("body-header-long", set_field(&map, "body-header", &Base64::encode_string(&[1u8; 57]))),
+        m("description-unsorted", set_field(&map, "description", &b64(r#"{"z":"1","a":"2"}"#))),
+        m("description-not-base64", set_field(&map, "description", r#"{"purpose":"golden"}"#)),
+        m("description-reserved-key", set_field(&map, "description", &b64(r#"{"aws:x-amz-cek-alg":"x"}"#))),
+        m("description-with-kms", with(&kmap, "s3crypt-description", &value(&map, "description"))),
+        m(
+            "kms-context-arn",
+            set_field(&kmap, "kms-context", &b64(r#"{"aws:s3:arn":"arn:aws:s3:::bucket/key"}"#)),
+        ),
+        m("kms-context-reserved-other-case", set_field(&kmap, "kms-context", &b64(r#"{"AWS:Thing":"1"}"#))),
+        m("kms-bucket-key", with(&kmap, "s3crypt-bucket-key", "true")),
+        m("kms-key-version-1", set_field(&kmap, "key-version", "1")),
+        m("body-header-on-sse-s3", on_s3),
+        m("description-on-sse-s3", description_on_s3),
+        m("body-header-on-upload", {
+            let mut upload = with(&map, "s3crypt-upload", "true");
+            upload.retain(|(k, _)| k != "s3crypt-length");
+            upload.push(("s3crypt-length".into(), "0".into()));
+            upload
+        }),
+        b("body-header-short", replace_field(&bin, 18, &[1; 55])),
+        b("description-not-utf8", replace_field(&bin, 17, &[0x7b, 0xff, 0x7d])),
+        b("description-spaces", replace_field(&bin, 17, br#"{"purpose": "golden"}"#)),
+        b("missing-body-header", remove(&bin, 18)),
+        b("missing-description", remove(&bin, 17)),
+        b("header-before-description", {
+            let (d, h) = (field_at(&bin, 17), field_at(&bin, 18));
+            [&bin[..d], &bin[h..h + field_len(&bin, h)], &bin[d..h]].concat()
+        }),
+    ]
 }
 
 /// A fixed, valid multipart upload state and the object completed from it (two parts).
