@@ -39,9 +39,10 @@ pub use object::{
 pub use s3::{
     AWS_MANAGED_KMS_KEY, BucketEncryption, ClientCompletion, ClientCopyPlan, ClientGetBody, ClientGetPlan,
     ClientMultipartUpload, ClientPutPlan, CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan,
-    DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse, MultipartGetPlan, OpenKey, Operation, Outcome,
-    PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders,
-    SseKmsRequest, SseRequest, UploadEncryption, UploadPartPlan, WritePlan, WrongKeyStatus, parse_range,
+    DefaultAlgorithm, HeaderSource, KeyEvent, KeyUse, MultipartCopyPlan, MultipartGetPlan, OpenKey,
+    Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError,
+    SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, UploadPartPlan, WritePlan, WrongKeyStatus,
+    parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;

@@ -887,3 +887,125 @@ fn parts_sealed_on_the_thread_pool() {
     let mut reader = Reader { store: &store, enc: &ring, cache: None };
     assert_eq!(reader.get(&object, None, 1 << 20).unwrap(), concat(&parts));
 }
+
+#[test]
+fn copy_rename_and_rekey_without_downloading() {
+    let mut ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "src/movie.bin");
+    let parts = parts_of(&[3 * C + 1, C, 77]);
+    upload(&store, &ring, &object, &parts, &[3, 2, 1], 2, 130).unwrap();
+    let expected = concat(&parts);
+    let read = |enc: &dyn Encryptor, object: &ObjectId<'_>| {
+        let mut reader = Reader { store: &store, enc, cache: None };
+        reader.get(object, Some(ByteRange::FromTo(C as u64 - 5, 3 * C as u64 + 7)), 999)
+    };
+    let companion_of = |object: &ObjectId<'_>| {
+        PartsCompanion::from_bytes(&store.raw(&parts_companion_key(object.key())).unwrap().body).unwrap()
+    };
+    let state_of = |object: &ObjectId<'_>| {
+        Envelope::from_metadata(pairs(&store.raw(object.key()).unwrap().metadata)).unwrap()
+    };
+    let copy = |plan: &s3crypt::MultipartCopyPlan, to: &ObjectId<'_>| {
+        let put = plan.put_companion();
+        store.put_object(&put.key, put.body.clone());
+        store.s3().copy(BUCKET, utf8(to.key()), &plan.headers()).unwrap();
+    };
+    let slice = &expected[C - 5..3 * C + 8];
+
+    // A copy to a new name: S3 copies the body; the new metadata and companion name the copy.
+    let dest = ObjectId::new(BUCKET, "dst/movie.bin");
+    let plan = s3crypt::MultipartCopyPlan::new(
+        &state_of(&object),
+        &companion_of(&object),
+        (&ring, &object),
+        (&ring, &dest),
+        &mut TestRng(131),
+    )
+    .unwrap();
+    assert_eq!(plan.copy_source(), "/client-bucket/src/movie.bin");
+    store.reset_counts();
+    copy(&plan, &dest);
+    assert_eq!(
+        (store.requests("PutObject"), store.requests("CopyObject"), store.requests("GetObject")),
+        (1, 1, 0)
+    );
+    assert_eq!(read(&ring, &dest).unwrap(), slice);
+    assert_eq!(read(&ring, &object).unwrap(), slice, "the source is untouched");
+    // The source's companion is not the copy's.
+    let mut wrong = Reader { store: &store, enc: &ring, cache: Some(companion_of(&object)) };
+    assert_eq!(wrong.get(&dest, None, 999), Err(Error::StaleCompanion));
+
+    // Re-key in place under a new keyring key: the old key no longer opens it, the old companion
+    // is stale.
+    ring.add("client-1", 2, RootKey::from_bytes([0x35; 32]), description()).unwrap();
+    ring.activate("client-1", 2).unwrap();
+    let old_companion = companion_of(&object);
+    let plan = s3crypt::MultipartCopyPlan::new(
+        &state_of(&object),
+        &old_companion,
+        (&ring, &object),
+        (&ring, &object),
+        &mut TestRng(132),
+    )
+    .unwrap();
+    copy(&plan, &object);
+    assert_eq!(state_of(&object).key_version(), 2);
+    assert_eq!(companion_of(&object).envelope().key_version(), 2);
+    assert_eq!(read(&ring, &object).unwrap(), slice);
+    let only_v1 = keyring();
+    assert!(matches!(read(&only_v1, &object), Err(Error::UnknownKey { .. })));
+    let mut stale = Reader { store: &store, enc: &ring, cache: Some(old_companion) };
+    assert_eq!(stale.get(&object, None, 999), Err(Error::StaleCompanion));
+
+    // Re-key to a client KMS key.
+    let mut local = LocalKms::new(TestRng(133));
+    local.create_key("alias/rekey", RootKey::from_bytes([0x78; 32])).unwrap();
+    let context = EncryptionContext::new();
+    let kms_key = ClientKms::new("alias/rekey", context.clone()).unwrap().generate_key(&local).unwrap();
+    let plan = s3crypt::MultipartCopyPlan::new(
+        &state_of(&object),
+        &companion_of(&object),
+        (&ring, &object),
+        (&kms_key, &object),
+        &mut TestRng(134),
+    )
+    .unwrap();
+    copy(&plan, &object);
+    let read_key = ClientKmsKey::for_envelope(&local, &state_of(&object), &context).unwrap();
+    assert_eq!(read(&read_key, &object).unwrap(), slice);
+    let r = read(&ring, &object);
+    assert!(matches!(r, Err(Error::UnknownKey { .. } | Error::WrongKey)), "{r:?}");
+
+    // A destination key that collides with a companion, and server-side keys, are refused.
+    let reserved = ObjectId::new(BUCKET, "x.s3crypt-parts");
+    let refused = s3crypt::MultipartCopyPlan::new(
+        &state_of(&object),
+        &companion_of(&object),
+        (&read_key, &object),
+        (&read_key, &reserved),
+        &mut TestRng(135),
+    );
+    assert_eq!(refused.unwrap_err(), Error::ReservedKey);
+    let sse_s3 = Keyring::new("root-1", 1, RootKey::from_bytes([0x31; 32])).unwrap();
+    let refused = s3crypt::MultipartCopyPlan::new(
+        &state_of(&object),
+        &companion_of(&object),
+        (&read_key, &object),
+        (&sse_s3, &dest),
+        &mut TestRng(137),
+    );
+    assert_eq!(
+        refused.unwrap_err(),
+        Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: Scheme::SseS3 }
+    );
+    // A state and companion that do not belong together are refused before anything is sealed.
+    let refused = s3crypt::MultipartCopyPlan::new(
+        &state_of(&dest),
+        &companion_of(&object),
+        (&read_key, &object),
+        (&read_key, &dest),
+        &mut TestRng(136),
+    );
+    assert_eq!(refused.unwrap_err(), Error::StaleCompanion);
+}

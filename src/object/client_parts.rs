@@ -189,6 +189,33 @@ fn same_key(a: &Envelope, b: &Envelope) -> bool {
         && a.description == b.description
 }
 
+impl PartsCompanion {
+    /// Copy, rename or re-key a client-side multipart object without touching its body: checks
+    /// `state` (the object's metadata) and this companion as `from` sees them (every check of
+    /// [`Envelope::open_client_multipart`]), then re-seals both for `to`, with fresh salts: the
+    /// new upload state, to send as the destination's metadata (CopyObject with
+    /// `x-amz-metadata-directive: REPLACE`), and the new companion, sealed under the same key as
+    /// the new state and naming it, to PUT at the destination's companion key. The data key, the
+    /// parts and the table are unchanged.
+    ///
+    /// # Errors
+    /// Any error of [`Envelope::open_client_multipart`] with `from`, or of sealing with `to`.
+    pub fn reseal<R: TryCryptoRng + ?Sized>(
+        &self,
+        state: &Envelope,
+        from: (&dyn Encryptor, &ObjectId<'_>),
+        to: (&dyn Encryptor, &ObjectId<'_>),
+        rng: &mut R,
+    ) -> Result<(Envelope, Self)> {
+        state.open_client_multipart(from.0, from.1, self)?;
+        let new_state = state.reseal(from, to, rng)?;
+        let same = StateKey { inner: to.0, state: &new_state };
+        let envelope = self.envelope.reseal(from, (&same, to.1), rng)?;
+        let companion = Self { upload: new_state.salt, envelope, table: self.table.clone() };
+        Ok((new_state, companion))
+    }
+}
+
 impl Envelope {
     /// A client's CompleteMultipartUpload, first half: opens this upload state with `encryptor`,
     /// checks every listed part against the upload's data key (as [`Envelope::complete_upload`]),

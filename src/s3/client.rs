@@ -449,7 +449,7 @@ impl ClientCopyPlan {
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)
 /// percent-encoded, as S3 reads `x-amz-copy-source`.
-fn copy_source(object: &ObjectId<'_>) -> String {
+pub(super) fn copy_source(object: &ObjectId<'_>) -> String {
     let mut out = String::with_capacity(object.bucket().len() + object.key().len() + 2);
     for (part, keep_slash) in [(object.bucket(), false), (object.key(), true)] {
         out.push('/');

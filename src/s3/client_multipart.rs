@@ -13,7 +13,8 @@
 //! header [`PartsCompanion::plan_get`] computes from the companion's table), whose response
 //! metadata [`MultipartGetPlan::opener`] checks against the companion before any byte is released.
 //! HeadObject: [`PartsCompanion::open`] with the HEAD response's metadata gives the authenticated
-//! plaintext size. Requests per read: 2 cold (companion + object; for the whole object or a HEAD
+//! plaintext size. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new
+//! metadata, and the new companion). Requests per read: 2 cold (companion + object; for the whole object or a HEAD
 //! the two can be sent concurrently, a range needs the table first), 1 with a cached companion.
 
 use crate::envelope::{Envelope, ObjectId, Scheme};
@@ -362,5 +363,74 @@ impl MultipartGetPlan {
             return Err(Error::InvalidRange);
         }
         Ok(opener)
+    }
+}
+
+/// CopyObject of a client-side multipart object to a new name, or onto itself with a new key,
+/// without downloading it: the new upload state as the destination's metadata
+/// (`x-amz-metadata-directive: REPLACE`; S3 copies the body server-side) and the new companion to
+/// PUT at the destination's companion key. A rename is this copy followed by DeleteObject of the
+/// source and its companion.
+///
+/// Order: PUT the companion, then CopyObject. Onto itself (a re-key), reads between the two fail
+/// closed with [`Error::StaleCompanion`]; S3's CopyObject copies at most 5 GiB in one request.
+#[derive(Clone, Debug)]
+pub struct MultipartCopyPlan {
+    copy_source: String,
+    state: Envelope,
+    companion: CompanionPutPlan,
+}
+
+impl MultipartCopyPlan {
+    /// Re-seals `state` (the source's metadata) and `companion`, stored as `from.1` and opened
+    /// with `from.0`, for `to.1` under `to.0`: see [`PartsCompanion::reseal`].
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless both keys are client-side keys; [`Error::ReservedKey`] for
+    /// a destination key ending with [`PARTS_COMPANION_SUFFIX`]; as [`PartsCompanion::reseal`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        state: &Envelope,
+        companion: &PartsCompanion,
+        from: (&dyn Encryptor, &ObjectId<'_>),
+        to: (&dyn Encryptor, &ObjectId<'_>),
+        rng: &mut R,
+    ) -> Result<Self> {
+        check_scheme(from.0.scheme())?;
+        check_scheme(to.0.scheme())?;
+        check_key(to.1.key())?;
+        let (state, companion) = companion.reseal(state, from, to, rng)?;
+        let body = companion.to_bytes();
+        let companion = CompanionPutPlan {
+            key: parts_companion_key(to.1.key()),
+            content_length: body.len() as u64,
+            body,
+        };
+        Ok(Self { copy_source: super::client::copy_source(from.1), state, companion })
+    }
+
+    /// The destination's new metadata (its upload state).
+    pub fn state(&self) -> &Envelope {
+        &self.state
+    }
+
+    /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
+    pub fn copy_source(&self) -> &str {
+        &self.copy_source
+    }
+
+    /// The CopyObject headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the
+    /// new state's `x-amz-meta-s3crypt-*`.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
+            ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
+        ];
+        headers.extend(self.state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)));
+        headers
+    }
+
+    /// The PutObject of the destination's companion.
+    pub fn put_companion(&self) -> &CompanionPutPlan {
+        &self.companion
     }
 }

@@ -17,7 +17,7 @@ pub use bucket::{BucketEncryption, DefaultAlgorithm};
 pub use client::{ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientPutPlan};
 pub use client_multipart::{
     ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
-    MultipartGetPlan, UploadPartPlan,
+    MultipartCopyPlan, MultipartGetPlan, UploadPartPlan,
 };
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};
