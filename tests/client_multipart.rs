@@ -1009,3 +1009,45 @@ fn copy_rename_and_rekey_without_downloading() {
     );
     assert_eq!(refused.unwrap_err(), Error::StaleCompanion);
 }
+
+/// A reader that does not know whether a key is single-part or multipart starts with the
+/// single-part plan (one request); an upload state in the response's metadata says "multipart",
+/// before any key is used. A whole GET then needs only the companion (2 requests: its body is
+/// already the whole object); a range is planned again from the table (3 requests cold).
+#[test]
+fn a_reader_that_does_not_know_the_layout() {
+    let ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "unknown-layout");
+    let parts = parts_of(&[2 * C + 9, C + 1]);
+    upload(&store, &ring, &object, &parts, &[1, 2], 1, 140).unwrap();
+    let expected = concat(&parts);
+    let companion_key = parts_companion_key(object.key());
+
+    // Whole.
+    store.reset_counts();
+    let single = s3crypt::ClientGetPlan::whole();
+    let response = store.get_object(object.key(), single.range_header().as_deref()).unwrap();
+    let metadata = Envelope::from_metadata(pairs(&response.metadata)).unwrap();
+    assert_eq!(single.check(&metadata), Err(Error::EnvelopeKind));
+    let companion =
+        PartsCompanion::from_bytes(&store.get_object(&companion_key, None).unwrap().body).unwrap();
+    let plan = companion.plan_get(None).unwrap();
+    let mut opener = plan.opener(pairs(&response.metadata), &ring, &object, &companion).unwrap();
+    let mut plain = Vec::new();
+    opener.update(&response.body, &mut plain).unwrap();
+    opener.finish().unwrap();
+    assert_eq!(plain, expected);
+    assert_eq!(store.total_requests(), 2);
+
+    // A range.
+    store.reset_counts();
+    let range = ByteRange::FromTo(2 * C as u64, 2 * C as u64 + 100);
+    let single = s3crypt::ClientGetPlan::range(range, ChunkSize::C2SP).unwrap();
+    let response = store.get_object(object.key(), single.range_header().as_deref()).unwrap();
+    let metadata = Envelope::from_metadata(pairs(&response.metadata)).unwrap();
+    assert_eq!(single.check(&metadata), Err(Error::EnvelopeKind));
+    let mut reader = Reader { store: &store, enc: &ring, cache: None };
+    assert_eq!(reader.get(&object, Some(range), 999).unwrap(), expected[2 * C..2 * C + 101]);
+    assert_eq!(store.total_requests(), 3);
+}
