@@ -4,33 +4,17 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use s3crypt::{Envelope, Keyring, ObjectId, Part, PartsCompanion, RootKey, SealOptions, Upload};
+use s3crypt::{
+    ClientKeyring, EncryptionContext, Envelope, ObjectId, Part, PartsCompanion, RootKey, SealOptions, Upload,
+};
 use std::sync::OnceLock;
 
-/// A generator for the fixture only (deterministic, not cryptographic).
-struct Counter(u8);
-
-impl s3crypt::TryRng for Counter {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(u32::from(self.0))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(u64::from(self.0))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
-
-impl s3crypt::TryCryptoRng for Counter {}
+#[path = "counter.rs"]
+mod counter;
+use counter::Counter;
 
 struct Fixture {
-    ring: Keyring,
+    ring: ClientKeyring,
     state: Envelope,
     companion: Vec<u8>,
 }
@@ -39,7 +23,9 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let ring = Keyring::new("client-1", 1, RootKey::from_bytes([0x21; 32])).unwrap();
+        let mut description = EncryptionContext::new();
+        description.insert("fuzz", "client-parts").unwrap();
+        let ring = ClientKeyring::new("client-1", 1, RootKey::from_bytes([0x21; 32]), description).unwrap();
         let id = ObjectId::new("bucket", "key");
         let mut rng = Counter(3);
         let (upload, state) = Upload::create(SealOptions::default(), &ring, &id, &mut rng).unwrap();

@@ -7,27 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use s3crypt::{Envelope, Error, Keyring, ObjectId, Part, PartTable, RootKey, SealOptions, Upload};
 use std::sync::OnceLock;
 
-/// A generator for the fixture only (deterministic, not cryptographic).
-struct Counter(u8);
-
-impl s3crypt::TryRng for Counter {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(u32::from(self.0))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(u64::from(self.0))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
-
-impl s3crypt::TryCryptoRng for Counter {}
+#[path = "counter.rs"]
+mod counter;
+use counter::Counter;
 
 struct Fixture {
     ring: Keyring,
