@@ -1051,3 +1051,49 @@ fn a_reader_that_does_not_know_the_layout() {
     assert_eq!(reader.get(&object, Some(range), 999).unwrap(), expected[2 * C..2 * C + 101]);
     assert_eq!(store.total_requests(), 3);
 }
+
+/// Every value of the object's metadata (the upload state) changed in turn: the read fails,
+/// and a part sealed by a resumed upload (another process, from the stored state) reads back.
+#[test]
+fn tampered_state_metadata_and_a_resumed_upload() {
+    let ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "state");
+    let mut rng = TestRng(150);
+    let (_, create) =
+        ClientMultipartUpload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let id = store.create_multipart_upload(&create.key, &create.headers);
+    // Another process resumes the upload from the state it reads back (the request it sent).
+    let state = Envelope::from_metadata(pairs(&create.headers)).unwrap();
+    let resumed = ClientMultipartUpload::resume(state, &ring, &object).unwrap();
+    let mut sealer = resumed.upload().part_sealer(1, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(&pattern(C + 3), &mut body).unwrap();
+    let part = sealer.finish(&mut body).unwrap();
+    let etag = store.upload_part(id, 1, body.len() as u64, body).unwrap();
+    let done = resumed.complete(&ring, &object, &[*part.part()], None, &mut rng).unwrap();
+    let put = done.put_companion();
+    store.put_object(&put.key, put.body.clone());
+    store.complete(id, &done.complete_request(&[(1, &etag)]).unwrap().parts).unwrap();
+    let mut reader = Reader { store: &store, enc: &ring, cache: None };
+    assert_eq!(reader.get(&object, None, 999).unwrap(), pattern(C + 3));
+
+    let good = store.raw(object.key()).unwrap();
+    for (i, (name, value)) in good.metadata.iter().enumerate() {
+        let mut tampered = good.clone();
+        let changed = match value.as_str() {
+            "true" => "false".to_owned(),
+            "0" => "1".to_owned(),
+            v if v.ends_with('=') => format!("{}{}", if v.starts_with('A') { 'B' } else { 'A' }, &v[1..]),
+            v => format!("{v}1"),
+        };
+        tampered.metadata[i].1 = changed;
+        store.set_raw(object.key(), tampered);
+        let r = reader.get(&object, None, 999);
+        assert!(r.is_err(), "{name}: {r:?}");
+        let r = reader.head(&object);
+        assert!(r.is_err(), "{name}: {r:?}");
+    }
+    store.set_raw(object.key(), good);
+    assert_eq!(reader.head(&object).unwrap(), C as u64 + 3);
+}
