@@ -1097,3 +1097,33 @@ fn tampered_state_metadata_and_a_resumed_upload() {
     store.set_raw(object.key(), good);
     assert_eq!(reader.head(&object).unwrap(), C as u64 + 3);
 }
+
+/// The largest companion: 10,000 parts, within the decoder's bound, and it opens.
+#[test]
+fn ten_thousand_parts_companion() {
+    let ring = keyring();
+    let object = ObjectId::new(BUCKET, "many");
+    let mut rng = TestRng(160);
+    let (client, _) =
+        ClientMultipartUpload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let mut records = Vec::new();
+    let mut body = Vec::new();
+    for n in 1..=10_000u32 {
+        let mut sealer = client.upload().part_sealer(n, &mut rng).unwrap();
+        sealer.update(&[n as u8; 2][..(n % 3) as usize], &mut body).unwrap();
+        records.push(*sealer.finish(&mut body).unwrap().part());
+    }
+    let done = client.complete(&ring, &object, &records, None, &mut rng).unwrap();
+    let bytes = done.put_companion().body;
+    let envelope_len = done.companion().envelope().to_binary().len();
+    assert_eq!(bytes.len(), 39 + envelope_len + 10 + 68 * 10_000);
+    assert!(bytes.len() <= 39 + 4096 + 10 + 68 * 10_000);
+    let companion = PartsCompanion::from_bytes(&bytes).unwrap();
+    let parts = client.state().open_client_multipart(&ring, &object, &companion).unwrap();
+    assert_eq!(parts.part_count(), 10_000);
+    let mut opener = parts.opener();
+    let mut plain = Vec::new();
+    opener.update(&body, &mut plain).unwrap();
+    opener.finish().unwrap();
+    assert_eq!(plain.len() as u64, parts.plaintext_len());
+}
