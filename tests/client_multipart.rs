@@ -404,7 +404,10 @@ proptest! {
     /// (the companion, then the range), a warm one is one.
     #[test]
     fn ranges_across_part_boundaries(
-        sizes in prop::collection::vec(prop_oneof![Just(0usize), 1usize..40, (C - 2)..(C + 2), 1usize..(3 * C)], 1..6),
+        sizes in prop::collection::vec(
+            prop_oneof![Just(0usize), 1usize..40, (C - 2)..(C + 2), 1usize..(3 * C)],
+            1..6,
+        ),
         a in any::<u64>(),
         b in any::<u64>(),
         seed in 1u64..u64::MAX,
@@ -421,7 +424,8 @@ proptest! {
         let (first, last) = ((a % len).min(b % len), (a % len).max(b % len));
         store.reset_counts();
         let mut reader = Reader { store: &store, enc: &ring, cache: None };
-        let got = reader.get(&object, Some(ByteRange::FromTo(first, last)), (seed % 5000) as usize + 1).unwrap();
+        let step = (seed % 5000) as usize + 1;
+        let got = reader.get(&object, Some(ByteRange::FromTo(first, last)), step).unwrap();
         prop_assert_eq!(&got[..], &expected[first as usize..=last as usize]);
         prop_assert_eq!(store.total_requests(), 2);
         let got = reader.get(&object, Some(ByteRange::FromTo(first, last)), 4096).unwrap();

@@ -2,20 +2,24 @@
 //! data: which S3 request to send, with which metadata, `Content-Length` or `Range`, and what to
 //! do with the answer. No HTTP types; the client performs the requests (`docs/DESIGN.md` §14).
 //!
-//! | step | request | plan |
-//! |---|---|---|
-//! | start | CreateMultipartUpload with the upload state as metadata | [`ClientMultipartUpload::create`] → [`CreateUploadPlan`] |
-//! | each part, any order, in parallel | UploadPart with its exact `Content-Length` | [`ClientMultipartUpload::upload_part`] → [`UploadPartPlan`]; seal with [`ClientMultipartUpload::upload`] |
-//! | after the parts | PutObject of the companion (`<key>.s3crypt-parts`) | [`ClientMultipartUpload::complete`] → [`ClientCompletion::put_companion`] |
-//! | last | CompleteMultipartUpload (part numbers and S3's ETags) | [`ClientCompletion::complete_request`] → [`CompletePlan`] |
+//! - **CreateMultipartUpload** with the upload state as metadata: [`ClientMultipartUpload::create`]
+//!   → [`CreateUploadPlan`].
+//! - **UploadPart**, each part in any order, in parallel, any part again, with its exact
+//!   `Content-Length`: [`ClientMultipartUpload::upload_part`] → [`UploadPartPlan`]; seal it with
+//!   [`ClientMultipartUpload::upload`].
+//! - **PutObject of the companion** (`<key>.s3crypt-parts`), after the parts:
+//!   [`ClientMultipartUpload::complete`] → [`ClientCompletion::put_companion`].
+//! - **CompleteMultipartUpload**, last, with the part numbers and S3's ETags:
+//!   [`ClientCompletion::complete_request`] → [`CompletePlan`].
 //!
 //! Reading: GetObject of the companion, then GetObject of the object (whole, or with the `Range`
 //! header [`PartsCompanion::plan_get`] computes from the companion's table), whose response
 //! metadata [`MultipartGetPlan::opener`] checks against the companion before any byte is released.
 //! HeadObject: [`PartsCompanion::open`] with the HEAD response's metadata gives the authenticated
-//! plaintext size. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new
-//! metadata, and the new companion). Requests per read: 2 cold (companion + object; for the whole object or a HEAD
-//! the two can be sent concurrently, a range needs the table first), 1 with a cached companion.
+//! plaintext size. Requests per read: 2 cold (companion and object; for the whole object or a
+//! HEAD the two can be sent concurrently, a range needs the table first), 1 with a cached
+//! companion. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new metadata,
+//! and the new companion).
 
 use crate::envelope::{Envelope, ObjectId, Scheme};
 use crate::error::{Error, Result};
