@@ -1131,3 +1131,111 @@ fn ten_thousand_parts_companion() {
     opener.finish().unwrap();
     assert_eq!(plain.len() as u64, parts.plaintext_len());
 }
+
+/// FORMAT.md §9.6's worked example: a two-part client-side object's companion, recomputed from
+/// the spec's composition rules (the table of §5.3 and its digest of §5.4 by hand, the framing of
+/// §9.2 by hand) and compared with s3crypt's bytes and with the document.
+/// `S3CRYPT_PRINT_EXAMPLES=1 cargo test --test client_multipart worked -- --nocapture` prints it.
+#[test]
+fn worked_example_of_format_9() {
+    use base64ct::{Base64, Encoding};
+    use sha2::{Digest as _, Sha256};
+    let hex = |b: &[u8]| -> String { b.iter().map(|x| format!("{x:02x}")).collect() };
+    let seq = |from: u8, n: usize| -> Vec<u8> { (0..n).map(|i| from.wrapping_add(i as u8)).collect() };
+    let root: [u8; 32] = seq(0x40, 32).try_into().unwrap();
+    let ring = ClientKeyring::new("client-1", 1, RootKey::from_bytes(root), description()).unwrap();
+    let object = ObjectId::new("examplebucket", "videos/clip.mp4");
+    let (data_key, state_salt, salt1, salt2, done_salt) =
+        (seq(0x80, 32), seq(0xc0, 32), seq(0xa0, 24), seq(0x10, 24), seq(0xe0, 32));
+    let parts: [(u32, &[u8]); 2] = [(1, b"multipart "), (3, b"companion")];
+    let randomness = [&data_key[..], &state_salt, &salt1, &salt2, &done_salt].concat();
+    let mut rng = common::Replay::new(&randomness);
+    let (client, create) =
+        ClientMultipartUpload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let mut records = Vec::new();
+    let mut bodies = Vec::new();
+    for (number, plain) in parts {
+        let mut sealer = client.upload().part_sealer(number, &mut rng).unwrap();
+        let mut body = Vec::new();
+        sealer.update(plain, &mut body).unwrap();
+        records.push(*sealer.finish(&mut body).unwrap().part());
+        bodies.push(body);
+    }
+    let done = client.complete(&ring, &object, &records, None, &mut rng).unwrap();
+    assert!(rng.exhausted(), "the writer draws exactly what the format says");
+    let companion = done.put_companion().body;
+
+    // §5.3 and §5.4 by hand.
+    let mut table = b"S3PT\x01\x0e".to_vec();
+    table.extend_from_slice(&2u32.to_be_bytes());
+    for ((number, plain), body) in parts.iter().zip(&bodies) {
+        table.extend_from_slice(&number.to_be_bytes());
+        table.extend_from_slice(&(plain.len() as u64).to_be_bytes());
+        table.extend_from_slice(&body[..HEADER_LEN]);
+    }
+    let digest: [u8; 32] =
+        Sha256::new().chain_update(b"s3crypt/v1 parts\0").chain_update(&table).finalize().into();
+    let envelope = done.companion().envelope();
+    let meta: BTreeMap<String, String> = envelope.to_metadata().into_iter().collect();
+    assert_eq!(meta["s3crypt-parts-digest"], Base64::encode_string(&digest));
+    assert_eq!(meta["s3crypt-parts"], "2");
+    assert_eq!(meta["s3crypt-length"], "19");
+    assert_eq!(meta["s3crypt-scheme"], "client-side");
+    // §9.2 by hand: the state's field 8 is the upload id.
+    let state_meta: BTreeMap<String, String> = create
+        .headers
+        .iter()
+        .map(|(k, v)| (k.strip_prefix("x-amz-meta-").unwrap().to_owned(), v.clone()))
+        .collect();
+    assert_eq!(state_meta["s3crypt-salt"], Base64::encode_string(&state_salt));
+    let binary = envelope.to_binary();
+    let by_hand =
+        [b"S3CM\x01", &state_salt[..], &(binary.len() as u16).to_be_bytes(), &binary, &table].concat();
+    assert_eq!(hex(&companion), hex(&by_hand), "s3crypt and the spec disagree");
+
+    let lines = [
+        ("root_key", hex(&root)),
+        ("bucket", hex(object.bucket())),
+        ("object_key", hex(object.key())),
+        ("companion_key", hex(&parts_companion_key(object.key()))),
+        ("data_key", hex(&data_key)),
+        ("state_salt", hex(&state_salt)),
+        ("part1_salt", hex(&salt1)),
+        ("part3_salt", hex(&salt2)),
+        ("completion_salt", hex(&done_salt)),
+        ("part1", hex(&bodies[0])),
+        ("part3", hex(&bodies[1])),
+        ("table", hex(&table)),
+        ("parts_digest", hex(&digest)),
+        ("envelope", hex(&binary)),
+        ("companion", hex(&companion)),
+    ];
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap();
+    let documented: BTreeMap<&str, &str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("example.companion."))
+        .filter_map(|l| l.split_once(char::is_whitespace))
+        .map(|(k, v)| (k, v.trim()))
+        .collect();
+    let print = std::env::var_os("S3CRYPT_PRINT_EXAMPLES").is_some();
+    for (name, value) in lines {
+        if print {
+            println!("example.companion.{name:<16} {value}");
+        } else {
+            assert_eq!(
+                documented.get(name).copied(),
+                Some(value.as_str()),
+                "FORMAT.md example.companion.{name}"
+            );
+        }
+    }
+    // And it reads back.
+    let parsed = PartsCompanion::from_bytes(&companion).unwrap();
+    let state = Envelope::from_metadata(pairs(&create.headers)).unwrap();
+    let opened = state.open_client_multipart(&ring, &object, &parsed).unwrap();
+    let mut opener = opened.opener();
+    let mut plain = Vec::new();
+    opener.update(&bodies.concat(), &mut plain).unwrap();
+    opener.finish().unwrap();
+    assert_eq!(plain, b"multipart companion");
+}
