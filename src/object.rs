@@ -6,7 +6,7 @@ mod client;
 mod client_parts;
 mod multipart;
 
-pub use client::ClientSealer;
+pub use client::{ClientBodySealer, ClientSealer};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
 pub use client_parts::{PARTS_COMPANION_SUFFIX, PartsCompanion, parts_companion_key};

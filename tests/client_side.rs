@@ -18,9 +18,10 @@ use common::store::{Response, Store};
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ByteRange, ChunkSize, ClientCopyPlan, ClientGetPlan, ClientKeyring, ClientKms, ClientKmsKey,
-    ClientPutPlan, ClientSealer, ClientSideError, EncryptionContext, Encryptor, Envelope, Error, FormatError,
-    HEADER_LEN, LocalKms, ObjectId, RootKey, Scheme, SealOptions, TAG_LEN,
+    ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
+    ClientKeyring, ClientKms, ClientKmsKey, ClientPutPlan, ClientSealer, ClientSideError, EncryptionContext,
+    Encryptor, Envelope, Error, FormatError, HEADER_LEN, LocalKms, ObjectId, RootKey, Scheme, SealOptions,
+    TAG_LEN,
 };
 
 fn description(pairs: &[(&str, &str)]) -> EncryptionContext {
@@ -861,4 +862,250 @@ fn content_ranges_that_do_not_answer_the_request_are_refused() {
     assert_eq!(read(&plan, &whole, &ring, "c", 999).unwrap(), pattern(len as usize)[20_000..20_011]);
     // A whole-object plan given a partial answer.
     assert_eq!(ClientGetPlan::whole().open(&envelope, Some(&cr), &ring, &object).map(|_| ()), Err(bad_range));
+}
+
+/// Uploads `msg` as `key` in the instruction-file form, its length unknown while sealing: the body
+/// without envelope metadata, then `<key>.s3crypt` holding the binary envelope.
+fn put_with_instruction(store: &mut Store, enc: &dyn Encryptor, key: &str, msg: &[u8], seed: u64) {
+    let object = ObjectId::new(BUCKET, key);
+    let mut rng = TestRng(seed);
+    let mut sealer = ClientBodySealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut body = Vec::new();
+    for piece in msg.chunks(3001) {
+        sealer.update(piece, &mut body).unwrap();
+    }
+    let envelope = sealer.finish(&mut body, enc, &object, &mut rng).unwrap();
+    assert_eq!(envelope.body_len().unwrap(), body.len() as u64);
+    let headers = vec![("content-length".to_owned(), body.len().to_string())];
+    store.put(BUCKET, key, &headers, body).unwrap();
+    let instruction = ClientInstructionPlan::new(&envelope, &object).unwrap();
+    let name = String::from_utf8(instruction.key().to_vec()).unwrap();
+    assert_eq!(name, format!("{key}.s3crypt"));
+    store.put(BUCKET, &name, &instruction.headers(), instruction.body().to_vec()).unwrap();
+}
+
+/// Reads `key` through its instruction file: two requests.
+fn get_with_instruction(
+    store: &Store,
+    plan: &ClientGetPlan,
+    enc: &dyn Encryptor,
+    key: &str,
+) -> Result<Vec<u8>, Error> {
+    let name = format!("{key}{}", s3crypt::CLIENT_INSTRUCTION_SUFFIX);
+    let instruction = store.get(BUCKET, &name, None).map_err(|_| Error::InvalidRange)?;
+    let envelope = Envelope::from_binary(&instruction.body)?;
+    let response = store.get(BUCKET, key, plan.range_header().as_deref()).map_err(|_| Error::InvalidRange)?;
+    assert!(response.metadata().is_empty(), "the body carries no envelope");
+    let mut reader = plan.open(&envelope, response.content_range(), enc, &ObjectId::new(BUCKET, key))?;
+    let mut plain = Vec::new();
+    reader.update(&response.body, &mut plain)?;
+    reader.finish(&mut plain)?;
+    Ok(plain)
+}
+
+#[test]
+fn instruction_files_for_unknown_lengths_and_rekeying_in_place() {
+    let kms = local_kms();
+    let ring = keyring();
+    let mut store = Store::new();
+    for (i, len) in lengths(ChunkSize::C2SP).into_iter().enumerate() {
+        let msg = pattern(len);
+        let key = format!("i{len}");
+        put_with_instruction(&mut store, &ring, &key, &msg, 40 + i as u64);
+        store.reset_counters();
+        assert_eq!(get_with_instruction(&store, &ClientGetPlan::whole(), &ring, &key).unwrap(), msg);
+        assert_eq!(store.requests("GetObject"), 2);
+        if len > 0 {
+            let plan = ClientGetPlan::range(ByteRange::Suffix(10), ChunkSize::C2SP).unwrap();
+            let want = ByteRange::Suffix(10).resolve(len as u64).unwrap();
+            assert_eq!(
+                get_with_instruction(&store, &plan, &ring, &key).unwrap(),
+                msg[want.start as usize..want.end as usize]
+            );
+        }
+    }
+    // Re-key by replacing the instruction file only: the body is not touched, not even copied.
+    let object = ObjectId::new(BUCKET, "i50000");
+    let msg = pattern(50_000);
+    put_with_instruction(&mut store, &ring, "i50000", &msg, 50);
+    let body_before = store.object(BUCKET, "i50000").unwrap().body.clone();
+    store.reset_counters();
+    let envelope = Envelope::from_binary(&store.get(BUCKET, "i50000.s3crypt", None).unwrap().body).unwrap();
+    let kms_key = kms_key(&kms);
+    let rekeyed = envelope.reseal((&ring, &object), (&kms_key, &object), &mut TestRng(51)).unwrap();
+    let instruction = ClientInstructionPlan::new(&rekeyed, &object).unwrap();
+    store.put(BUCKET, "i50000.s3crypt", &instruction.headers(), instruction.body().to_vec()).unwrap();
+    assert_eq!((store.requests("PutObject"), store.requests("CopyObject")), (1, 0));
+    assert_eq!(store.object(BUCKET, "i50000").unwrap().body, body_before);
+    let recovered = ClientKmsKey::for_envelope(&kms, &rekeyed, &kms_context()).unwrap();
+    assert_eq!(get_with_instruction(&store, &ClientGetPlan::whole(), &recovered, "i50000").unwrap(), msg);
+    // The keyring no longer opens it.
+    assert!(matches!(
+        get_with_instruction(&store, &ClientGetPlan::whole(), &ring, "i50000"),
+        Err(Error::UnknownKey { .. } | Error::WrongKey)
+    ));
+
+    // Hostile: an instruction file beside another body, a body moved with its instruction file,
+    // a damaged instruction file.
+    put_with_instruction(&mut store, &ring, "other", &msg, 52);
+    let theirs = store.object(BUCKET, "other.s3crypt").unwrap().clone();
+    store.insert(BUCKET, "i0.s3crypt", theirs.clone());
+    assert_eq!(
+        get_with_instruction(&store, &ClientGetPlan::whole(), &ring, "i0"),
+        Err(Error::Authentication)
+    );
+    let body = store.object(BUCKET, "other").unwrap().clone();
+    store.insert(BUCKET, "moved", body);
+    store.insert(BUCKET, "moved.s3crypt", theirs.clone());
+    assert_eq!(
+        get_with_instruction(&store, &ClientGetPlan::whole(), &ring, "moved"),
+        Err(Error::Authentication)
+    );
+    for at in [0, 5, theirs.body.len() / 2, theirs.body.len() - 1] {
+        let mut bad = theirs.clone();
+        bad.body[at] ^= 1;
+        store.insert(BUCKET, "other.s3crypt", bad);
+        assert!(get_with_instruction(&store, &ClientGetPlan::whole(), &ring, "other").is_err(), "byte {at}");
+    }
+    let mut short = theirs;
+    short.body.pop();
+    store.insert(BUCKET, "other.s3crypt", short);
+    assert!(matches!(
+        get_with_instruction(&store, &ClientGetPlan::whole(), &ring, "other"),
+        Err(Error::Format(_))
+    ));
+    // The unknown-length sealer refuses what an envelope cannot hold, and server-side keys.
+    let mut rng = TestRng(53);
+    assert_eq!(
+        ClientBodySealer::new(SealOptions { md5: true, ..SealOptions::default() }, &mut rng).unwrap_err(),
+        Error::ClientSide(ClientSideError::SealedAttributes)
+    );
+    let server = s3crypt::Keyring::new("root", 1, RootKey::from_bytes([1; 32])).unwrap();
+    let mut sealer = ClientBodySealer::new(SealOptions::default(), &mut rng).unwrap();
+    let mut out = Vec::new();
+    sealer.update(b"abc", &mut out).unwrap();
+    let before = out.len();
+    assert!(matches!(sealer.finish(&mut out, &server, &object, &mut rng), Err(Error::SchemeMismatch { .. })));
+    assert_eq!(out.len(), before, "no final chunk without an envelope");
+}
+
+/// The local KMS, counting the Decrypt requests that reach it; blocking and async faces.
+struct CountingKms {
+    kms: LocalKms<TestRng>,
+    decrypts: std::cell::Cell<u32>,
+}
+
+impl s3crypt::Kms for CountingKms {
+    fn generate_data_key(
+        &self,
+        r: &s3crypt::GenerateDataKeyRequest,
+    ) -> Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError> {
+        self.kms.generate_data_key(r)
+    }
+    fn decrypt(&self, r: &s3crypt::DecryptRequest) -> Result<s3crypt::KmsDataKey, s3crypt::KmsError> {
+        self.decrypts.set(self.decrypts.get() + 1);
+        self.kms.decrypt(r)
+    }
+    fn re_encrypt(
+        &self,
+        r: &s3crypt::ReEncryptRequest,
+    ) -> Result<s3crypt::ReEncryptResponse, s3crypt::KmsError> {
+        self.kms.re_encrypt(r)
+    }
+}
+
+impl s3crypt::AsyncKms for CountingKms {
+    fn generate_data_key(
+        &self,
+        r: &s3crypt::GenerateDataKeyRequest,
+    ) -> impl Future<Output = Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::generate_data_key(self, r))
+    }
+    fn decrypt(
+        &self,
+        r: &s3crypt::DecryptRequest,
+    ) -> impl Future<Output = Result<s3crypt::KmsDataKey, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::decrypt(self, r))
+    }
+    fn re_encrypt(
+        &self,
+        r: &s3crypt::ReEncryptRequest,
+    ) -> impl Future<Output = Result<s3crypt::ReEncryptResponse, s3crypt::KmsError>> + Send {
+        std::future::ready(s3crypt::Kms::re_encrypt(self, r))
+    }
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
+    let kms = CountingKms { kms: local_kms(), decrypts: std::cell::Cell::new(0) };
+    let settings = ClientKms::new("alias/client", kms_context()).unwrap();
+    let request = settings.generate_data_key_request();
+    assert_eq!(request.context, kms_context(), "exactly the client's context: no aws:s3:arn");
+    let key = block_on(settings.generate_key_async(&kms)).unwrap();
+    let mut store = Store::new();
+    put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 60);
+    // Another tenant's envelope copied over this object (same client KMS key, other context).
+    let other =
+        ClientKms::new("alias/client", description(&[("tenant", "t2")])).unwrap().generate_key(&kms).unwrap();
+    put(&mut store, &other, "tenant-2/doc", b"tenant two", ChunkSize::C2SP, 61);
+    let copied = store.object(BUCKET, "tenant-2/doc").unwrap().clone();
+    store.insert(BUCKET, "tenant-1/doc", copied);
+    let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
+    let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+    for result in [
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).map(|_| ()),
+    ] {
+        assert_eq!(result, Err(Error::ClientSide(ClientSideError::ContextMismatch)));
+    }
+    assert_eq!(kms.decrypts.get(), 0, "refused before any Decrypt");
+    // The genuine object, through the async face: one Decrypt.
+    put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 62);
+    let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
+    let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).unwrap();
+    assert_eq!(
+        read(&ClientGetPlan::whole(), &response, &recovered, "tenant-1/doc", 5).unwrap(),
+        b"tenant one"
+    );
+    assert_eq!(kms.decrypts.get(), 1);
+    let printed = format!("{recovered:?}");
+    assert!(printed.contains("tenant") && !printed.contains("plaintext"), "{printed}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Sealing with random split points gives a body that opens to the plaintext; the declared
+    /// length is held whatever the pieces.
+    #[test]
+    fn random_sealing_split_points(len in 0usize..60_000, cuts in proptest::collection::vec(0usize..60_000, 0..8)) {
+        let ring = keyring();
+        let object = ObjectId::new(BUCKET, "s");
+        let msg = pattern(len);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (len + 1)).collect();
+        cuts.push(0);
+        cuts.push(len);
+        cuts.sort_unstable();
+        let mut rng = TestRng(len as u64 + 1);
+        let (mut sealer, envelope) =
+            ClientSealer::new(SealOptions::default(), len as u64, &ring, &object, &mut rng).unwrap();
+        let mut body = Vec::new();
+        for w in cuts.windows(2) {
+            sealer.update(&msg[w[0]..w[1]], &mut body).unwrap();
+        }
+        sealer.finish(&mut body).unwrap();
+        prop_assert_eq!(body.len() as u64, envelope.body_len().unwrap());
+        prop_assert_eq!(common::open_object(&ring, &object, &envelope, &body).unwrap(), msg);
+    }
 }

@@ -210,6 +210,23 @@ impl Encryptor for ClientKeyring {
 /// binds the data key to (no `aws:s3:arn` is added: the client, not S3, names the object).
 ///
 /// It builds the [`GenerateDataKeyRequest`]; the response makes a [`ClientKmsKey`].
+///
+/// ```
+/// use s3crypt::{ClientKms, ClientKmsKey, ClientSealer, EncryptionContext, LocalKms, ObjectId, OsRng, RootKey, SealOptions};
+///
+/// let mut kms = LocalKms::new(OsRng);
+/// kms.create_key("alias/backups", RootKey::generate(&mut OsRng)?)?;
+/// let mut context = EncryptionContext::new();
+/// context.insert("tenant", "t1")?;
+/// let key = ClientKms::new("alias/backups", context.clone())?.generate_key(&kms)?;
+///
+/// let object = ObjectId::new("bucket", "key");
+/// let (_, envelope) = ClientSealer::new(SealOptions::default(), 0, &key, &object, &mut OsRng)?;
+/// // Reading: the caller states the context it expects; nothing else is sent to the KMS.
+/// let key = ClientKmsKey::for_envelope(&kms, &envelope, &context)?;
+/// assert_eq!(envelope.open(&key, &object)?.plaintext_len(), 0);
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientKms {
     key_id: String,

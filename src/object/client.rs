@@ -5,6 +5,9 @@
 //! exact plaintext length up front, the envelope records that length and the body stream's header
 //! (`docs/FORMAT.md` §8), and the body is then sealed in constant memory and held to the declared
 //! length.
+//!
+//! A body of unknown length is sealed by [`ClientBodySealer`] instead, whose envelope comes at the
+//! end and is stored beside the body as an instruction file ([`crate::ClientInstructionPlan`]).
 
 use super::SealOptions;
 use crate::buffer::OutputBuffer;
@@ -68,17 +71,8 @@ impl ClientSealer {
                 presented: encryptor.scheme(),
             });
         }
-        if options.md5 || options.checksum.is_some() {
-            return Err(ClientSideError::SealedAttributes.into());
-        }
         options.chunk_size.ciphertext_len(plaintext_len)?;
-        let key = DataKey::generate(rng)?;
-        let (params, context) = options.body();
-        let mut body = Sealer::new(&key, params, &context, rng)?;
-        // An empty update writes exactly the stream's header, and nothing else.
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        body.update(&[], &mut header)?;
-        let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+        let (key, body, header) = start(options, rng)?;
         let info = BodyInfo {
             suite: Suite::default(),
             chunk_size: options.chunk_size,
@@ -147,5 +141,109 @@ impl ClientSealer {
         if let Some(header) = self.header.take() {
             out.extend_from_slice(&header);
         }
+    }
+}
+
+/// Starts a client-side body: a fresh data key, the body's sealer, and the stream header the
+/// envelope records (known before any plaintext: the first thing the sealer writes).
+fn start<R: TryCryptoRng + ?Sized>(
+    options: SealOptions,
+    rng: &mut R,
+) -> Result<(DataKey, Sealer, [u8; HEADER_LEN])> {
+    if options.md5 || options.checksum.is_some() {
+        return Err(ClientSideError::SealedAttributes.into());
+    }
+    let key = DataKey::generate(rng)?;
+    let (params, context) = options.body();
+    let mut body = Sealer::new(&key, params, &context, rng)?;
+    // An empty update writes exactly the stream's header, and nothing else.
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    body.update(&[], &mut header)?;
+    let header: [u8; HEADER_LEN] = header.try_into().map_err(|_| Error::Truncated)?;
+    Ok((key, body, header))
+}
+
+/// Seals a client-side body whose length is not known up front; the envelope is sealed at the end,
+/// for the *instruction-file* form (`docs/FORMAT.md` §8.5): the body is uploaded without envelope
+/// metadata and the envelope is stored as a small object of its own beside it
+/// ([`crate::ClientInstructionPlan`]).
+///
+/// The envelope is the same as [`ClientSealer`]'s (with the body's header, and bound to the
+/// *body's* name): a reader opens the body with it exactly as if it had come with the body.
+pub struct ClientBodySealer {
+    key: DataKey,
+    body: Sealer,
+    /// The body's header, recorded in the envelope.
+    header: [u8; HEADER_LEN],
+    /// Whether the header is still to be written before the first chunk.
+    header_pending: bool,
+    chunk_size: crate::ChunkSize,
+}
+
+impl core::fmt::Debug for ClientBodySealer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientBodySealer").field("body", &self.body).finish_non_exhaustive()
+    }
+}
+
+impl ClientBodySealer {
+    /// Starts a body with a fresh data key and stream salt.
+    ///
+    /// # Errors
+    /// [`ClientSideError::SealedAttributes`] if `options` asks for an MD5 or a checksum (the
+    /// client-side envelope carries none, whichever form it is stored in); [`Error::Rng`].
+    pub fn new<R: TryCryptoRng + ?Sized>(options: SealOptions, rng: &mut R) -> Result<Self> {
+        let (key, body, header) = start(options, rng)?;
+        Ok(Self { key, body, header, header_pending: true, chunk_size: options.chunk_size })
+    }
+
+    /// Encrypts the next piece of the body; the first call also writes the body's header.
+    ///
+    /// # Errors
+    /// As [`Sealer::update`].
+    pub fn update<B: OutputBuffer + ?Sized>(&mut self, input: &[u8], out: &mut B) -> Result<()> {
+        self.write_header(out);
+        self.body.update(input, out)
+    }
+
+    fn write_header<B: OutputBuffer + ?Sized>(&mut self, out: &mut B) {
+        if core::mem::take(&mut self.header_pending) {
+            out.extend_from_slice(&self.header);
+        }
+    }
+
+    /// Seals the final chunk into `out`, then the envelope for `object` (the body's name) under
+    /// `encryptor`'s client-side key.
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key; whatever the encryptor
+    /// reports; [`Error::Rng`]. The final chunk is written only if the envelope could be sealed.
+    pub fn finish<B: OutputBuffer + ?Sized, R: TryCryptoRng + ?Sized>(
+        self,
+        out: &mut B,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<Envelope> {
+        if encryptor.scheme() != Scheme::ClientSide {
+            return Err(Error::SchemeMismatch {
+                envelope: Scheme::ClientSide,
+                presented: encryptor.scheme(),
+            });
+        }
+        let info = BodyInfo {
+            suite: Suite::default(),
+            chunk_size: self.chunk_size,
+            plaintext_len: self.body.plaintext_len(),
+            layout: Layout::Single,
+            body_header: Some(self.header),
+        };
+        let Self { key, body, header, header_pending, .. } = self;
+        let envelope = wrap::seal(encryptor, object, info, &Payload { key, md5: None, checksum: None }, rng)?;
+        if header_pending {
+            out.extend_from_slice(&header);
+        }
+        body.finish(out)?;
+        Ok(envelope)
     }
 }

@@ -82,6 +82,58 @@ impl ClientPutPlan {
     }
 }
 
+/// The suffix of a client-side instruction file's object key: the envelope of object `k` stored as
+/// the small object `k` + this suffix (`docs/FORMAT.md` §8.5).
+pub const CLIENT_INSTRUCTION_SUFFIX: &str = ".s3crypt";
+
+/// The instruction-file form of a client-side envelope: the envelope stored as a small object of
+/// its own, `<key>` + [`CLIENT_INSTRUCTION_SUFFIX`], whose body is the binary envelope — for stores
+/// that cap user metadata, for bodies whose length was not known before upload
+/// ([`crate::ClientBodySealer`]), and for re-keying by replacing only the instruction file.
+///
+/// The envelope stays bound to the *body's* name, so an instruction file copied beside another
+/// body, or a body moved away from its instruction file, does not open. A reader GETs the
+/// instruction file, decodes it with [`Envelope::from_binary`], and reads the body with
+/// [`ClientGetPlan::open`] as usual (the body's own metadata is not consulted): two requests per
+/// read instead of one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInstructionPlan {
+    key: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl ClientInstructionPlan {
+    /// The instruction file of `envelope`, the envelope of `object` (the body's name).
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless it is a client-side envelope; [`Error::EnvelopeKind`]
+    /// unless it is a single-part object's.
+    pub fn new(envelope: &Envelope, object: &ObjectId<'_>) -> Result<Self> {
+        client_single(envelope)?;
+        Ok(Self { key: Self::key_for(object), body: envelope.to_binary() })
+    }
+
+    /// The object key of `object`'s instruction file (in the same bucket).
+    pub fn key_for(object: &ObjectId<'_>) -> Vec<u8> {
+        [object.key(), CLIENT_INSTRUCTION_SUFFIX.as_bytes()].concat()
+    }
+
+    /// The instruction file's object key.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// The instruction file's body: the binary envelope.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The PutObject headers of the instruction file (`content-length`).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        vec![("content-length".to_owned(), self.body.len().to_string())]
+    }
+}
+
 /// GetObject of a client-side object — the whole body, or a plaintext byte range fetched in
 /// **one** request: the envelope (metadata headers) records the body's stream header, so the
 /// ranged response carries everything needed to authenticate and decrypt it.
@@ -94,6 +146,38 @@ impl ClientPutPlan {
 ///
 /// HeadObject needs no plan: decode the response's metadata ([`Envelope::from_metadata`]) and open
 /// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size.
+///
+/// ```
+/// use s3crypt::{
+///     ByteRange, ChunkSize, ClientGetPlan, ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext,
+///     Envelope, ObjectId, OsRng, RootKey, SealOptions,
+/// };
+///
+/// let ring = ClientKeyring::new("client-1", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// let object = ObjectId::new("bucket", "log.txt");
+/// let plaintext: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+///
+/// // PUT: the headers first, then the body, streamed.
+/// let len = plaintext.len() as u64;
+/// let (mut sealer, envelope) = ClientSealer::new(SealOptions::default(), len, &ring, &object, &mut OsRng)?;
+/// let put_headers = ClientPutPlan::new(&envelope)?.headers().to_vec();
+/// let mut stored = Vec::new();
+/// sealer.update(&plaintext, &mut stored)?;
+/// sealer.finish(&mut stored)?;
+///
+/// // GET of plaintext bytes 50000–50099: one request, for whole chunks.
+/// let plan = ClientGetPlan::range(ByteRange::FromTo(50_000, 50_099), ChunkSize::C2SP)?;
+/// assert_eq!(plan.range_header().as_deref(), Some("bytes=49256-65655"));
+/// // The store answers with the metadata, a Content-Range and those bytes.
+/// let content_range = format!("bytes 49256-65655/{}", stored.len());
+/// let envelope = Envelope::from_metadata(put_headers)?; // other headers are ignored
+/// let mut body = plan.open(&envelope, Some(&content_range), &ring, &object)?;
+/// let mut out = Vec::new();
+/// body.update(&stored[49_256..=65_655], &mut out)?;
+/// body.finish(&mut out)?;
+/// assert_eq!(out, &plaintext[50_000..50_100]);
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientGetPlan {
     requested: Option<ByteRange>,
@@ -399,6 +483,23 @@ impl ClientGetBody {
 /// destination key — another keyring key, a KMS key, or the same one) and sent as the new
 /// metadata with `x-amz-metadata-directive: REPLACE`; S3 copies the body server-side, so it is
 /// never downloaded. A rename is this copy followed by a DeleteObject of the source.
+///
+/// ```
+/// use s3crypt::{ClientCopyPlan, ClientKeyring, ClientSealer, EncryptionContext, ObjectId, OsRng, RootKey, SealOptions};
+///
+/// let mut ring = ClientKeyring::new("old", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// let object = ObjectId::new("bucket", "key");
+/// let (_, envelope) = ClientSealer::new(SealOptions::default(), 10, &ring, &object, &mut OsRng)?;
+///
+/// // Re-key in place: a CopyObject of the object onto itself with the re-sealed envelope.
+/// ring.add("new", 1, RootKey::generate(&mut OsRng)?, EncryptionContext::new())?;
+/// ring.activate("new", 1)?;
+/// let copy = ClientCopyPlan::new(&envelope, (&ring, &object), (&ring, &object), &mut OsRng)?;
+/// assert_eq!(copy.copy_source(), "/bucket/key");
+/// assert_eq!(copy.envelope().key_id(), "new");
+/// assert!(copy.headers().iter().any(|(k, v)| k == "x-amz-metadata-directive" && v == "REPLACE"));
+/// # Ok::<(), s3crypt::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCopyPlan {
     copy_source: String,

@@ -14,7 +14,10 @@ mod ssec;
 mod upload;
 
 pub use bucket::{BucketEncryption, DefaultAlgorithm};
-pub use client::{ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientPutPlan};
+pub use client::{
+    CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientInstructionPlan,
+    ClientPutPlan,
+};
 pub use client_multipart::{
     ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
     MultipartCopyPlan, MultipartGetPlan, UploadPartPlan,
