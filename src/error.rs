@@ -146,8 +146,9 @@ pub enum Error {
     #[error("the parts companion belongs to another upload of the object")]
     StaleCompanion,
 
-    /// An object key that ends with a suffix s3crypt reserves for its companion objects
-    /// ([`crate::PARTS_COMPANION_SUFFIX`]): writing it would overwrite another object's companion.
+    /// An object key that ends with a suffix s3crypt reserves for the objects it keeps beside
+    /// client-side objects ([`crate::PARTS_COMPANION_SUFFIX`], [`crate::CLIENT_INSTRUCTION_SUFFIX`]):
+    /// writing it would overwrite another object's companion or instruction file.
     #[error("the object key ends with a suffix reserved for s3crypt companion objects")]
     ReservedKey,
 }

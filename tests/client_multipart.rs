@@ -762,12 +762,14 @@ fn completion_plans() {
         assert_eq!(done.complete_request(bad).unwrap_err(), Error::InvalidPart, "{bad:?}");
     }
     // Keys that would collide with a companion are refused.
-    let reserved = format!("video{PARTS_COMPANION_SUFFIX}");
-    let bad = ObjectId::new(BUCKET, &reserved);
-    assert_eq!(
-        ClientMultipartUpload::create(SealOptions::default(), &ring, &bad, &mut rng).unwrap_err(),
-        Error::ReservedKey
-    );
+    for suffix in [PARTS_COMPANION_SUFFIX, s3crypt::CLIENT_INSTRUCTION_SUFFIX] {
+        let reserved = format!("video{suffix}");
+        let bad = ObjectId::new(BUCKET, &reserved);
+        assert_eq!(
+            ClientMultipartUpload::create(SealOptions::default(), &ring, &bad, &mut rng).unwrap_err(),
+            Error::ReservedKey
+        );
+    }
     assert_eq!(parts_companion_key(b"a/b"), b"a/b.s3crypt-parts");
     // The plans are a client's: a server-side mode's key is refused.
     let sse_s3 = Keyring::new("root-1", 1, RootKey::from_bytes([0x31; 32])).unwrap();

@@ -143,10 +143,16 @@ fn check_scheme(scheme: Scheme) -> Result<()> {
     }
 }
 
-/// Refuses object keys that end with the companion suffix: writing one would overwrite the
-/// companion of another object (and its own companion would be `….s3crypt-parts.s3crypt-parts`).
+/// Refuses object keys that end with a suffix of s3crypt's side objects — a multipart object's
+/// companion ([`PARTS_COMPANION_SUFFIX`]) or a client-side object's instruction file
+/// ([`super::client::CLIENT_INSTRUCTION_SUFFIX`]): writing one would overwrite another object's.
 fn check_key(key: &[u8]) -> Result<()> {
-    if key.ends_with(PARTS_COMPANION_SUFFIX.as_bytes()) { Err(Error::ReservedKey) } else { Ok(()) }
+    let reserved = [PARTS_COMPANION_SUFFIX, super::client::CLIENT_INSTRUCTION_SUFFIX];
+    if reserved.iter().any(|suffix| key.ends_with(suffix.as_bytes())) {
+        Err(Error::ReservedKey)
+    } else {
+        Ok(())
+    }
 }
 
 impl ClientMultipartUpload {
@@ -156,7 +162,7 @@ impl ClientMultipartUpload {
     /// # Errors
     /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key ([`crate::ClientKeyring`],
     /// [`crate::ClientKmsKey`]); [`Error::ReservedKey`] for a key ending with
-    /// [`PARTS_COMPANION_SUFFIX`]; as [`Upload::create`].
+    /// [`PARTS_COMPANION_SUFFIX`] or [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`Upload::create`].
     pub fn create<R: TryCryptoRng + ?Sized>(
         options: SealOptions,
         encryptor: &dyn Encryptor,
@@ -391,7 +397,8 @@ impl MultipartCopyPlan {
     ///
     /// # Errors
     /// [`Error::SchemeMismatch`] unless both keys are client-side keys; [`Error::ReservedKey`] for
-    /// a destination key ending with [`PARTS_COMPANION_SUFFIX`]; as [`PartsCompanion::reseal`].
+    /// a destination key ending with [`PARTS_COMPANION_SUFFIX`] or
+    /// [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`PartsCompanion::reseal`].
     pub fn new<R: TryCryptoRng + ?Sized>(
         state: &Envelope,
         companion: &PartsCompanion,
