@@ -268,6 +268,10 @@ impl ObjectKey {
     /// sealed under the same data key with another length (a longer or shorter stream, or trailing
     /// parts dropped) fails — [`crate::Error::TrailingData`] as soon as a chunk reaches past the
     /// length, [`crate::Error::Truncated`] at [`Opener::finish`] for a short one.
+    ///
+    /// For a client-side object, [`crate::ClientGetPlan`] also checks that the body's header is the
+    /// one its envelope records (a body sealed under the same data key with another salt, which only
+    /// the object's writer could produce, is refused there; this opener checks the key commitment).
     pub fn opener(&self) -> Opener {
         Opener::new(&self.payload.key, self.params(), &self.context()).with_expected_len(self.plaintext_len)
     }

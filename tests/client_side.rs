@@ -15,7 +15,7 @@
 mod common;
 
 use common::store::{Response, Store};
-use common::{TestRng, pattern};
+use common::{TestRng, block_on, pattern};
 use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
@@ -1032,16 +1032,6 @@ impl s3crypt::AsyncKms for CountingKms {
         r: &s3crypt::ReEncryptRequest,
     ) -> impl Future<Output = Result<s3crypt::ReEncryptResponse, s3crypt::KmsError>> + Send {
         std::future::ready(s3crypt::Kms::re_encrypt(self, r))
-    }
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
 

@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{TestRng, pattern};
+use common::{TestRng, block_on, pattern};
 use s3crypt::{
     AsyncKms, BucketKeyCache, CustomerKey, DecryptRequest, EncryptionContext, Encryptor, Envelope, Error,
     GenerateDataKeyRequest, GenerateDataKeyResponse, Keyring, Kms, KmsDataKey, KmsError, KmsKey, LocalKms,
@@ -104,16 +104,6 @@ impl AsyncKms for AsyncStub {
         r: &ReEncryptRequest,
     ) -> impl Future<Output = Result<ReEncryptResponse, KmsError>> + Send {
         std::future::ready(self.0.lock().unwrap().kms.re_encrypt(r))
-    }
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
     }
 }
 

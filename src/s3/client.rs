@@ -21,6 +21,20 @@ fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
     envelope.to_metadata().into_iter().map(|(name, value)| (format!("{META}{name}"), value)).collect()
 }
 
+/// Appends `headers` to an `http::HeaderMap`. Every name is a fixed lower-case ASCII name and
+/// every value printable ASCII (decimal, base64, tokens, key ids, a percent-encoded copy source),
+/// so none is dropped.
+#[cfg(feature = "http")]
+fn append_http<'a>(headers: impl IntoIterator<Item = &'a (String, String)>, map: &mut http::HeaderMap) {
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) =
+            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+        {
+            map.append(name, value);
+        }
+    }
+}
+
 /// A client-side single-part object's envelope, or the reason it is not one.
 fn client_single(envelope: &Envelope) -> Result<()> {
     if envelope.scheme() != Scheme::ClientSide {
@@ -79,6 +93,12 @@ impl ClientPutPlan {
     /// The body's exact stored length.
     pub fn content_length(&self) -> u64 {
         self.content_length
+    }
+
+    /// Appends the request headers to `map` (an `http::HeaderMap`, e.g. a request's).
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        append_http(&self.headers, map);
     }
 }
 
@@ -247,6 +267,14 @@ impl ClientGetPlan {
             ByteRange::From(first) => format!("bytes={first}-"),
             ByteRange::Suffix(n) => format!("bytes=-{n}"),
         })
+    }
+
+    /// Appends the `Range` header, if any, to `map` (an `http::HeaderMap`).
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        if let Some(range) = self.range_header() {
+            append_http(&[("range".to_owned(), range)], map);
+        }
     }
 
     /// Checks that the response's envelope is one this plan can read — before a KMS is asked for
@@ -546,6 +574,12 @@ impl ClientCopyPlan {
         headers.extend(metadata_headers(&self.envelope));
         headers
     }
+
+    /// Appends the request headers to `map` (an `http::HeaderMap`).
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        append_http(&self.headers(), map);
+    }
 }
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)
@@ -587,6 +621,31 @@ mod tests {
         ] {
             assert!(parse_content_range(bad).is_err(), "{bad}");
         }
+    }
+
+    #[cfg(all(feature = "http", feature = "os-rng"))]
+    #[test]
+    fn plans_convert_to_http_headers_without_loss() {
+        use crate::{ClientKeyring, ClientSealer, EncryptionContext, RootKey, SealOptions};
+        let ring =
+            ClientKeyring::new("k", 1, RootKey::from_bytes([3; 32]), EncryptionContext::new()).unwrap();
+        let object = ObjectId::new("bkt", "a b");
+        let mut rng = crate::OsRng;
+        let (_, envelope) = ClientSealer::new(SealOptions::default(), 5, &ring, &object, &mut rng).unwrap();
+        let put = ClientPutPlan::new(&envelope).unwrap();
+        let mut map = http::HeaderMap::new();
+        put.append_to(&mut map);
+        assert_eq!(map.len(), put.headers().len());
+        let back: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())).collect();
+        assert_eq!(Envelope::from_metadata(back).unwrap(), envelope);
+        let copy = ClientCopyPlan::new(&envelope, (&ring, &object), (&ring, &object), &mut rng).unwrap();
+        let mut map = http::HeaderMap::new();
+        copy.append_to(&mut map);
+        assert_eq!(map.len(), copy.headers().len());
+        assert_eq!(map["x-amz-copy-source"], "/bkt/a%20b");
+        let mut map = http::HeaderMap::new();
+        ClientGetPlan::range(ByteRange::Suffix(5), ChunkSize::C2SP).unwrap().append_to(&mut map);
+        assert_eq!(map["range"], format!("bytes=-{}", 5 + 16383 + 32));
     }
 
     #[test]
