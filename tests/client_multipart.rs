@@ -1241,3 +1241,51 @@ fn worked_example_of_format_9() {
     opener.finish().unwrap();
     assert_eq!(plain, b"multipart companion");
 }
+
+/// With the `http` feature every plan appends its headers to an `http::HeaderMap`.
+#[cfg(feature = "http")]
+#[test]
+fn plans_as_http_headers() {
+    let ring = keyring();
+    let object = ObjectId::new(BUCKET, "http");
+    let mut rng = TestRng(170);
+    let (client, create) =
+        ClientMultipartUpload::create(SealOptions::default(), &ring, &object, &mut rng).unwrap();
+    let mut map = http::HeaderMap::new();
+    create.append_to(&mut map);
+    assert_eq!(map.len(), create.headers.len());
+    assert_eq!(map["x-amz-meta-s3crypt-scheme"], "client-side");
+    let mut map = http::HeaderMap::new();
+    client.upload_part(1, 0).unwrap().append_to(&mut map);
+    assert_eq!(map["content-length"], "72");
+    let mut sealer = client.upload().part_sealer(1, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(&pattern(3 * C), &mut body).unwrap();
+    let part = sealer.finish(&mut body).unwrap();
+    let done = client.complete(&ring, &object, &[*part.part()], None, &mut rng).unwrap();
+    let put = done.put_companion();
+    let mut map = http::HeaderMap::new();
+    put.append_to(&mut map);
+    assert_eq!(map["content-length"], put.body.len().to_string().as_str());
+    let plan = done.companion().plan_get(Some(ByteRange::FromTo(C as u64, C as u64))).unwrap();
+    let mut map = http::HeaderMap::new();
+    plan.append_to(&mut map);
+    let expected = format!("bytes={}-{}", 56 + (C + 16) as u64, 56 + 2 * (C + 16) as u64 - 1);
+    assert_eq!(map["range"], expected.as_str());
+    let mut map = http::HeaderMap::new();
+    done.companion().plan_get(None).unwrap().append_to(&mut map);
+    assert!(map.is_empty());
+    let copy = s3crypt::MultipartCopyPlan::new(
+        client.state(),
+        done.companion(),
+        (&ring, &object),
+        (&ring, &ObjectId::new(BUCKET, "http copy")),
+        &mut rng,
+    )
+    .unwrap();
+    let mut map = http::HeaderMap::new();
+    copy.append_to(&mut map);
+    assert_eq!(map["x-amz-copy-source"], "/client-bucket/http");
+    assert_eq!(map["x-amz-metadata-directive"], "REPLACE");
+    assert_eq!(map.len(), copy.headers().len());
+}

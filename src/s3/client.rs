@@ -25,7 +25,10 @@ fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
 /// every value printable ASCII (decimal, base64, tokens, key ids, a percent-encoded copy source),
 /// so none is dropped.
 #[cfg(feature = "http")]
-fn append_http<'a>(headers: impl IntoIterator<Item = &'a (String, String)>, map: &mut http::HeaderMap) {
+pub(super) fn append_http<'a>(
+    headers: impl IntoIterator<Item = &'a (String, String)>,
+    map: &mut http::HeaderMap,
+) {
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) =
             (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))

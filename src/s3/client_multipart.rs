@@ -46,6 +46,14 @@ pub struct CreateUploadPlan {
     pub headers: Vec<(String, String)>,
 }
 
+impl CreateUploadPlan {
+    /// Appends the request headers to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&self.headers, map);
+    }
+}
+
 /// UploadPart: the part number and the exact `Content-Length` of the sealed part, known before the
 /// part is sealed, so it can be streamed without buffering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +63,14 @@ pub struct UploadPartPlan {
     pub part_number: u32,
     /// The sealed part's length in bytes.
     pub content_length: u64,
+}
+
+impl UploadPartPlan {
+    /// Appends the `content-length` header to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&[("content-length".to_owned(), self.content_length.to_string())], map);
+    }
 }
 
 /// PutObject of the companion: its key (the object's key and [`PARTS_COMPANION_SUFFIX`]), its body
@@ -76,6 +92,14 @@ impl fmt::Debug for CompanionPutPlan {
             .field("key", &String::from_utf8_lossy(&self.key))
             .field("content_length", &self.content_length)
             .finish_non_exhaustive()
+    }
+}
+
+impl CompanionPutPlan {
+    /// Appends the `content-length` header to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&[("content-length".to_owned(), self.content_length.to_string())], map);
     }
 }
 
@@ -295,6 +319,16 @@ pub struct MultipartGetPlan {
     pub plaintext: Range<u64>,
 }
 
+#[cfg(feature = "http")]
+impl MultipartGetPlan {
+    /// Appends the `range` header, if any, to an `http` header map.
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        if let Some(range) = &self.range {
+            super::client::append_http(&[("range".to_owned(), range.clone())], map);
+        }
+    }
+}
+
 impl PartsCompanion {
     /// Plans a GetObject of plaintext `range` of the object (`None`: the whole object) from this
     /// companion's table — before anything is verified: the plan is checked when the response
@@ -443,5 +477,11 @@ impl MultipartCopyPlan {
     /// The PutObject of the destination's companion.
     pub fn put_companion(&self) -> &CompanionPutPlan {
         &self.companion
+    }
+
+    /// Appends the CopyObject headers to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&self.headers(), map);
     }
 }
