@@ -771,8 +771,26 @@ fn completion_plans() {
         );
     }
     assert_eq!(parts_companion_key(b"a/b"), b"a/b.s3crypt-parts");
-    // The plans are a client's: a server-side mode's key is refused.
+    // The plans are a client's: a server-side mode's key is refused, and so is a server-side
+    // upload state at the object layer.
     let sse_s3 = Keyring::new("root-1", 1, RootKey::from_bytes([0x31; 32])).unwrap();
+    let (upload, state) =
+        s3crypt::Upload::create(SealOptions::default(), &sse_s3, &object, &mut rng).unwrap();
+    let mut sealer = upload.part_sealer(1, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(b"x", &mut body).unwrap();
+    let part = *sealer.finish(&mut body).unwrap().part();
+    let mismatch = Error::SchemeMismatch { envelope: Scheme::SseS3, presented: Scheme::ClientSide };
+    assert_eq!(
+        state.complete_client_upload(&sse_s3, &object, &[part], None, &mut rng).unwrap_err(),
+        mismatch
+    );
+    let server_side = state.complete_upload(&sse_s3, &object, &[part], &mut rng).unwrap();
+    let env = server_side.envelope.to_binary();
+    let table = server_side.table.to_bytes();
+    let bytes = [&b"S3CM\x01"[..], &[0; 32], &(env.len() as u16).to_be_bytes(), &env, &table].concat();
+    let forged = PartsCompanion::from_bytes(&bytes).unwrap();
+    assert_eq!(state.open_client_multipart(&sse_s3, &object, &forged).unwrap_err(), mismatch);
     assert_eq!(
         ClientMultipartUpload::create(SealOptions::default(), &sse_s3, &object, &mut rng).unwrap_err(),
         Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: Scheme::SseS3 }

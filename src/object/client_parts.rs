@@ -11,9 +11,12 @@
 //! the same object, and its table must hash to the completed envelope's digest (FORMAT.md §9).
 //!
 //! ```
-//! use s3crypt::{Keyring, ObjectId, PartsCompanion, RootKey, SealOptions, Upload, OsRng};
+//! use s3crypt::{
+//!     ClientKeyring, EncryptionContext, ObjectId, OsRng, PartsCompanion, RootKey, SealOptions, Upload,
+//! };
 //!
-//! let ring = Keyring::new("client-1", 1, RootKey::generate(&mut OsRng)?)?;
+//! let key = RootKey::generate(&mut OsRng)?;
+//! let ring = ClientKeyring::new("client-1", 1, key, EncryptionContext::new())?;
 //! let object = ObjectId::new("bucket", "video.mp4");
 //! // CreateMultipartUpload: the state is the object's metadata from now on.
 //! let (upload, state) = Upload::create(SealOptions::default(), &ring, &object, &mut OsRng)?;
@@ -39,7 +42,7 @@
 
 use super::Checksum;
 use super::multipart::{CompletedUpload, MultipartBody, Part, PartTable};
-use crate::envelope::{Envelope, FormatError, Layout, ObjectId, SALT_LEN};
+use crate::envelope::{Envelope, FormatError, Layout, ObjectId, SALT_LEN, Scheme};
 use crate::error::{Error, Result};
 use crate::wrap::{self, Encryptor, WrappingKey};
 use core::fmt;
@@ -175,6 +178,15 @@ impl Encryptor for StateKey<'_> {
     }
 }
 
+/// A client-side envelope, or the scheme mismatch S3 clients are told about.
+fn client_side(envelope: &Envelope) -> Result<()> {
+    if envelope.scheme == Scheme::ClientSide {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch { envelope: envelope.scheme, presented: Scheme::ClientSide })
+    }
+}
+
 /// Whether two envelopes select the same wrapping key and body parameters: everything a reader
 /// would hand a key source (a keyring and a material description, a KMS blob and context),
 /// compared before any key is used.
@@ -227,7 +239,8 @@ impl Envelope {
     /// [`Envelope::complete_upload_with_checksum`].
     ///
     /// # Errors
-    /// As [`Envelope::complete_upload_with_checksum`].
+    /// [`Error::SchemeMismatch`] unless this is a client-side upload state; as
+    /// [`Envelope::complete_upload_with_checksum`].
     pub fn complete_client_upload<R: TryCryptoRng + ?Sized>(
         &self,
         encryptor: &dyn Encryptor,
@@ -236,6 +249,7 @@ impl Envelope {
         checksum: Option<Checksum>,
         rng: &mut R,
     ) -> Result<PartsCompanion> {
+        client_side(self)?;
         let same = StateKey { inner: encryptor, state: self };
         let CompletedUpload { envelope, table } =
             self.complete_upload_with_checksum(&same, object, parts, checksum, rng)?;
@@ -246,7 +260,8 @@ impl Envelope {
     /// state, as GetObject and HeadObject return it) and `companion` the object's companion.
     /// Checks, in this order (FORMAT.md §9.3):
     ///
-    /// 1. this envelope is an upload state ([`Error::EnvelopeKind`] otherwise);
+    /// 1. this envelope is a client-side ([`Error::SchemeMismatch`] otherwise) upload state
+    ///    ([`Error::EnvelopeKind`] otherwise);
     /// 2. the companion names this upload ([`Error::StaleCompanion`]: an earlier or later upload
     ///    of the object, or another object — refetch the companion once, as a cached one goes
     ///    stale when the object is overwritten);
@@ -269,6 +284,7 @@ impl Envelope {
         object: &ObjectId<'_>,
         companion: &PartsCompanion,
     ) -> Result<MultipartBody> {
+        client_side(self)?;
         if self.layout != Layout::Upload {
             return Err(Error::EnvelopeKind);
         }

@@ -359,8 +359,8 @@ impl PartsCompanion {
     /// is the result's [`MultipartBody::plaintext_len`].
     ///
     /// # Errors
-    /// Any error of [`Envelope::from_metadata`]; [`Error::SchemeMismatch`] unless the metadata is
-    /// a client-side envelope; any error of [`Envelope::open_client_multipart`].
+    /// Any error of [`Envelope::from_metadata`] and [`Envelope::open_client_multipart`]
+    /// ([`Error::SchemeMismatch`] unless the metadata is a client-side envelope).
     pub fn open<I, K, V>(
         &self,
         metadata: I,
@@ -372,9 +372,7 @@ impl PartsCompanion {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let state = Envelope::from_metadata(metadata)?;
-        check_scheme(state.scheme())?;
-        state.open_client_multipart(encryptor, object, self)
+        Envelope::from_metadata(metadata)?.open_client_multipart(encryptor, object, self)
     }
 }
 
