@@ -167,7 +167,7 @@ struct StateKey<'a> {
 }
 
 impl Encryptor for StateKey<'_> {
-    fn scheme(&self) -> crate::Scheme {
+    fn scheme(&self) -> Scheme {
         self.inner.scheme()
     }
     fn sealing_key(&self) -> Result<WrappingKey<'_>> {
