@@ -138,6 +138,19 @@ pub enum Error {
     /// for another chunk size, an unexpected KMS context, an inconsistent `Content-Range`.
     #[error(transparent)]
     ClientSide(#[from] crate::ClientSideError),
+
+    /// A client-side multipart object's companion ([`crate::PartsCompanion`]) that belongs to
+    /// another upload than the object's metadata names: an earlier or later upload of the object
+    /// (a cached companion goes stale when the object is overwritten: fetch it again, once), or
+    /// another object's. Detected from public values before any key is used.
+    #[error("the parts companion belongs to another upload of the object")]
+    StaleCompanion,
+
+    /// An object key that ends with a suffix s3crypt reserves for the objects it keeps beside
+    /// client-side objects ([`crate::PARTS_COMPANION_SUFFIX`], [`crate::CLIENT_INSTRUCTION_SUFFIX`]):
+    /// writing it would overwrite another object's companion or instruction file.
+    #[error("the object key ends with a suffix reserved for s3crypt companion objects")]
+    ReservedKey,
 }
 
 /// `Result` with the crate's [`Error`].

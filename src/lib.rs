@@ -32,15 +32,17 @@ pub use modes::sse_kms::{BucketKeyCache, KmsKey, SseKms};
 pub use modes::sse_s3::Keyring;
 pub use object::{
     ByteRange, Checksum, ChecksumAlgorithm, ClientBodySealer, ClientSealer, CompletedUpload, CopySource,
-    ETag, MultipartBody, MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer, Part, PartAttributes,
-    PartCopier, PartInfo, PartPiece, PartSealer, PartTable, SealOptions, SealedPart, Upload,
+    ETag, MultipartBody, MultipartOpener, MultipartRangePlan, ObjectKey, ObjectSealer,
+    PARTS_COMPANION_SUFFIX, Part, PartAttributes, PartCopier, PartInfo, PartPiece, PartSealer, PartTable,
+    PartsCompanion, SealOptions, SealedPart, Upload, parts_companion_key,
 };
 pub use s3::{
-    AWS_MANAGED_KMS_KEY, BucketEncryption, CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody,
-    ClientGetPlan, ClientInstructionPlan, ClientPutPlan, CopyPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
-    KeyUse, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan, ReadPlan, S3ErrorResponse, S3Request,
-    SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, WritePlan, WrongKeyStatus,
-    parse_range,
+    AWS_MANAGED_KMS_KEY, BucketEncryption, CLIENT_INSTRUCTION_SUFFIX, ClientCompletion, ClientCopyPlan,
+    ClientGetBody, ClientGetPlan, ClientInstructionPlan, ClientMultipartUpload, ClientPutPlan,
+    CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
+    KeyUse, MultipartCopyPlan, MultipartGetPlan, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan,
+    ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest,
+    UploadEncryption, UploadPartPlan, WritePlan, WrongKeyStatus, parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;

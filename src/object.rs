@@ -3,11 +3,13 @@
 
 pub(crate) mod attributes;
 mod client;
+mod client_parts;
 mod multipart;
 
 pub use client::{ClientBodySealer, ClientSealer};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
+pub use client_parts::{PARTS_COMPANION_SUFFIX, PartsCompanion, parts_companion_key};
 
 pub use multipart::{
     ByteRange, CompletedUpload, CopySource, ETag, MultipartBody, MultipartOpener, MultipartRangePlan, Part,

@@ -25,7 +25,10 @@ fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
 /// every value printable ASCII (decimal, base64, tokens, key ids, a percent-encoded copy source),
 /// so none is dropped.
 #[cfg(feature = "http")]
-fn append_http<'a>(headers: impl IntoIterator<Item = &'a (String, String)>, map: &mut http::HeaderMap) {
+pub(super) fn append_http<'a>(
+    headers: impl IntoIterator<Item = &'a (String, String)>,
+    map: &mut http::HeaderMap,
+) {
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) =
             (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
@@ -584,7 +587,7 @@ impl ClientCopyPlan {
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)
 /// percent-encoded, as S3 reads `x-amz-copy-source`.
-fn copy_source(object: &ObjectId<'_>) -> String {
+pub(super) fn copy_source(object: &ObjectId<'_>) -> String {
     let mut out = String::with_capacity(object.bucket().len() + object.key().len() + 2);
     for (part, keep_slash) in [(object.bucket(), false), (object.key(), true)] {
         out.push('/');

@@ -3,6 +3,7 @@
 
 mod bucket;
 mod client;
+mod client_multipart;
 mod errors;
 mod events;
 mod headers;
@@ -16,6 +17,10 @@ pub use bucket::{BucketEncryption, DefaultAlgorithm};
 pub use client::{
     CLIENT_INSTRUCTION_SUFFIX, ClientCopyPlan, ClientGetBody, ClientGetPlan, ClientInstructionPlan,
     ClientPutPlan,
+};
+pub use client_multipart::{
+    ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
+    MultipartCopyPlan, MultipartGetPlan, UploadPartPlan,
 };
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};

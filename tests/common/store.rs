@@ -4,7 +4,9 @@
 //!
 //! It implements S3's rules independently of s3crypt (its own `Range` parser), so that the
 //! client-side plans are checked against an S3 model rather than against themselves. Multipart
-//! calls can be added beside the others (`requests` counts any operation name).
+//! uploads: CreateMultipartUpload, UploadPart (the last upload of a part number wins) and
+//! CompleteMultipartUpload with S3's checks (ascending part numbers, each part's ETag, every part
+//! but the last at least the minimum part size, 5 MiB unless a test lowers it).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -60,6 +62,7 @@ fn error(status: u16, code: &'static str) -> StoreError {
 pub struct Store {
     objects: HashMap<(String, String), Object>,
     requests: RefCell<BTreeMap<&'static str, usize>>,
+    multipart: Multipart,
 }
 
 impl Store {
@@ -260,4 +263,119 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// S3's minimum size of every part of a multipart upload but the last.
+pub const MIN_PART_SIZE: u64 = 5 << 20;
+
+/// Multipart uploads in progress.
+#[derive(Debug)]
+struct Multipart {
+    uploads: HashMap<u64, PendingUpload>,
+    next_id: u64,
+    min_part_size: u64,
+}
+
+impl Default for Multipart {
+    fn default() -> Self {
+        Self { uploads: HashMap::new(), next_id: 0, min_part_size: MIN_PART_SIZE }
+    }
+}
+
+#[derive(Debug)]
+struct PendingUpload {
+    bucket: String,
+    key: String,
+    metadata: BTreeMap<String, String>,
+    /// Part number → (stored bytes, S3 ETag); a part uploaded again replaces the earlier upload.
+    parts: BTreeMap<u32, (Vec<u8>, String)>,
+}
+
+/// S3's ETag of a part or single-part object: the MD5 of its stored bytes, hex, quoted.
+pub fn s3_etag(bytes: &[u8]) -> String {
+    use md5::{Digest as _, Md5};
+    let digest: [u8; 16] = Md5::digest(bytes).into();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+impl Store {
+    /// Lowers (or raises) S3's 5 MiB minimum part size, for tests with small parts.
+    pub fn set_min_part_size(&mut self, bytes: u64) {
+        self.multipart.min_part_size = bytes;
+    }
+
+    /// CreateMultipartUpload: the `x-amz-meta-*` headers become the object's metadata at completion
+    /// (S3 takes no metadata later). Returns the upload id.
+    pub fn create_multipart_upload(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        headers: &[(String, String)],
+    ) -> Result<u64, StoreError> {
+        self.count("CreateMultipartUpload");
+        let metadata = Self::user_metadata(headers)?;
+        self.multipart.next_id += 1;
+        let id = self.multipart.next_id;
+        let pending = PendingUpload {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            metadata,
+            parts: BTreeMap::new(),
+        };
+        self.multipart.uploads.insert(id, pending);
+        Ok(id)
+    }
+
+    /// UploadPart: `content_length` must be the body's length; returns S3's ETag of the part.
+    pub fn upload_part(
+        &mut self,
+        upload: u64,
+        number: u32,
+        content_length: u64,
+        body: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        self.count("UploadPart");
+        if content_length != body.len() as u64 {
+            return Err(error(400, "IncompleteBody"));
+        }
+        if !(1..=10_000).contains(&number) {
+            return Err(error(400, "InvalidArgument"));
+        }
+        let pending = self.multipart.uploads.get_mut(&upload).ok_or(error(404, "NoSuchUpload"))?;
+        let etag = s3_etag(&body);
+        pending.parts.insert(number, (body, etag.clone()));
+        Ok(etag)
+    }
+
+    /// CompleteMultipartUpload with `(part number, ETag)` in the request's order: S3's checks, then
+    /// the object is the listed parts' bytes back to back, with CreateMultipartUpload's metadata.
+    pub fn complete_multipart_upload(
+        &mut self,
+        upload: u64,
+        parts: &[(u32, String)],
+    ) -> Result<(), StoreError> {
+        self.count("CompleteMultipartUpload");
+        let pending = self.multipart.uploads.get(&upload).ok_or(error(404, "NoSuchUpload"))?;
+        if parts.is_empty() {
+            return Err(error(400, "MalformedXML"));
+        }
+        if parts.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(error(400, "InvalidPartOrder"));
+        }
+        let mut body = Vec::new();
+        for (i, (number, etag)) in parts.iter().enumerate() {
+            let (bytes, stored) = pending.parts.get(number).ok_or(error(400, "InvalidPart"))?;
+            if stored != etag {
+                return Err(error(400, "InvalidPart"));
+            }
+            if i + 1 < parts.len() && (bytes.len() as u64) < self.multipart.min_part_size {
+                return Err(error(400, "EntityTooSmall"));
+            }
+            body.extend_from_slice(bytes);
+        }
+        let pending = self.multipart.uploads.remove(&upload).ok_or(error(404, "NoSuchUpload"))?;
+        self.objects.insert((pending.bucket, pending.key), Object { metadata: pending.metadata, body });
+        Ok(())
+    }
 }

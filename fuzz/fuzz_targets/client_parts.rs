@@ -1,0 +1,68 @@
+//! Client-side multipart companions from arbitrary bytes: the decoder never panics and accepts
+//! only canonical encodings, and a companion that is not byte-for-byte the one sealed for the
+//! object's upload never opens against the object's metadata.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use s3crypt::{
+    ClientKeyring, EncryptionContext, Envelope, ObjectId, Part, PartsCompanion, RootKey, SealOptions, Upload,
+};
+use std::sync::OnceLock;
+
+#[path = "counter.rs"]
+mod counter;
+use counter::Counter;
+
+struct Fixture {
+    ring: ClientKeyring,
+    state: Envelope,
+    companion: Vec<u8>,
+}
+
+/// A two-part client-side upload: its state (the object's metadata) and its companion.
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let mut description = EncryptionContext::new();
+        description.insert("fuzz", "client-parts").unwrap();
+        let ring = ClientKeyring::new("client-1", 1, RootKey::from_bytes([0x21; 32]), description).unwrap();
+        let id = ObjectId::new("bucket", "key");
+        let mut rng = Counter(3);
+        let (upload, state) = Upload::create(SealOptions::default(), &ring, &id, &mut rng).unwrap();
+        let parts: Vec<Part> = [&b"client"[..], b"parts"]
+            .iter()
+            .enumerate()
+            .map(|(i, plain)| {
+                let mut sealer = upload.part_sealer(i as u32 + 1, &mut rng).unwrap();
+                let mut body = Vec::new();
+                sealer.update(plain, &mut body).unwrap();
+                *sealer.finish(&mut body).unwrap().part()
+            })
+            .collect();
+        let companion = state.complete_client_upload(&ring, &id, &parts, None, &mut rng).unwrap();
+        Fixture { ring, state, companion: companion.to_bytes() }
+    })
+}
+
+fuzz_target!(|input: (Vec<(u16, u8)>, Vec<u8>)| {
+    let (edits, raw) = input;
+    let f = fixture();
+    let id = ObjectId::new("bucket", "key");
+
+    // Arbitrary bytes: canonical or rejected.
+    if let Ok(companion) = PartsCompanion::from_bytes(&raw) {
+        assert_eq!(companion.to_bytes(), raw, "the companion encoding is canonical");
+        assert!(f.state.open_client_multipart(&f.ring, &id, &companion).is_err() || raw == f.companion);
+    }
+
+    // The genuine companion, edited: only the unmodified one opens.
+    let mut bytes = f.companion.clone();
+    for &(at, x) in &edits {
+        let at = usize::from(at) % bytes.len();
+        bytes[at] ^= x;
+    }
+    if let Ok(companion) = PartsCompanion::from_bytes(&bytes) {
+        let opened = f.state.open_client_multipart(&f.ring, &id, &companion);
+        assert_eq!(opened.is_ok(), bytes == f.companion, "{opened:?}");
+    }
+});

@@ -1,0 +1,485 @@
+//! Request plans for a client-side multipart upload and for reading the object it makes, as plain
+//! data: which S3 request to send, with which metadata, `Content-Length` or `Range`, and what to
+//! do with the answer. No HTTP types; the client performs the requests (`docs/DESIGN.md` §14).
+//!
+//! - **CreateMultipartUpload** with the upload state as metadata: [`ClientMultipartUpload::create`]
+//!   → [`CreateUploadPlan`].
+//! - **UploadPart**, each part in any order, in parallel, any part again, with its exact
+//!   `Content-Length`: [`ClientMultipartUpload::upload_part`] → [`UploadPartPlan`]; seal it with
+//!   [`ClientMultipartUpload::upload`].
+//! - **PutObject of the companion** (`<key>.s3crypt-parts`), after the parts:
+//!   [`ClientMultipartUpload::complete`] → [`ClientCompletion::put_companion`].
+//! - **CompleteMultipartUpload**, last, with the part numbers and S3's ETags:
+//!   [`ClientCompletion::complete_request`] → [`CompletePlan`].
+//!
+//! Reading: GetObject of the companion, then GetObject of the object (whole, or with the `Range`
+//! header [`PartsCompanion::plan_get`] computes from the companion's table), whose response
+//! metadata [`MultipartGetPlan::opener`] checks against the companion before any byte is released.
+//! HeadObject: [`PartsCompanion::open`] with the HEAD response's metadata gives the authenticated
+//! plaintext size. Requests per read: 2 cold (companion and object; for the whole object or a
+//! HEAD the two can be sent concurrently, a range needs the table first), 1 with a cached
+//! companion. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new metadata,
+//! and the new companion).
+
+use crate::envelope::{Envelope, ObjectId, Scheme};
+use crate::error::{Error, Result};
+use crate::object::{
+    ByteRange, Checksum, MultipartBody, MultipartOpener, PARTS_COMPANION_SUFFIX, Part, PartsCompanion,
+    SealOptions, Upload, parts_companion_key,
+};
+use crate::wrap::Encryptor;
+use core::fmt;
+use core::ops::Range;
+use rand_core::TryCryptoRng;
+
+/// The wire prefix of user-metadata headers.
+const META_PREFIX: &str = "x-amz-meta-";
+
+/// CreateMultipartUpload: the object key and the user metadata to send, which S3 keeps as the
+/// object's metadata once the upload completes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreateUploadPlan {
+    /// The object key.
+    pub key: Vec<u8>,
+    /// Header name (`x-amz-meta-s3crypt-…`) and value pairs: the upload state (FORMAT.md §5.1).
+    pub headers: Vec<(String, String)>,
+}
+
+impl CreateUploadPlan {
+    /// Appends the request headers to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&self.headers, map);
+    }
+}
+
+/// UploadPart: the part number and the exact `Content-Length` of the sealed part, known before the
+/// part is sealed, so it can be streamed without buffering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadPartPlan {
+    /// The part number, 1 to 10,000.
+    pub part_number: u32,
+    /// The sealed part's length in bytes.
+    pub content_length: u64,
+}
+
+impl UploadPartPlan {
+    /// Appends the `content-length` header to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&[("content-length".to_owned(), self.content_length.to_string())], map);
+    }
+}
+
+/// PutObject of the companion: its key (the object's key and [`PARTS_COMPANION_SUFFIX`]), its body
+/// and `Content-Length`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompanionPutPlan {
+    /// The companion's object key.
+    pub key: Vec<u8>,
+    /// The body: [`PartsCompanion::to_bytes`].
+    pub body: Vec<u8>,
+    /// `body.len()`.
+    pub content_length: u64,
+}
+
+impl fmt::Debug for CompanionPutPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompanionPutPlan")
+            .field("key", &String::from_utf8_lossy(&self.key))
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompanionPutPlan {
+    /// Appends the `content-length` header to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&[("content-length".to_owned(), self.content_length.to_string())], map);
+    }
+}
+
+/// CompleteMultipartUpload: the parts to keep, in ascending part-number order, each with the ETag
+/// S3 returned for it (S3's, of the ciphertext: not s3crypt's [`crate::ETag`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CompletePlan {
+    /// The object key.
+    pub key: Vec<u8>,
+    /// Part number and S3 ETag (as S3 returned it, quotes included if it sent them).
+    pub parts: Vec<(u32, String)>,
+}
+
+impl CompletePlan {
+    /// The request body S3 expects: `<CompleteMultipartUpload>` with one `<Part>` (`PartNumber`,
+    /// `ETag`) per part, text escaped with XML's predefined entities.
+    pub fn to_xml(&self) -> String {
+        let mut xml =
+            String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        for (number, etag) in &self.parts {
+            xml.push_str("<Part><PartNumber>");
+            xml.push_str(&number.to_string());
+            xml.push_str("</PartNumber><ETag>");
+            for c in etag.chars() {
+                match c {
+                    '&' => xml.push_str("&amp;"),
+                    '<' => xml.push_str("&lt;"),
+                    '>' => xml.push_str("&gt;"),
+                    '"' => xml.push_str("&quot;"),
+                    '\'' => xml.push_str("&apos;"),
+                    c => xml.push(c),
+                }
+            }
+            xml.push_str("</ETag></Part>");
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        xml
+    }
+}
+
+/// A client-side multipart upload in progress: the open [`Upload`] (its data key, for sealing
+/// parts on any number of threads) and its state, which is the object's metadata.
+pub struct ClientMultipartUpload {
+    upload: Upload,
+    state: Envelope,
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for ClientMultipartUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMultipartUpload")
+            .field("upload", &self.upload)
+            .field("key", &String::from_utf8_lossy(&self.key))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses encryptors of another scheme than client-side: these plans are a client's.
+fn check_scheme(scheme: Scheme) -> Result<()> {
+    if scheme == Scheme::ClientSide {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: scheme })
+    }
+}
+
+/// Refuses object keys that end with a suffix of s3crypt's side objects — a multipart object's
+/// companion ([`PARTS_COMPANION_SUFFIX`]) or a client-side object's instruction file
+/// ([`super::client::CLIENT_INSTRUCTION_SUFFIX`]): writing one would overwrite another object's.
+fn check_key(key: &[u8]) -> Result<()> {
+    let reserved = [PARTS_COMPANION_SUFFIX, super::client::CLIENT_INSTRUCTION_SUFFIX];
+    if reserved.iter().any(|suffix| key.ends_with(suffix.as_bytes())) {
+        Err(Error::ReservedKey)
+    } else {
+        Ok(())
+    }
+}
+
+impl ClientMultipartUpload {
+    /// Starts an upload of `object`: draws its data key, seals the upload state under `encryptor`
+    /// and plans the CreateMultipartUpload that stores it as the object's metadata.
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key ([`crate::ClientKeyring`],
+    /// [`crate::ClientKmsKey`]); [`Error::ReservedKey`] for a key ending with
+    /// [`PARTS_COMPANION_SUFFIX`] or [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`Upload::create`].
+    pub fn create<R: TryCryptoRng + ?Sized>(
+        options: SealOptions,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        rng: &mut R,
+    ) -> Result<(Self, CreateUploadPlan)> {
+        check_scheme(encryptor.scheme())?;
+        check_key(object.key())?;
+        let (upload, state) = Upload::create(options, encryptor, object, rng)?;
+        let plan = CreateUploadPlan {
+            key: object.key().to_vec(),
+            headers: state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)).collect(),
+        };
+        Ok((Self { upload, state, key: object.key().to_vec() }, plan))
+    }
+
+    /// Resumes an upload from its stored state (the metadata CreateMultipartUpload sent), e.g. in
+    /// another process.
+    ///
+    /// # Errors
+    /// As [`Envelope::open_upload`]; [`Error::SchemeMismatch`] and [`Error::ReservedKey`] as
+    /// [`ClientMultipartUpload::create`].
+    pub fn resume(state: Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Self> {
+        check_scheme(encryptor.scheme())?;
+        check_key(object.key())?;
+        let upload = state.open_upload(encryptor, object)?;
+        Ok(Self { upload, state, key: object.key().to_vec() })
+    }
+
+    /// The open upload: seal part `N` with [`Upload::part_sealer`] (or
+    /// `Upload::seal_part_parallel`), from any thread; each sealing draws a fresh salt, so a part
+    /// uploaded again never repeats a (key, nonce) pair.
+    pub fn upload(&self) -> &Upload {
+        &self.upload
+    }
+
+    /// The upload state: the object's metadata.
+    pub fn state(&self) -> &Envelope {
+        &self.state
+    }
+
+    /// UploadPart for part `number` of `plaintext_len` bytes: its exact sealed `Content-Length`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] for a part number outside 1–10,000; [`Error::TooLong`] past the
+    /// format's limit.
+    pub fn upload_part(&self, number: u32, plaintext_len: u64) -> Result<UploadPartPlan> {
+        if !(1..=crate::MAX_PARTS).contains(&number) {
+            return Err(Error::InvalidPart);
+        }
+        let content_length = self.upload.chunk_size().ciphertext_len(plaintext_len)?;
+        Ok(UploadPartPlan { part_number: number, content_length })
+    }
+
+    /// Seals the companion for `parts` (the records of the parts to keep, in ascending part
+    /// order, the last upload of each): see [`Envelope::complete_client_upload`]. Then PUT the
+    /// companion, then complete.
+    ///
+    /// # Errors
+    /// As [`Envelope::complete_client_upload`].
+    pub fn complete<R: TryCryptoRng + ?Sized>(
+        &self,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        parts: &[Part],
+        checksum: Option<Checksum>,
+        rng: &mut R,
+    ) -> Result<ClientCompletion> {
+        let companion = self.state.complete_client_upload(encryptor, object, parts, checksum, rng)?;
+        Ok(ClientCompletion { companion, key: object.key().to_vec() })
+    }
+}
+
+/// The end of a client-side multipart upload: the companion to PUT, then CompleteMultipartUpload.
+#[derive(Clone, Debug)]
+pub struct ClientCompletion {
+    companion: PartsCompanion,
+    key: Vec<u8>,
+}
+
+impl ClientCompletion {
+    /// The sealed companion.
+    pub fn companion(&self) -> &PartsCompanion {
+        &self.companion
+    }
+
+    /// PutObject of the companion, to send before CompleteMultipartUpload: after a successful
+    /// completion the object is readable at once. (Overwriting an existing object: from this PUT
+    /// until the completion, the old object's reads fail closed with [`Error::StaleCompanion`];
+    /// keep its companion to PUT back if the upload is aborted. `docs/DESIGN.md` §14.)
+    pub fn put_companion(&self) -> CompanionPutPlan {
+        let body = self.companion.to_bytes();
+        CompanionPutPlan { key: parts_companion_key(&self.key), content_length: body.len() as u64, body }
+    }
+
+    /// CompleteMultipartUpload with the ETags S3 returned for the parts' UploadPart requests,
+    /// given in any order: exactly the companion's parts, in its (ascending) order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
+    /// nothing else.
+    pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
+        let table = self.companion.table();
+        if etags.len() != table.part_count() as usize {
+            return Err(Error::InvalidPart);
+        }
+        let mut parts = Vec::with_capacity(etags.len());
+        for part in table.parts() {
+            let mut found = etags.iter().filter(|(n, _)| *n == part.number());
+            let (Some((_, etag)), None) = (found.next(), found.next()) else {
+                return Err(Error::InvalidPart);
+            };
+            parts.push((part.number(), (*etag).to_owned()));
+        }
+        Ok(CompletePlan { key: self.key.clone(), parts })
+    }
+}
+
+/// GetObject of a client-side multipart object, planned from its companion's table: the `Range`
+/// header to send (none for the whole object) and what comes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MultipartGetPlan {
+    /// The `Range` header value (`bytes=first-last` of the stored object), or `None`: the whole
+    /// object.
+    pub range: Option<String>,
+    /// The stored bytes the response carries.
+    pub stored: Range<u64>,
+    /// The plaintext bytes the opener yields.
+    pub plaintext: Range<u64>,
+}
+
+#[cfg(feature = "http")]
+impl MultipartGetPlan {
+    /// Appends the `range` header, if any, to an `http` header map.
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        if let Some(range) = &self.range {
+            super::client::append_http(&[("range".to_owned(), range.clone())], map);
+        }
+    }
+}
+
+impl PartsCompanion {
+    /// Plans a GetObject of plaintext `range` of the object (`None`: the whole object) from this
+    /// companion's table — before anything is verified: the plan is checked when the response
+    /// arrives ([`MultipartGetPlan::opener`]). With a cached companion a ranged read is one request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRange`] (S3's 416) for a range that selects nothing of the object.
+    pub fn plan_get(&self, range: Option<ByteRange>) -> Result<MultipartGetPlan> {
+        let table = self.table();
+        match range {
+            None => Ok(MultipartGetPlan {
+                range: None,
+                stored: 0..table.stored_len(),
+                plaintext: 0..table.plaintext_len(),
+            }),
+            Some(range) => {
+                let plaintext = range.resolve(table.plaintext_len())?;
+                let plan = table.plan_range(plaintext.clone())?;
+                let stored = plan.stored;
+                let header = format!("bytes={}-{}", stored.start, stored.end - 1);
+                Ok(MultipartGetPlan { range: Some(header), stored, plaintext })
+            }
+        }
+    }
+
+    /// Checks the object's response metadata (GetObject or HeadObject headers: the upload state)
+    /// against this companion: see [`Envelope::open_client_multipart`]. HeadObject's plaintext size
+    /// is the result's [`MultipartBody::plaintext_len`].
+    ///
+    /// # Errors
+    /// Any error of [`Envelope::from_metadata`] and [`Envelope::open_client_multipart`]
+    /// ([`Error::SchemeMismatch`] unless the metadata is a client-side envelope).
+    pub fn open<I, K, V>(
+        &self,
+        metadata: I,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+    ) -> Result<MultipartBody>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        Envelope::from_metadata(metadata)?.open_client_multipart(encryptor, object, self)
+    }
+}
+
+impl MultipartGetPlan {
+    /// After the object's response arrived: checks its metadata against `companion` (the one the
+    /// plan was made from) and gives the opener to feed the response body to; it appends exactly
+    /// the planned plaintext, each chunk once it authenticates.
+    ///
+    /// # Errors
+    /// As [`PartsCompanion::open`]; [`Error::InvalidRange`] if the plan does not fit the verified
+    /// table (a plan made from another companion).
+    pub fn opener<I, K, V>(
+        &self,
+        metadata: I,
+        encryptor: &dyn Encryptor,
+        object: &ObjectId<'_>,
+        companion: &PartsCompanion,
+    ) -> Result<MultipartOpener>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let body = companion.open(metadata, encryptor, object)?;
+        let opener = match self.range {
+            None => body.opener(),
+            Some(_) => body.range_opener(self.plaintext.clone())?,
+        };
+        if opener.stored_range() != self.stored {
+            return Err(Error::InvalidRange);
+        }
+        Ok(opener)
+    }
+}
+
+/// CopyObject of a client-side multipart object to a new name, or onto itself with a new key,
+/// without downloading it: the new upload state as the destination's metadata
+/// (`x-amz-metadata-directive: REPLACE`; S3 copies the body server-side) and the new companion to
+/// PUT at the destination's companion key. A rename is this copy followed by DeleteObject of the
+/// source and its companion.
+///
+/// Order: PUT the companion, then CopyObject. Onto itself (a re-key), reads between the two fail
+/// closed with [`Error::StaleCompanion`]; S3's CopyObject copies at most 5 GiB in one request.
+#[derive(Clone, Debug)]
+pub struct MultipartCopyPlan {
+    copy_source: String,
+    state: Envelope,
+    companion: CompanionPutPlan,
+}
+
+impl MultipartCopyPlan {
+    /// Re-seals `state` (the source's metadata) and `companion`, stored as `from.1` and opened
+    /// with `from.0`, for `to.1` under `to.0`: see [`PartsCompanion::reseal`].
+    ///
+    /// # Errors
+    /// [`Error::SchemeMismatch`] unless both keys are client-side keys; [`Error::ReservedKey`] for
+    /// a destination key ending with [`PARTS_COMPANION_SUFFIX`] or
+    /// [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`PartsCompanion::reseal`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        state: &Envelope,
+        companion: &PartsCompanion,
+        from: (&dyn Encryptor, &ObjectId<'_>),
+        to: (&dyn Encryptor, &ObjectId<'_>),
+        rng: &mut R,
+    ) -> Result<Self> {
+        check_scheme(from.0.scheme())?;
+        check_scheme(to.0.scheme())?;
+        check_key(to.1.key())?;
+        let (state, companion) = companion.reseal(state, from, to, rng)?;
+        let body = companion.to_bytes();
+        let companion = CompanionPutPlan {
+            key: parts_companion_key(to.1.key()),
+            content_length: body.len() as u64,
+            body,
+        };
+        Ok(Self { copy_source: super::client::copy_source(from.1), state, companion })
+    }
+
+    /// The destination's new metadata (its upload state).
+    pub fn state(&self) -> &Envelope {
+        &self.state
+    }
+
+    /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
+    pub fn copy_source(&self) -> &str {
+        &self.copy_source
+    }
+
+    /// The CopyObject headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the
+    /// new state's `x-amz-meta-s3crypt-*`.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
+            ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
+        ];
+        headers.extend(self.state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)));
+        headers
+    }
+
+    /// The PutObject of the destination's companion.
+    pub fn put_companion(&self) -> &CompanionPutPlan {
+        &self.companion
+    }
+
+    /// Appends the CopyObject headers to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&self.headers(), map);
+    }
+}
