@@ -287,6 +287,63 @@ fn main() {
         println!("| {} | {label} | {} KiB | {raw:.0} | {ours:.0} |", backend.name(), cs.bytes() >> 10);
     }
 
+    // The backend's cost per call as a line: a 1 MiB buffer (in cache) sealed in calls of each
+    // size, best of many rounds, fitted as time per call = fixed + bytes / throughput over the
+    // sizes above 16 blocks (where aws-lc's AVX-512 kernel runs its full set-up).
+    println!(
+        "\nThe backend's own cost per call: 1 MiB sealed in place in calls of each size, best of 50 rounds\n"
+    );
+    println!("| backend | call size | ns per call | GB/s |");
+    println!("|---|---|---|---|");
+    let mut fits = Vec::new();
+    for &backend in Backend::ALL {
+        if only.as_deref().is_some_and(|o| o != backend.name()) {
+            continue;
+        }
+        let one_shot = OneShot::new(backend);
+        let size = 1usize << 20;
+        let mut buf = vec![0x5au8; size];
+        let mut points = Vec::new();
+        for log2 in [10, 12, 14, 16, 18, 20] {
+            let call = 1usize << log2;
+            let best = (0..50)
+                .map(|_| {
+                    common::time(&mut || {
+                        for chunk in buf.chunks_mut(call) {
+                            black_box(one_shot.seal(chunk));
+                        }
+                    })
+                })
+                .fold(f64::MAX, f64::min);
+            let per_call = best / (size / call) as f64 * 1e9;
+            println!(
+                "| {} | {} KiB | {per_call:.0} | {:.2} |",
+                backend.name(),
+                call >> 10,
+                size as f64 / best / 1e9
+            );
+            if call > 256 {
+                points.push((call as f64, per_call));
+            }
+        }
+        // ns = fixed + bytes / throughput, fitted as ns per byte = 1 / throughput + fixed / bytes
+        // (least squares in 1/bytes: each size's relative error weighs the same).
+        let points: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (1.0 / x, y / x)).collect();
+        let n = points.len() as f64;
+        let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+        let (mx, my) = (sx / n, sy / n);
+        let sxy: f64 = points.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+        let sxx: f64 = points.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+        let fixed = sxy / sxx;
+        let per_byte = my - fixed * mx;
+        fits.push((backend, fixed, 1.0 / per_byte));
+    }
+    println!("\n| backend | fixed cost per call (fit), ns | throughput beyond it, GB/s |");
+    println!("|---|---|---|");
+    for (backend, fixed, gbps) in fits {
+        println!("| {} | {fixed:.0} | {gbps:.2} |", backend.name());
+    }
+
     #[cfg(feature = "parallel")]
     {
         let threads = rayon::current_num_threads();
