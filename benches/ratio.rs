@@ -7,7 +7,10 @@
 //! fixed cost per chunk implied by the in-place rows.
 //!
 //! Each table names the CPU, the core count and the backend, and starts with the physical limits
-//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place.
+//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place. Per
+//! chunk size, rows "backend alone" make the calls s3crypt makes, one per chunk, with nothing
+//! around them: the bound each s3crypt path can reach at that size. A last table fits the backend's
+//! own cost per call as `fixed + bytes / throughput`.
 //!
 //! `cargo bench --bench ratio [--features parallel]` prints Markdown tables (GB/s = 10^9 bytes/s,
 //! medians) for both backends (the default features build aws-lc beside the pure-Rust one).
