@@ -7,7 +7,10 @@
 //! fixed cost per chunk implied by the in-place rows.
 //!
 //! Each table names the CPU, the core count and the backend, and starts with the physical limits
-//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place.
+//! measured in the same run: a `memcpy` of the same size and the one-shot call out of place. Per
+//! chunk size, rows "backend alone" make the calls s3crypt makes, one per chunk, with nothing
+//! around them: the bound each s3crypt path can reach at that size. A last table fits the backend's
+//! own cost per call as `fixed + bytes / throughput`.
 //!
 //! `cargo bench --bench ratio [--features parallel]` prints Markdown tables (GB/s = 10^9 bytes/s,
 //! medians) for both backends (the default features build aws-lc beside the pure-Rust one).
@@ -60,6 +63,7 @@ fn main() {
             let tag = one_shot.seal(&mut ct);
             let mut plain = vec![0u8; size];
             let mut sealed_out = vec![0u8; size + 16];
+            let mut plain_chunks = vec![0u8; size];
             let gbps = |s: f64| size as f64 / s / 1e9;
             let row = |chunk: &str, path: &str, (b, c, r): (f64, f64, f64)| {
                 println!(
@@ -128,7 +132,55 @@ fn main() {
                 );
                 row("seal in place (`ChunkSealer`)", timing);
                 let chunks = (size / cs.bytes() + 1) as f64;
-                per_chunk.push((backend, label, cs, (timing.1 - timing.0) / chunks * 1e9));
+                let ours = (timing.1 - timing.0) / chunks * 1e9;
+
+                // The backend alone, one call per chunk and nothing of s3crypt's: the bound each
+                // s3crypt path can reach at this chunk size (in place for the chunk APIs, out of
+                // place for the streaming ones).
+                let mut raw = input.clone();
+                let timing = compare(
+                    rounds,
+                    &mut || {
+                        black_box(one_shot.seal(&mut buf));
+                    },
+                    &mut || {
+                        for chunk in raw.chunks_mut(cs.bytes()) {
+                            black_box(one_shot.seal(chunk));
+                        }
+                    },
+                );
+                row("backend alone: one seal call per chunk, in place (no s3crypt)", timing);
+                let raw_calls = size.div_ceil(cs.bytes()) as f64;
+                per_chunk.push((backend, label, cs, (timing.1 - timing.0) / raw_calls * 1e9, ours));
+                let mut layout = vec![0u8; size + size.div_ceil(cs.bytes()) * 16];
+                row(
+                    "backend alone: one seal call per chunk, out of place (the bound for `Sealer`)",
+                    compare(
+                        rounds,
+                        &mut || {
+                            black_box(one_shot.seal(&mut buf));
+                        },
+                        &mut || {
+                            for (chunk, slot) in
+                                input.chunks(cs.bytes()).zip(layout.chunks_mut(cs.sealed_len()))
+                            {
+                                one_shot.seal_to(black_box(chunk), slot);
+                            }
+                        },
+                    ),
+                );
+                let tags: Vec<[u8; 16]> =
+                    layout.chunks(cs.sealed_len()).map(|s| s[cs.bytes()..].try_into().unwrap()).collect();
+                row(
+                    "backend alone: one open call per chunk, out of place (the bound for `Opener`)",
+                    compare(rounds, &mut || one_shot.open(&ct, &tag, &mut plain), &mut || {
+                        for ((slot, tag), out) in
+                            layout.chunks(cs.sealed_len()).zip(&tags).zip(plain_chunks.chunks_mut(cs.bytes()))
+                        {
+                            one_shot.open(black_box(&slot[..cs.bytes()]), tag, out);
+                        }
+                    }),
+                );
 
                 let sealed_len = cs.ciphertext_len(size as u64).unwrap() as usize;
                 let mut out = Vec::with_capacity(sealed_len);
@@ -227,11 +279,72 @@ fn main() {
         }
     }
 
-    println!("\nFixed cost per chunk, in place: (chunked time - one-shot time) / chunks\n");
-    println!("| backend | size | chunk | ns per chunk |");
+    println!(
+        "\nFixed cost per chunk, in place: (chunked time - one-shot time) / chunks; the backend's own \
+         per call, and s3crypt's `ChunkSealer` per chunk (which adds the stream's key derivation, \
+         spread over its chunks)\n"
+    );
+    println!("| backend | size | chunk | backend alone, ns per call | `ChunkSealer`, ns per chunk |");
+    println!("|---|---|---|---|---|");
+    for (backend, label, cs, raw, ours) in per_chunk {
+        println!("| {} | {label} | {} KiB | {raw:.0} | {ours:.0} |", backend.name(), cs.bytes() >> 10);
+    }
+
+    // The backend's cost per call as a line: a 1 MiB buffer (in cache) sealed in calls of each
+    // size, best of many rounds, fitted as time per call = fixed + bytes / throughput over the
+    // sizes above 16 blocks (where aws-lc's AVX-512 kernel runs its full set-up).
+    println!(
+        "\nThe backend's own cost per call: 1 MiB sealed in place in calls of each size, best of 50 rounds\n"
+    );
+    println!("| backend | call size | ns per call | GB/s |");
     println!("|---|---|---|---|");
-    for (backend, label, cs, ns) in per_chunk {
-        println!("| {} | {label} | {} KiB | {ns:.0} |", backend.name(), cs.bytes() >> 10);
+    let mut fits = Vec::new();
+    for &backend in Backend::ALL {
+        if only.as_deref().is_some_and(|o| o != backend.name()) {
+            continue;
+        }
+        let one_shot = OneShot::new(backend);
+        let size = 1usize << 20;
+        let mut buf = vec![0x5au8; size];
+        let mut points = Vec::new();
+        for log2 in [10, 12, 14, 16, 18, 20] {
+            let call = 1usize << log2;
+            let best = (0..50)
+                .map(|_| {
+                    common::time(&mut || {
+                        for chunk in buf.chunks_mut(call) {
+                            black_box(one_shot.seal(chunk));
+                        }
+                    })
+                })
+                .fold(f64::MAX, f64::min);
+            let per_call = best / (size / call) as f64 * 1e9;
+            println!(
+                "| {} | {} KiB | {per_call:.0} | {:.2} |",
+                backend.name(),
+                call >> 10,
+                size as f64 / best / 1e9
+            );
+            if call > 256 {
+                points.push((call as f64, per_call));
+            }
+        }
+        // ns = fixed + bytes / throughput, fitted as ns per byte = 1 / throughput + fixed / bytes
+        // (least squares in 1/bytes: each size's relative error weighs the same).
+        let points: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (1.0 / x, y / x)).collect();
+        let n = points.len() as f64;
+        let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+        let (mx, my) = (sx / n, sy / n);
+        let sxy: f64 = points.iter().map(|&(x, y)| (x - mx) * (y - my)).sum();
+        let sxx: f64 = points.iter().map(|&(x, _)| (x - mx) * (x - mx)).sum();
+        let fixed = sxy / sxx;
+        let per_byte = my - fixed * mx;
+        fits.push((backend, fixed, 1.0 / per_byte));
+    }
+    println!("\n| backend | fixed cost per call (fit), ns | throughput beyond it, GB/s |");
+    println!("|---|---|---|");
+    for (backend, fixed, gbps) in fits {
+        println!("| {} | {fixed:.0} | {gbps:.2} |", backend.name());
     }
 
     #[cfg(feature = "parallel")]

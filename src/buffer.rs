@@ -323,6 +323,10 @@ impl Scratch {
     /// Appends as much of `data` as fits below `limit` (at most `cap`) and returns how much it took.
     pub(crate) fn fill_to(&mut self, limit: usize, data: &[u8]) -> usize {
         let take = limit.min(self.cap).saturating_sub(self.filled).min(data.len());
+        if take == 0 {
+            // Nothing to keep: a stream fed in whole chunks never allocates.
+            return 0;
+        }
         if self.buf.capacity() == 0 {
             self.buf.reserve_exact(self.cap);
         }
@@ -368,6 +372,9 @@ mod tests {
         assert_eq!(s.fill_to(100, b"4567890"), 5, "never beyond the capacity");
         assert_eq!(s.filled(), b"xyz45678");
         assert_eq!(s.buf.capacity(), 8, "allocated once, exactly");
+        let mut idle = Scratch::new(8);
+        assert_eq!(idle.fill_to(8, b""), 0);
+        assert_eq!(idle.buf.capacity(), 0, "nothing buffered, nothing allocated");
     }
 
     #[test]

@@ -175,3 +175,29 @@ fn openers_grow_a_vec_once_per_call() {
     opener.finish(&mut plain).unwrap();
     assert_eq!(plain, msg);
 }
+
+/// `seal` and `open` allocate their output once, at its exact size, and nothing else: no chunk
+/// buffer, no copy of the final chunk, no growth (at every boundary length, both chunk sizes).
+/// Key derivation is measured separately (a backend may allocate its key context).
+#[test]
+fn whole_buffer_paths_allocate_only_their_exact_output() {
+    let key = DataKey::from_bytes([5; 32]);
+    for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+        let c = cs.bytes();
+        let mut rng = getrandom::SysRng;
+        let keys = allocations(|| drop(ChunkSealer::new(&key, cs, b"ctx", &mut rng).unwrap()));
+        for len in [0, 1, c - 1, c, c + 1, 5 * c + 3] {
+            let msg = vec![0x77u8; len];
+            let mut stored = Vec::new();
+            let n = allocations(|| stored = s3crypt::seal(&key, cs, b"ctx", &msg, &mut rng).unwrap());
+            assert_eq!(n, keys + 1, "seal, len {len}: the output and the key context only");
+            assert_eq!(stored.capacity(), stored.len());
+            let mut plain = Vec::new();
+            let n = allocations(|| plain = s3crypt::open(&key, cs, b"ctx", &stored).unwrap());
+            // An empty `Vec` allocates nothing.
+            assert_eq!(n, keys + u64::from(len > 0), "open, len {len}: the output and the key context only");
+            assert_eq!(plain.capacity(), plain.len());
+            assert_eq!(plain, msg);
+        }
+    }
+}

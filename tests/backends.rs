@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use common::{TestRng, open_object, pattern, seal_object};
 use s3crypt::{
     Backend, ChunkOpener, ChunkSealer, ChunkSize, DataKey, Error, HEADER_LEN, Keyring, ObjectId, Opener,
-    OutputBuffer, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams,
+    OutputBuffer, ReusableBuffer, RootKey, SealOptions, Sealer, StreamParams, TAG_LEN,
 };
 
 fn key() -> DataKey {
@@ -238,5 +238,42 @@ fn md5_beside_sealing_equals_md5_in_line() {
         assert_eq!(open_object(&ring, &object, &envelope, &body).unwrap(), msg);
         let key = envelope.open(&ring, &object).unwrap();
         assert_eq!(key.plaintext_md5(), Some(expected), "pieces of {piece}");
+    }
+}
+
+/// The whole-buffer `seal` writes exactly the bytes of the in-place `ChunkSealer` and `open` returns
+/// exactly the plaintext, for every backend and at every boundary length (an empty final chunk
+/// included); a stream sealed by one backend opens with the other; and a flipped bit in the final
+/// tag, a dropped final chunk or a stray byte fails without releasing anything.
+#[test]
+fn whole_buffer_seal_and_open_match_the_chunk_apis() {
+    for cs in [ChunkSize::C2SP, ChunkSize::KIB_64] {
+        let c = cs.bytes();
+        for len in [0, 1, c - 1, c, c + 1, 2 * c, 3 * c + 17] {
+            let msg = pattern(len);
+            for &b in Backend::ALL {
+                let p = StreamParams::new(cs).with_backend(b);
+                let stored = s3crypt::seal(&key(), p, b"ctx", &msg, &mut TestRng(4)).unwrap();
+                assert_eq!(stored, in_place_reference(p, &msg, 4), "{b:?} seal, len {len}");
+                assert_eq!(stored.capacity(), stored.len(), "sealed output reserved exactly");
+                for &other in Backend::ALL {
+                    let q = StreamParams::new(cs).with_backend(other);
+                    let opened = s3crypt::open(&key(), q, b"ctx", &stored).unwrap();
+                    assert_eq!(opened, msg, "{b:?} → {other:?} open, len {len}");
+                    assert_eq!(opened.capacity(), opened.len(), "opened output reserved exactly");
+                }
+                let mut bad = stored.clone();
+                *bad.last_mut().unwrap() ^= 1;
+                assert!(matches!(s3crypt::open(&key(), p, b"ctx", &bad), Err(Error::Authentication)));
+                let mut longer = stored.clone();
+                longer.push(0);
+                assert!(s3crypt::open(&key(), p, b"ctx", &longer).is_err(), "stray byte, len {len}");
+                if len >= c {
+                    // Drop the final chunk: the last full chunk would have to be the final one.
+                    let cut = &stored[..stored.len() - (len % c + TAG_LEN)];
+                    assert!(s3crypt::open(&key(), p, b"ctx", cut).is_err(), "dropped final, len {len}");
+                }
+            }
+        }
     }
 }

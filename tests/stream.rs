@@ -494,3 +494,38 @@ fn a_failed_opener_stays_failed() {
     assert_eq!(opener.finish(&mut out), Err(Error::Authentication));
     assert!(out.is_empty());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// The whole-buffer `open` and the streaming `Opener` (two code paths since `open` writes
+    /// into an exact-size buffer itself) accept exactly the same stored bytes: the intact stream,
+    /// with the same plaintext, and no stream that was cut, extended, had a range removed or a bit
+    /// flipped anywhere.
+    #[test]
+    fn whole_buffer_open_and_the_opener_reject_the_same_mutations(
+        len in 0usize..70_000,
+        kind in 0u8..4,
+        at in any::<usize>(),
+        n in 1usize..40_000,
+        bit in 0u8..8,
+        big in any::<bool>(),
+    ) {
+        let cs = if big { ChunkSize::KIB_64 } else { ChunkSize::C2SP };
+        let msg = pattern(len);
+        let stored = sealed(cs, &msg);
+        prop_assert_eq!(open(&key(), cs, CTX, &stored), Ok(msg.clone()));
+        prop_assert_eq!(stream_open(cs, &stored, &[]), (msg, Ok(())));
+        let at = at % stored.len();
+        let mut bad = stored.clone();
+        match kind {
+            0 => bad.truncate(at),
+            1 => bad.extend(core::iter::repeat_n(0u8, n)),
+            2 => drop(bad.drain(at..(at + n).min(stored.len()))),
+            _ => bad[at] ^= 1 << bit,
+        }
+        prop_assert!(open(&key(), cs, CTX, &bad).is_err(), "open accepted mutation {}", kind);
+        let (_, streamed) = stream_open(cs, &bad, &[at, at + 1]);
+        prop_assert!(streamed.is_err(), "Opener accepted mutation {}", kind);
+    }
+}

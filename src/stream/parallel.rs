@@ -18,6 +18,7 @@ use super::kdf::StreamKeys;
 use super::layout::HEADER_LEN;
 use super::open::keys_from_header;
 use super::seal::begin;
+use super::whole::{open_whole, seal_whole};
 use crate::error::{Error, Result};
 use crate::keys::DataKey;
 use rand_core::TryCryptoRng;
@@ -30,7 +31,7 @@ pub const PARALLEL_MIN_CHUNKS: usize = 16;
 
 /// Runs `work` on every item, on the calling thread and on as many of rayon's workers as join in
 /// before the queue is empty. Stops at the first error and returns it.
-fn for_each<T: Send>(
+pub(super) fn for_each<T: Send>(
     items: impl Iterator<Item = T> + Send,
     count: usize,
     work: impl Fn(T) -> Result<()> + Sync,
@@ -86,6 +87,7 @@ pub fn seal_parallel<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<Vec<u8>> {
     let params = params.into();
+    params.chunk_size.ciphertext_len(plaintext.len() as u64)?;
     let (keys, header) = begin(key, params, context, rng)?;
     seal_with(&keys, &header, params, plaintext)
 }
@@ -97,20 +99,7 @@ pub(crate) fn seal_with(
     params: StreamParams,
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    let cs = params.chunk_size.bytes();
-    let total = params.chunk_size.ciphertext_len(plaintext.len() as u64)?;
-    let mut out = vec![0u8; usize::try_from(total).map_err(|_| Error::TooLong)?];
-    let (head, body) = out.split_at_mut(HEADER_LEN);
-    head.copy_from_slice(header);
-    // The last slot is the final chunk: shorter than a full one, possibly just its tag.
-    let count = body.len().div_ceil(cs + TAG_LEN);
-    for_each(body.chunks_mut(cs + TAG_LEN).enumerate(), count, |(i, slot)| {
-        let start = i * cs;
-        let chunk = plaintext.get(start..(start + cs).min(plaintext.len())).unwrap_or_default();
-        // Straight from the plaintext into the slot: one pass, no staging copy.
-        keys.aead.seal_to(&keys.nonce(index(i)), chunk, slot)
-    })?;
-    Ok(out)
+    seal_whole(keys, header, params.chunk_size, plaintext, true)
 }
 
 /// Opens a whole stored message on rayon's thread pool. Nothing is returned unless every chunk
@@ -125,34 +114,10 @@ pub fn open_parallel(
     stored: &[u8],
 ) -> Result<Vec<u8>> {
     let params = params.into();
-    let cs = params.chunk_size.bytes();
-    let len =
-        usize::try_from(params.chunk_size.plaintext_len(stored.len() as u64)?).map_err(|_| Error::TooLong)?;
-    let (header, body) = stored.split_at(HEADER_LEN);
+    params.chunk_size.plaintext_len(stored.len() as u64)?;
+    let (header, body) = stored.split_at_checked(HEADER_LEN).ok_or(Error::Truncated)?;
     let keys = keys_from_header(key, params, context, header)?;
-    let full = len / cs;
-    let mut out = vec![0u8; len];
-    let (full_body, last_body) = body.split_at(full * (cs + TAG_LEN));
-    let (full_out, last_out) = out.split_at_mut(full * cs);
-    let chunks = full_body.chunks_exact(cs + TAG_LEN).zip(full_out.chunks_exact_mut(cs)).enumerate();
-    let opened = for_each(chunks, full, |(i, (sealed, plain))| {
-        let (ciphertext, tag) = sealed.split_at(cs);
-        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Truncated)?;
-        keys.aead.open_to(&keys.nonce(index(i)), ciphertext, tag, plain)
-    })
-    .and_then(|()| {
-        // The final chunk, which authenticates the length.
-        let (ciphertext, tag) = last_body.split_at(last_out.len());
-        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::Truncated)?;
-        keys.aead.open_to(&keys.nonce(index(full)), ciphertext, tag, last_out)
-    });
-    match opened {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            out.zeroize();
-            Err(e)
-        }
-    }
+    open_whole(&keys, params.chunk_size, body, true)
 }
 
 impl super::ChunkSealer {
