@@ -1,23 +1,24 @@
-//! A client-side multipart upload against an in-memory S3: no arguments, no files, no network.
+//! Part 4 of the quickstart: client-side encryption against an in-memory S3 — no network.
 //!
-//! `cargo run --release --example client_multipart`
-//!
-//! 1. CreateMultipartUpload with the upload state as the object's metadata.
-//! 2. Eight 6 MiB parts sealed on as many threads as the machine has and uploaded as they finish;
-//!    part 3 uploaded a second time (S3 keeps the last upload; its salt is fresh).
-//! 3. The companion (`<key>.s3crypt-parts`), then CompleteMultipartUpload.
-//! 4. A ranged GET across a part boundary: cold (the companion, then the range) and warm (the
-//!    range alone); a HEAD; a re-key to a new client key without downloading the object.
+//! 1. A single-part object: PutObject with the envelope as metadata and the exact Content-Length,
+//!    sent before the body is sealed; a ranged GET in one request; a rename with CopyObject and
+//!    `x-amz-metadata-directive: REPLACE` (the body never leaves the store).
+//! 2. A multipart upload: CreateMultipartUpload with the upload state as the object's metadata;
+//!    eight 6 MiB parts sealed on every core and uploaded as they finish, part 3 uploaded twice (S3
+//!    keeps the last upload; its salt is fresh); the companion (`<key>.s3crypt-parts`), then
+//!    CompleteMultipartUpload; a ranged GET across a part boundary, cold (the companion, then the
+//!    range) and warm (the range alone); a HEAD; a re-key to a new client key without downloading.
 
 use s3crypt::{
-    ByteRange, ClientKeyring, ClientMultipartUpload, EncryptionContext, Envelope, MultipartCopyPlan,
-    ObjectId, OsRng, PartsCompanion, RootKey, SealOptions, SealedPart, parts_companion_key,
+    ByteRange, ChunkSize, ClientCopyPlan, ClientGetPlan, ClientKeyring, ClientMultipartUpload, ClientPutPlan,
+    ClientSealer, EncryptionContext, Envelope, MultipartCopyPlan, ObjectId, OsRng, PartsCompanion, RootKey,
+    SealOptions, SealedPart, parts_companion_key,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// User metadata, as `(name, value)` headers.
 type Metadata = Vec<(String, String)>;
@@ -59,10 +60,79 @@ fn parse_range(header: &str) -> Result<(u64, u64)> {
     Ok((a.parse()?, b.parse()?))
 }
 
-fn main() -> Result<()> {
+/// Only the user metadata of a request's headers, as S3 stores it.
+fn user_metadata(headers: &[(String, String)]) -> Metadata {
+    headers.iter().filter(|(k, _)| k.starts_with("x-amz-meta-")).cloned().collect()
+}
+
+/// A single-part client-side object: PUT, a ranged GET in one request, a rename without download.
+fn single_part(ring: &ClientKeyring, s3: &mut S3) -> Result<()> {
+    let object = ObjectId::new("bucket", "notes/2026.txt");
+    let plaintext: Vec<u8> = (0..1_000_000u32).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
+
+    // PutObject: the headers are known before the body is sealed, so the body streams.
+    let len = plaintext.len() as u64;
+    let (mut sealer, envelope) = ClientSealer::new(SealOptions::default(), len, ring, &object, &mut OsRng)?;
+    let put = ClientPutPlan::new(&envelope)?;
+    let mut body = Vec::with_capacity(usize::try_from(put.content_length())?);
+    for piece in plaintext.chunks(61_440) {
+        sealer.update(piece, &mut body)?;
+    }
+    sealer.finish(&mut body)?;
+    assert_eq!(body.len() as u64, put.content_length());
+    s3.requests = 1;
+    s3.objects.insert(object.key().to_vec(), (user_metadata(put.headers()), body));
+    println!("PUT {} bytes: {} stored, metadata and Content-Length sent first", len, put.content_length());
+
+    // A ranged GET: the Range header from the plaintext range alone; one response carries the
+    // metadata, the Content-Range and the bytes.
+    s3.requests = 0;
+    let plan = ClientGetPlan::range(ByteRange::FromTo(500_000, 500_099), ChunkSize::C2SP)?;
+    let header = plan.range_header().ok_or("a range")?;
+    let (first, last) = parse_range(&header)?;
+    let (metadata, bytes) = s3.get(object.key(), Some((first, last)))?;
+    let stored_len = s3.objects[object.key()].1.len();
+    let content_range = format!("bytes {first}-{last}/{stored_len}");
+    let envelope = Envelope::from_metadata(metadata)?;
+    let mut get = plan.open(&envelope, Some(&content_range), ring, &object)?;
+    let mut plain = Vec::new();
+    get.update(&bytes, &mut plain)?;
+    get.finish(&mut plain)?;
+    assert_eq!(plain, plaintext[500_000..500_100]);
+    println!(
+        "ranged GET of {} bytes ({header}): {} request, {} bytes fetched, authenticated",
+        plain.len(),
+        s3.requests,
+        bytes.len()
+    );
+
+    // Rename: CopyObject with the re-sealed envelope and REPLACE; the store copies the body.
+    s3.requests = 0;
+    let renamed = ObjectId::new("bucket", "archive/notes-2026.txt");
+    let copy = ClientCopyPlan::new(&envelope, (ring, &object), (ring, &renamed), &mut OsRng)?;
+    let (_, stored) = s3.objects.remove(object.key()).ok_or("NoSuchKey")?;
+    s3.requests += 1;
+    s3.objects.insert(renamed.key().to_vec(), (user_metadata(&copy.headers()), stored));
+    let moved = Envelope::from_metadata(s3.head(renamed.key())?)?;
+    println!(
+        "renamed with CopyObject + REPLACE and checked with HEAD: {} requests, 0 body bytes downloaded, {} bytes",
+        s3.requests,
+        moved.open(ring, &renamed)?.plaintext_len()
+    );
+    Ok(())
+}
+
+/// Runs both demonstrations.
+pub fn run() -> Result<()> {
     let mut description = EncryptionContext::new();
     description.insert("app", "example")?;
-    let mut ring = ClientKeyring::new("client-1", 1, RootKey::generate(&mut OsRng)?, description.clone())?;
+    let ring = ClientKeyring::new("client-1", 1, RootKey::generate(&mut OsRng)?, description.clone())?;
+    single_part(&ring, &mut S3::default())?;
+    multipart(ring, description)
+}
+
+/// The multipart demonstration.
+fn multipart(mut ring: ClientKeyring, description: EncryptionContext) -> Result<()> {
     let object = ObjectId::new("bucket", "videos/large.mp4");
     let plaintext: Vec<u8> = (0..PART * PARTS as usize).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
     let s3 = Mutex::new(S3::default());
