@@ -14,34 +14,18 @@ mod common;
 
 use base64ct::{Base64, Encoding};
 use common::TestRng;
+use common::s3ec_vectors::{self, StubKms, string_map, unhex};
 use s3crypt::{
     CommitmentPolicy, DecryptRequest, EncryptionContext, Error, GenerateDataKeyRequest,
     GenerateDataKeyResponse, Kms, KmsDataKey, KmsError, LocalKms, ReEncryptRequest, ReEncryptResponse,
     RootKey, S3ecAesKey, S3ecDataKey, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata, S3ecOptions,
     S3ecSealer, S3ecWrap,
 };
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3ec/vectors")
-}
-
-/// The seeded plaintext of a vector: SHA-256(seed ‖ BE32(i)) blocks, truncated (harness.py).
-fn plaintext(seed: &str, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 32);
-    let mut i = 0u32;
-    while out.len() < len {
-        let mut h = Sha256::new();
-        h.update(seed.as_bytes());
-        h.update(i.to_be_bytes());
-        out.extend_from_slice(&h.finalize());
-        i += 1;
-    }
-    out.truncate(len);
-    out
+    s3ec_vectors::dir("vectors")
 }
 
 /// One object AWS's client wrote, with what the reader needs.
@@ -59,93 +43,30 @@ struct Vector {
     aes_key: Option<[u8; 32]>,
 }
 
-/// AWS's KMS as botocore's Stubber answered it: Decrypt succeeds only for the exact key id, blob and
-/// stored context the object was written with.
-#[derive(Clone)]
-struct StubKms {
-    key_id: String,
-    blob: Vec<u8>,
-    plaintext: [u8; 32],
-    context: BTreeMap<String, String>,
-}
-
-impl Kms for StubKms {
-    fn generate_data_key(&self, _: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse, KmsError> {
-        Err(KmsError::new("KMS.Unsupported", "read-only stub"))
-    }
-
-    fn decrypt(&self, request: &DecryptRequest) -> Result<KmsDataKey, KmsError> {
-        let context: BTreeMap<String, String> =
-            request.context.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-        if request.key_id != self.key_id || request.ciphertext_blob != self.blob || context != self.context {
-            return Err(KmsError::new("KMS.InvalidCiphertextException", "wrong blob, key or context")
-                .with_status(400));
-        }
-        Ok(KmsDataKey::from_bytes(self.plaintext))
-    }
-
-    fn re_encrypt(&self, _: &ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
-        Err(KmsError::new("KMS.Unsupported", "read-only stub"))
-    }
-}
-
-fn string_map(v: &Value) -> BTreeMap<String, String> {
-    v.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect()
-}
-
 fn load(path: &Path) -> Vector {
-    let desc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let dir = path.parent().unwrap();
-    let p = &desc["plaintext"];
-    let len = p["len"].as_u64().unwrap() as usize;
-    let plain = plaintext(p["seed"].as_str().unwrap(), len);
-    assert_eq!(
-        hex(&Sha256::digest(&plain)),
-        p["sha256"].as_str().unwrap(),
-        "seeded plaintext differs from harness.py"
-    );
+    let desc = s3ec_vectors::read_description(path);
     let mut context = EncryptionContext::new();
     if let Some(c) = desc["context"].as_object() {
         for (k, v) in c {
             context.insert(k, v.as_str().unwrap()).unwrap();
         }
     }
-    let kms = desc["kms"].as_object().map(|k| StubKms {
-        key_id: k["key_id"].as_str().unwrap().to_owned(),
-        blob: Base64::decode_vec(k["ciphertext_blob"].as_str().unwrap()).unwrap(),
-        plaintext: Base64::decode_vec(k["plaintext"].as_str().unwrap()).unwrap().try_into().unwrap(),
-        context: string_map(&k["context"]),
-    });
-    let aes_key = desc["aes_key"].as_str().map(|h| {
-        let bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect();
-        bytes.try_into().unwrap()
-    });
     Vector {
         name: desc["name"].as_str().unwrap().to_owned(),
         version: desc["version"].as_u64().unwrap() as u8,
         wrap: desc["wrap"].as_str().unwrap().to_owned(),
         metadata: string_map(&desc["metadata"]).into_iter().collect(),
         instruction: desc["instruction"].as_str().map(str::to_owned),
-        body: std::fs::read(dir.join(desc["body"].as_str().unwrap())).unwrap(),
-        plaintext: plain,
+        body: s3ec_vectors::body(path, &desc),
+        plaintext: s3ec_vectors::described_plaintext(&desc["plaintext"]),
         context,
-        kms,
-        aes_key,
+        kms: desc["kms"].is_object().then(|| StubKms::from_description(&desc["kms"])),
+        aes_key: desc["aes_key"].as_str().map(|h| unhex(h).try_into().unwrap()),
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn all_vectors() -> Vec<Vector> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths.iter().map(|p| load(p)).collect()
+    s3ec_vectors::descriptions(&vectors_dir()).iter().map(|p| load(p)).collect()
 }
 
 fn vector(name: &str) -> Vector {

@@ -12,35 +12,19 @@
     clippy::cast_sign_loss
 )]
 
+mod common;
+
 use base64ct::{Base64, Encoding};
+use common::s3ec_vectors::{self, StubKms, string_map, unhex};
 use s3crypt::{
-    CommitmentPolicy, DecryptRequest, EncryptionContext, Error, GenerateDataKeyRequest,
-    GenerateDataKeyResponse, Kms, KmsDataKey, KmsError, ReEncryptRequest, ReEncryptResponse, S3ecAesKey,
-    S3ecContent, S3ecDataKey, S3ecEnvelope, S3ecError, S3ecFormat, S3ecMetadata, S3ecOptions, S3ecWrap,
+    CommitmentPolicy, EncryptionContext, Error, S3ecAesKey, S3ecContent, S3ecDataKey, S3ecEnvelope,
+    S3ecError, S3ecFormat, S3ecMetadata, S3ecOptions, S3ecWrap,
 };
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3ec/legacy-vectors")
-}
-
-/// The seeded plaintext of a vector: SHA-256(seed ‖ BE32(i)) blocks, truncated (harness.py).
-fn plaintext(seed: &str, len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 32);
-    let mut i = 0u32;
-    while out.len() < len {
-        let mut h = Sha256::new();
-        h.update(seed.as_bytes());
-        h.update(i.to_be_bytes());
-        out.extend_from_slice(&h.finalize());
-        i += 1;
-    }
-    out.truncate(len);
-    out
+    s3ec_vectors::dir("legacy-vectors")
 }
 
 #[derive(Clone)]
@@ -56,84 +40,23 @@ struct Vector {
     aes_key: Option<[u8; 32]>,
 }
 
-/// AWS's KMS as botocore's Stubber answered it: Decrypt succeeds only for the exact key id, blob and
-/// stored context; counts the calls, so a refusal "before the KMS" is checked.
-#[derive(Clone)]
-struct StubKms {
-    key_id: String,
-    blob: Vec<u8>,
-    plaintext: [u8; 32],
-    context: BTreeMap<String, String>,
-    calls: Cell<u32>,
-}
-
-impl Kms for StubKms {
-    fn generate_data_key(&self, _: &GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse, KmsError> {
-        Err(KmsError::new("KMS.Unsupported", "read-only stub"))
-    }
-
-    fn decrypt(&self, request: &DecryptRequest) -> Result<KmsDataKey, KmsError> {
-        self.calls.set(self.calls.get() + 1);
-        let context: BTreeMap<String, String> =
-            request.context.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-        if request.key_id != self.key_id || request.ciphertext_blob != self.blob || context != self.context {
-            return Err(KmsError::new("KMS.InvalidCiphertextException", "wrong blob, key or context")
-                .with_status(400));
-        }
-        Ok(KmsDataKey::from_bytes(self.plaintext))
-    }
-
-    fn re_encrypt(&self, _: &ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
-        Err(KmsError::new("KMS.Unsupported", "read-only stub"))
-    }
-}
-
-fn string_map(v: &Value) -> BTreeMap<String, String> {
-    v.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(h: &str) -> Vec<u8> {
-    let h: String = h.split_whitespace().collect();
-    (0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect()
-}
-
 fn load(path: &Path) -> Vector {
-    let desc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let p = &desc["plaintext"];
-    let plain = plaintext(p["seed"].as_str().unwrap(), p["len"].as_u64().unwrap() as usize);
-    assert_eq!(hex(&Sha256::digest(&plain)), p["sha256"].as_str().unwrap());
-    let kms = desc["kms"].as_object().map(|k| StubKms {
-        key_id: k["key_id"].as_str().unwrap().to_owned(),
-        blob: Base64::decode_vec(k["ciphertext_blob"].as_str().unwrap()).unwrap(),
-        plaintext: Base64::decode_vec(k["plaintext"].as_str().unwrap()).unwrap().try_into().unwrap(),
-        context: string_map(&k["context"]),
-        calls: Cell::new(0),
-    });
+    let desc = s3ec_vectors::read_description(path);
     Vector {
         name: desc["name"].as_str().unwrap().to_owned(),
         version: desc["version"].as_u64().unwrap() as u8,
         wrap: desc["wrap"].as_str().unwrap().to_owned(),
         content: desc["content"].as_str().unwrap().to_owned(),
         metadata: string_map(&desc["metadata"]),
-        body: std::fs::read(path.parent().unwrap().join(desc["body"].as_str().unwrap())).unwrap(),
-        plaintext: plain,
-        kms,
+        body: s3ec_vectors::body(path, &desc),
+        plaintext: s3ec_vectors::described_plaintext(&desc["plaintext"]),
+        kms: desc["kms"].is_object().then(|| StubKms::from_description(&desc["kms"])),
         aes_key: desc["aes_key"].as_str().map(|h| unhex(h).try_into().unwrap()),
     }
 }
 
 fn all_vectors() -> Vec<Vector> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths.iter().map(|p| load(p)).collect()
+    s3ec_vectors::descriptions(&vectors_dir()).iter().map(|p| load(p)).collect()
 }
 
 fn vector(name: &str) -> Vector {
@@ -262,7 +185,7 @@ fn legacy_modes_refused_without_their_opt_in() {
             v.name
         );
         if let Some(kms) = &v.kms {
-            assert_eq!(kms.calls.get(), 0, "{}: the KMS was asked for a refused object", v.name);
+            assert_eq!(kms.calls(), 0, "{}: the KMS was asked for a refused object", v.name);
         }
         // Only the wrap opt-in: CBC content is still refused; legacy-wrapped GCM content decrypts.
         let wraps = allow.enable_legacy_wrapping_algorithms(true);
@@ -348,7 +271,7 @@ fn wrong_keys_fail_closed() {
                     "{}",
                     v.name
                 );
-                assert_eq!(kms.calls.get(), 0, "{}", v.name);
+                assert_eq!(kms.calls(), 0, "{}", v.name);
                 // A stored context edited (the KMS authenticates it): the KMS refuses.
                 let m = edit(&v, |m| {
                     m.insert("x-amz-matdesc".into(), format!(r#"{{"kms_cmk_id":"{}","x":"y"}}"#, kms.key_id));

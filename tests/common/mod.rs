@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod parts_model;
+pub mod s3ec_vectors;
 pub mod store;
 
 use core::convert::Infallible;
