@@ -133,6 +133,33 @@ def kms_client():
     )
 
 
+def stubbed_kms(k: dict):
+    """A KMS client whose one Decrypt call botocore's Stubber answers from a description's `kms`
+    object, checking key id, blob and the stored context; returns (client, active stub)."""
+    kms = kms_client()
+    stub = Stubber(kms)
+    stub.add_response(
+        "decrypt",
+        {"Plaintext": base64.b64decode(k["plaintext"]), "KeyId": k["key_id"]},
+        expected_params={
+            "KeyId": k["key_id"],
+            "CiphertextBlob": base64.b64decode(k["ciphertext_blob"]),
+            "EncryptionContext": k["context"],
+        },
+    )
+    stub.activate()
+    return kms, stub
+
+
+def expect_plaintext(desc: dict, out: bytes, differs: str = "plaintext differs") -> None:
+    """Raises unless `out` is the described plaintext (length, SHA-256 and the seeded stream)."""
+    p = desc["plaintext"]
+    if len(out) != p["len"] or hashlib.sha256(out).hexdigest() != p["sha256"]:
+        raise AssertionError(f"{desc['name']}: {differs}")
+    if out != plaintext(p["seed"], p["len"]):
+        raise AssertionError(f"{desc['name']}: plaintext is not the seeded stream")
+
+
 class AesGcmKeyring(S3Keyring):
     """The raw `AES/GCM` keyring of AWS's Java client (v4), which the Python client does not ship."""
 
@@ -212,19 +239,8 @@ def decrypt(desc: dict, directory: str) -> bytes:
     if desc["wrap"] == "AES/GCM":
         keyring = AesGcmKeyring(bytes.fromhex(desc["aes_key"]))
     else:
-        kms = kms_client()
-        stub = Stubber(kms)
         k = desc["kms"]
-        stub.add_response(
-            "decrypt",
-            {"Plaintext": base64.b64decode(k["plaintext"]), "KeyId": k["key_id"]},
-            expected_params={
-                "KeyId": k["key_id"],
-                "CiphertextBlob": base64.b64decode(k["ciphertext_blob"]),
-                "EncryptionContext": k["context"],
-            },
-        )
-        stub.activate()
+        kms, stub = stubbed_kms(k)
         keyring = KmsKeyring(kms_client=kms, kms_key_id=k["key_id"])
     # V2 objects are read with a policy that allows non-committing suites; V3 with the default.
     policy = (
@@ -262,12 +278,17 @@ def decrypt(desc: dict, directory: str) -> bytes:
 
 def check(desc: dict, directory: str) -> None:
     """Decrypts and compares with the described plaintext; raises on any difference."""
-    out = decrypt(desc, directory)
-    p = desc["plaintext"]
-    if len(out) != p["len"] or hashlib.sha256(out).hexdigest() != p["sha256"]:
-        raise AssertionError(f"{desc['name']}: plaintext differs")
-    if out != plaintext(p["seed"], p["len"]):
-        raise AssertionError(f"{desc['name']}: plaintext is not the seeded stream")
+    expect_plaintext(desc, decrypt(desc, directory))
 
 
-__all__ = ["ANY", "Stubber", "AesGcmKeyring", "FakeS3", "check", "client_for", "decrypt"]
+__all__ = [
+    "ANY",
+    "Stubber",
+    "AesGcmKeyring",
+    "FakeS3",
+    "check",
+    "client_for",
+    "decrypt",
+    "expect_plaintext",
+    "stubbed_kms",
+]

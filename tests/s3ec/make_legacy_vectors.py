@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap  # noqa: E402
 
-from harness import BUCKET, FakeS3, KMS_KEY_ID, Stubber, kms_client, plaintext, s3_client  # noqa: E402
+from harness import BUCKET, FakeS3, KMS_KEY_ID, expect_plaintext, plaintext, s3_client, stubbed_kms  # noqa: E402
 from s3_encryption import S3EncryptionClient, S3EncryptionClientConfig  # noqa: E402
 from s3_encryption.materials.keyring import S3Keyring  # noqa: E402
 from s3_encryption.materials.kms_keyring import KmsKeyring  # noqa: E402
@@ -168,19 +168,8 @@ def aws_decrypt(desc: dict, directory: str) -> bytes:
         body = f.read()
     stub = None
     if desc["wrap"] == "kms":
-        kms = kms_client()
-        stub = Stubber(kms)
         k = desc["kms"]
-        stub.add_response(
-            "decrypt",
-            {"Plaintext": base64.b64decode(k["plaintext"]), "KeyId": k["key_id"]},
-            expected_params={
-                "KeyId": k["key_id"],
-                "CiphertextBlob": base64.b64decode(k["ciphertext_blob"]),
-                "EncryptionContext": k["context"],
-            },
-        )
-        stub.activate()
+        kms, stub = stubbed_kms(k)
         keyring = KmsKeyring(kms_client=kms, kms_key_id=k["key_id"], enable_legacy_wrapping_algorithms=True)
     else:
         keyring = LegacyAesKeyring(bytes.fromhex(desc["aes_key"]))
@@ -201,12 +190,7 @@ def aws_decrypt(desc: dict, directory: str) -> bytes:
 
 
 def check(desc: dict, directory: str) -> None:
-    out = aws_decrypt(desc, directory)
-    p = desc["plaintext"]
-    if len(out) != p["len"] or hashlib.sha256(out).hexdigest() != p["sha256"]:
-        raise AssertionError(f"{desc['name']}: AWS's client decrypted something else")
-    if out != plaintext(p["seed"], p["len"]):
-        raise AssertionError(f"{desc['name']}: plaintext is not the seeded stream")
+    expect_plaintext(desc, aws_decrypt(desc, directory), "AWS's client decrypted something else")
 
 
 def check_all(directory: str) -> int:
