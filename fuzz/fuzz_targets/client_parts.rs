@@ -5,13 +5,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use s3crypt::{
-    ClientKeyring, EncryptionContext, Envelope, ObjectId, Part, PartsCompanion, RootKey, SealOptions, Upload,
+    ClientKeyring, EncryptionContext, Envelope, ObjectId, PartsCompanion, RootKey, SealOptions, Upload,
 };
 use std::sync::OnceLock;
 
 #[path = "counter.rs"]
 mod counter;
-use counter::Counter;
+use counter::{Counter, mutate, seal_parts};
 
 struct Fixture {
     ring: ClientKeyring,
@@ -29,16 +29,7 @@ fn fixture() -> &'static Fixture {
         let id = ObjectId::new("bucket", "key");
         let mut rng = Counter(3);
         let (upload, state) = Upload::create(SealOptions::default(), &ring, &id, &mut rng).unwrap();
-        let parts: Vec<Part> = [&b"client"[..], b"parts"]
-            .iter()
-            .enumerate()
-            .map(|(i, plain)| {
-                let mut sealer = upload.part_sealer(i as u32 + 1, &mut rng).unwrap();
-                let mut body = Vec::new();
-                sealer.update(plain, &mut body).unwrap();
-                *sealer.finish(&mut body).unwrap().part()
-            })
-            .collect();
+        let parts = seal_parts(&upload, &[b"client", b"parts"], &mut rng);
         let companion = state.complete_client_upload(&ring, &id, &parts, None, &mut rng).unwrap();
         Fixture { ring, state, companion: companion.to_bytes() }
     })
@@ -56,11 +47,7 @@ fuzz_target!(|input: (Vec<(u16, u8)>, Vec<u8>)| {
     }
 
     // The genuine companion, edited: only the unmodified one opens.
-    let mut bytes = f.companion.clone();
-    for &(at, x) in &edits {
-        let at = usize::from(at) % bytes.len();
-        bytes[at] ^= x;
-    }
+    let bytes = mutate(&f.companion, &edits);
     if let Ok(companion) = PartsCompanion::from_bytes(&bytes) {
         let opened = f.state.open_client_multipart(&f.ring, &id, &companion);
         assert_eq!(opened.is_ok(), bytes == f.companion, "{opened:?}");

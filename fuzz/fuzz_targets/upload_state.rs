@@ -4,12 +4,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use s3crypt::{Envelope, Error, Keyring, ObjectId, Part, PartTable, RootKey, SealOptions, Upload};
+use s3crypt::{Envelope, Error, Keyring, ObjectId, PartTable, RootKey, SealOptions, Upload};
 use std::sync::OnceLock;
 
 #[path = "counter.rs"]
 mod counter;
-use counter::Counter;
+use counter::{Counter, mutate, seal_parts};
 
 struct Fixture {
     ring: Keyring,
@@ -26,16 +26,7 @@ fn fixture() -> &'static Fixture {
         let id = ObjectId::new("bucket", "key");
         let mut rng = Counter(1);
         let (upload, state) = Upload::create(SealOptions::default(), &ring, &id, &mut rng).unwrap();
-        let parts: Vec<Part> = [&b"fuzz"[..], b"parts"]
-            .iter()
-            .enumerate()
-            .map(|(i, plain)| {
-                let mut sealer = upload.part_sealer(i as u32 + 1, &mut rng).unwrap();
-                let mut body = Vec::new();
-                sealer.update(plain, &mut body).unwrap();
-                *sealer.finish(&mut body).unwrap().part()
-            })
-            .collect();
+        let parts = seal_parts(&upload, &[b"fuzz", b"parts"], &mut rng);
         let done = state.complete_upload(&ring, &id, &parts, &mut rng).unwrap();
         Fixture {
             ring,
@@ -44,18 +35,6 @@ fn fixture() -> &'static Fixture {
             table: done.table.to_bytes(),
         }
     })
-}
-
-/// Applies `edits` (position, xor) to `bytes`.
-fn mutate(bytes: &[u8], edits: &[(u16, u8)]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    for &(at, x) in edits {
-        if !out.is_empty() {
-            let at = usize::from(at) % out.len();
-            out[at] ^= x;
-        }
-    }
-    out
 }
 
 fuzz_target!(|input: (Vec<(u16, u8)>, Vec<u8>)| {
