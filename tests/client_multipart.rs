@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::counting::CountingKms;
 use common::store::{Object, Store};
 use common::{TestRng, pattern};
 use proptest::prelude::*;
@@ -21,7 +22,6 @@ use s3crypt::{
     Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms, ObjectId, PARTS_COMPANION_SUFFIX,
     Part, PartTable, PartsCompanion, RootKey, Scheme, SealOptions, SealedPart, parts_companion_key,
 };
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 const C: usize = 16 * 1024;
@@ -659,36 +659,11 @@ fn the_companion_is_sealed_under_the_states_key_even_after_rotation() {
     assert_eq!(plain, b"rotation");
 }
 
-/// A KMS that counts Decrypt calls.
-struct Counting<'a> {
-    inner: &'a LocalKms<TestRng>,
-    decrypt: Cell<u32>,
-}
-
-impl s3crypt::Kms for Counting<'_> {
-    fn generate_data_key(
-        &self,
-        r: &s3crypt::GenerateDataKeyRequest,
-    ) -> Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError> {
-        self.inner.generate_data_key(r)
-    }
-    fn decrypt(&self, r: &s3crypt::DecryptRequest) -> Result<s3crypt::KmsDataKey, s3crypt::KmsError> {
-        self.decrypt.set(self.decrypt.get() + 1);
-        self.inner.decrypt(r)
-    }
-    fn re_encrypt(
-        &self,
-        r: &s3crypt::ReEncryptRequest,
-    ) -> Result<s3crypt::ReEncryptResponse, s3crypt::KmsError> {
-        self.inner.re_encrypt(r)
-    }
-}
-
 #[test]
 fn a_kms_wrapped_object_reads_with_one_decrypt() {
     let mut local = LocalKms::new(TestRng(99));
     local.create_key("alias/client", RootKey::from_bytes([0x77; 32])).unwrap();
-    let kms = Counting { inner: &local, decrypt: Cell::new(0) };
+    let kms = CountingKms::new(&local);
     let store = MultipartStore::new(0);
     let object = ObjectId::new(BUCKET, "kms.bin");
     let mut context = EncryptionContext::new();

@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::counting::CountingKms;
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
@@ -18,7 +19,6 @@ use s3crypt::{
     Encryptor, Envelope, Error, HEADER_LEN, Keyring, KmsKey, LocalKms, MAX_PARTS, ObjectId, ObjectSealer,
     Part, PartTable, RootKey, Scheme, SealOptions, SealedPart, SseKms, Upload, WrongKeyStatus,
 };
-use std::cell::Cell;
 
 const C: usize = 16 * 1024;
 
@@ -30,33 +30,6 @@ fn local_kms() -> LocalKms<TestRng> {
     let mut kms = LocalKms::new(TestRng(99));
     kms.create_key("alias/mp", RootKey::from_bytes([0x77; 32])).unwrap();
     kms
-}
-
-/// A KMS that counts its calls, to show one GenerateDataKey per upload.
-struct Counting<'a> {
-    inner: &'a LocalKms<TestRng>,
-    generate: Cell<u32>,
-    decrypt: Cell<u32>,
-}
-
-impl s3crypt::Kms for Counting<'_> {
-    fn generate_data_key(
-        &self,
-        r: &s3crypt::GenerateDataKeyRequest,
-    ) -> Result<s3crypt::GenerateDataKeyResponse, s3crypt::KmsError> {
-        self.generate.set(self.generate.get() + 1);
-        self.inner.generate_data_key(r)
-    }
-    fn decrypt(&self, r: &s3crypt::DecryptRequest) -> Result<s3crypt::KmsDataKey, s3crypt::KmsError> {
-        self.decrypt.set(self.decrypt.get() + 1);
-        self.inner.decrypt(r)
-    }
-    fn re_encrypt(
-        &self,
-        r: &s3crypt::ReEncryptRequest,
-    ) -> Result<s3crypt::ReEncryptResponse, s3crypt::KmsError> {
-        self.inner.re_encrypt(r)
-    }
 }
 
 /// The KMS key of a stored envelope (one Decrypt).
@@ -244,7 +217,7 @@ fn ten_thousand_tiny_parts() {
 fn one_generate_data_key_per_upload_under_sse_kms() {
     let object = ObjectId::new("bucket", "kms-object");
     let local = local_kms();
-    let kms = Counting { inner: &local, generate: Cell::new(0), decrypt: Cell::new(0) };
+    let kms = CountingKms::new(&local);
     let key = SseKms::new("alias/mp").unwrap().generate_key(&kms, &object).unwrap();
     let mut rng = TestRng(3);
     let (upload, state) = Upload::create(SealOptions::default(), &key, &object, &mut rng).unwrap();

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::cast_possible_truncation)]
 
+pub mod counting;
 pub mod model;
 pub mod parts_model;
 pub mod s3ec_vectors;
