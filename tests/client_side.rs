@@ -15,7 +15,7 @@
 mod common;
 
 use common::store::{Response, Store};
-use common::{TestRng, block_on, pattern};
+use common::{Replay, TestRng, block_on, pattern};
 use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
@@ -1098,4 +1098,63 @@ proptest! {
         prop_assert_eq!(body.len() as u64, envelope.body_len().unwrap());
         prop_assert_eq!(common::open_object(&ring, &object, &envelope, &body).unwrap(), msg);
     }
+}
+
+/// Seals `msg` for `object` with the data key `key` and the body salt `salt` (a writer that reused
+/// its data key: only the object's writer can do this).
+fn seal_with_key_and_salt(
+    ring: &ClientKeyring,
+    object: &ObjectId<'_>,
+    msg: &[u8],
+    key: u8,
+    salt: u8,
+) -> (Envelope, Vec<u8>) {
+    let mut rng = Replay::new(&[[key; 32].as_slice(), &[salt; 24], &[salt ^ 0xff; 32]].concat());
+    let (mut sealer, envelope) =
+        ClientSealer::new(SealOptions::default(), msg.len() as u64, ring, object, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(msg, &mut body).unwrap();
+    sealer.finish(&mut body).unwrap();
+    assert!(rng.exhausted(), "a data key, a body salt and a wrap salt: nothing else is drawn");
+    (envelope, body)
+}
+
+#[test]
+fn every_full_read_checks_the_body_header_against_field_18() {
+    // Two bodies under one data key with different salts and contents, the first one's envelope:
+    // each body's own commitment verifies, so only field 18 tells them apart.
+    let ring = keyring();
+    let object = ObjectId::new(BUCKET, "h");
+    let msg = pattern(40_000);
+    let (envelope, genuine) = seal_with_key_and_salt(&ring, &object, &msg, 0x42, 1);
+    let other: Vec<u8> = msg.iter().map(|b| b ^ 0x5a).collect();
+    let (_, substituted) = seal_with_key_and_salt(&ring, &object, &other, 0x42, 2);
+    assert_ne!(genuine[..HEADER_LEN], substituted[..HEADER_LEN]);
+    let key = envelope.open(&ring, &object).unwrap();
+    // The streaming opener, fed in any split: nothing of the substituted body is released.
+    for split in [1, 24, 55, 56, 57, 16_456, substituted.len()] {
+        let (mut opener, mut out) = (key.opener(), Vec::new());
+        let (a, b) = substituted.split_at(split);
+        let result = opener.update(a, &mut out).and_then(|()| opener.update(b, &mut out));
+        assert_eq!(
+            result.and_then(|()| opener.finish(&mut out)),
+            Err(Error::Authentication),
+            "split {split}"
+        );
+        assert!(out.is_empty(), "split {split}");
+    }
+    let (mut opener, mut out) = (key.opener(), Vec::new());
+    opener.update(&genuine, &mut out).unwrap();
+    opener.finish(&mut out).unwrap();
+    assert_eq!(out, msg);
+    #[cfg(feature = "parallel")]
+    {
+        assert_eq!(key.open_parallel(&substituted).map(|_| ()), Err(Error::Authentication));
+        assert_eq!(key.open_parallel(&genuine).unwrap(), msg);
+    }
+    // The random-access opener and the GET plan refuse it too.
+    assert_eq!(key.chunk_opener(&substituted[..HEADER_LEN]).map(|_| ()), Err(Error::Authentication));
+    let mut store = Store::new();
+    store.put(BUCKET, "h", ClientPutPlan::new(&envelope).unwrap().headers(), substituted).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "h"), Err(Error::Authentication));
 }
