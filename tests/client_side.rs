@@ -47,8 +47,13 @@ fn kms_context() -> EncryptionContext {
     description(&[("tenant", "t1"), ("app", "ünïcode")])
 }
 
+/// The client's KMS settings: what it writes with and expects when reading.
+fn kms_settings() -> ClientKms {
+    ClientKms::new("alias/client", kms_context()).unwrap()
+}
+
 fn kms_key(kms: &LocalKms<TestRng>) -> ClientKmsKey {
-    ClientKms::new("alias/client", kms_context()).unwrap().generate_key(kms).unwrap()
+    kms_settings().generate_key(kms).unwrap()
 }
 
 /// Seals `msg` envelope-first, in uneven pieces.
@@ -97,7 +102,7 @@ fn both_client_keys_round_trip_through_both_encodings_at_boundary_sizes() {
                     // The KMS key is recovered with the context the reader expects.
                     let recovered;
                     let reader: &dyn Encryptor = if decoded.kms_blob().is_some() {
-                        recovered = ClientKmsKey::for_envelope(&kms, &decoded, &kms_context()).unwrap();
+                        recovered = ClientKmsKey::for_envelope(&kms, &decoded, &kms_settings()).unwrap();
                         &recovered
                     } else {
                         &ring
@@ -186,7 +191,7 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
     assert_eq!(ClientKms::new("bad id", kms_context()).unwrap_err(), Error::InvalidKeyId);
     let key = kms_key(&kms);
     let (envelope, body) = seal(&key, &object, b"secret", ChunkSize::C2SP, 5);
-    let request = ClientKmsKey::decrypt_request(&envelope, &kms_context()).unwrap();
+    let request = ClientKmsKey::decrypt_request(&envelope, &kms_settings()).unwrap();
     assert_eq!(request.context, kms_context());
     assert_eq!(request.ciphertext_blob, key.blob());
     // The caller expects another context: refused before a request exists.
@@ -195,6 +200,7 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
         description(&[("tenant", "t1")]),
         EncryptionContext::new(),
     ] {
+        let expected = ClientKms::new("alias/client", expected).unwrap();
         assert_eq!(
             ClientKmsKey::decrypt_request(&envelope, &expected).unwrap_err(),
             Error::ClientSide(ClientSideError::ContextMismatch)
@@ -203,8 +209,11 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
     }
     // A raw-key envelope is not a KMS envelope.
     let (raw, _) = seal(&keyring(), &object, b"secret", ChunkSize::C2SP, 6);
-    assert!(matches!(ClientKmsKey::decrypt_request(&raw, &kms_context()), Err(Error::SchemeMismatch { .. })));
-    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).unwrap();
+    assert!(matches!(
+        ClientKmsKey::decrypt_request(&raw, &kms_settings()),
+        Err(Error::SchemeMismatch { .. })
+    ));
+    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).unwrap();
     assert_eq!(common::open_object(&recovered, &object, &envelope, &body).unwrap(), b"secret");
 }
 
@@ -489,7 +498,7 @@ fn copy_rename_and_rekey_never_download_the_body() {
     store.copy(BUCKET, "renamed", &to_kms.headers()).unwrap();
     let stored = Envelope::from_metadata(store.head(BUCKET, "renamed").unwrap().metadata()).unwrap();
     assert_eq!(stored.kms_context(), Some(&kms_context()));
-    let recovered = ClientKmsKey::for_envelope(&kms, &stored, &kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &stored, &kms_settings()).unwrap();
     assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "renamed").unwrap(), msg);
     let mut ring2 = keyring();
     ring2.add("client-b", 7, RootKey::from_bytes([0xb7; 32]), description(&[("k", "v")])).unwrap();
@@ -636,7 +645,7 @@ fn open_with(
     let envelope = envelope?;
     let recovered;
     let enc: &dyn Encryptor = if envelope.kms_blob().is_some() {
-        recovered = ClientKmsKey::for_envelope(kms, &envelope, &kms_context())?;
+        recovered = ClientKmsKey::for_envelope(kms, &envelope, &kms_settings())?;
         &recovered
     } else {
         ring
@@ -937,7 +946,7 @@ fn instruction_files_for_unknown_lengths_and_rekeying_in_place() {
     store.put(BUCKET, "i50000.s3crypt", &instruction.headers(), instruction.body().to_vec()).unwrap();
     assert_eq!((store.requests("PutObject"), store.requests("CopyObject")), (1, 0));
     assert_eq!(store.object(BUCKET, "i50000").unwrap().body, body_before);
-    let recovered = ClientKmsKey::for_envelope(&kms, &rekeyed, &kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &rekeyed, &kms_settings()).unwrap();
     assert_eq!(get_with_instruction(&store, &ClientGetPlan::whole(), &recovered, "i50000").unwrap(), msg);
     // The keyring no longer opens it.
     assert!(matches!(
@@ -1053,8 +1062,8 @@ fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
     let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
     let envelope = Envelope::from_metadata(response.metadata()).unwrap();
     for result in [
-        ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).map(|_| ()),
-        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).map(|_| ()),
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).map(|_| ()),
     ] {
         assert_eq!(result, Err(Error::ClientSide(ClientSideError::ContextMismatch)));
     }
@@ -1063,7 +1072,7 @@ fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
     put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 62);
     let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
     let envelope = Envelope::from_metadata(response.metadata()).unwrap();
-    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).unwrap();
+    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).unwrap();
     assert_eq!(
         read(&ClientGetPlan::whole(), &response, &recovered, "tenant-1/doc", 5).unwrap(),
         b"tenant one"
@@ -1157,4 +1166,37 @@ fn every_full_read_checks_the_body_header_against_field_18() {
     let mut store = Store::new();
     store.put(BUCKET, "h", ClientPutPlan::new(&envelope).unwrap().headers(), substituted).unwrap();
     assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "h"), Err(Error::Authentication));
+}
+
+#[test]
+fn the_reader_names_the_kms_key_not_the_envelope() {
+    // Someone who can write to the bucket plants an object wrapped under another KMS key the
+    // reader's identity may also use, with exactly the context the reader expects.
+    let mut kms = local_kms();
+    kms.create_key("alias/planted", RootKey::from_bytes([0x99; 32])).unwrap();
+    let kms = CountingKms { kms, decrypts: std::cell::Cell::new(0) };
+    let planted = ClientKms::new("alias/planted", kms_context()).unwrap().generate_key(&kms).unwrap();
+    let mut store = Store::new();
+    let envelope = put(&mut store, &planted, "doc", b"forged by a writer", ChunkSize::C2SP, 70);
+    assert_eq!(envelope.key_id(), "alias/planted");
+    // The Decrypt request names the reader's key, so the KMS refuses the other key's blob.
+    let request = ClientKmsKey::decrypt_request(&envelope, &kms_settings()).unwrap();
+    assert_eq!(request.key_id, "alias/client");
+    for result in [
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).map(|_| ()),
+    ] {
+        assert!(matches!(result, Err(Error::Kms(_))), "{result:?}");
+    }
+    assert_eq!(kms.decrypts.get(), 2);
+    // The reader's own key still opens its own objects, and the planted object opens for a reader
+    // that names the planted key.
+    let key = kms_key(&kms.kms);
+    put(&mut store, &key, "mine", b"genuine", ChunkSize::C2SP, 71);
+    let mine = Envelope::from_metadata(store.get(BUCKET, "mine", None).unwrap().metadata()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &mine, &kms_settings()).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "mine").unwrap(), b"genuine");
+    let theirs = ClientKms::new("alias/planted", kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &theirs).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "doc").unwrap(), b"forged by a writer");
 }
