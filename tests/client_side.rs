@@ -1200,3 +1200,36 @@ fn the_reader_names_the_kms_key_not_the_envelope() {
     let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &theirs).unwrap();
     assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "doc").unwrap(), b"forged by a writer");
 }
+
+#[test]
+fn format_8_3_worked_example() {
+    // FORMAT.md §8.3's worked example, number by number.
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(40_000);
+    let envelope = put(&mut store, &ring, "example", &msg, ChunkSize::C2SP, 80);
+    assert_eq!(envelope.body_len().unwrap(), 40_104);
+    let key = envelope.open(&ring, &ObjectId::new(BUCKET, "example")).unwrap();
+    let chunks = key.chunk_opener(key.body_header().unwrap()).unwrap();
+    assert_eq!(chunks.chunk_count(), 3);
+    // bytes=20000-30000: chunk 1 only.
+    let plan = ClientGetPlan::range(ByteRange::FromTo(20_000, 30_000), ChunkSize::C2SP).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=16456-32855"));
+    let planned = chunks.plan_range(20_000..30_001).unwrap();
+    assert_eq!((planned.first_chunk, planned.chunk_count, planned.skip, planned.len), (1, 1, 3616, 10_001));
+    assert_eq!(planned.ciphertext, 16_456..32_856);
+    let response = store.get(BUCKET, "example", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 16456-32855/40104"));
+    assert_eq!(response.body.len(), 16_400);
+    assert_eq!(read(&plan, &response, &ring, "example", 1000).unwrap(), &msg[20_000..=30_000]);
+    // bytes=-1000: the final chunk, after 10,167 discarded bytes of chunk 1.
+    let plan = ClientGetPlan::range(ByteRange::Suffix(1000), ChunkSize::C2SP).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=-17415"));
+    let planned = chunks.plan_range(39_000..40_000).unwrap();
+    assert_eq!((planned.first_chunk, planned.chunk_count, planned.skip, planned.len), (2, 1, 6232, 1000));
+    assert_eq!(planned.ciphertext, 32_856..40_104);
+    assert_eq!(32_856 - 22_689, 10_167);
+    let response = store.get(BUCKET, "example", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 22689-40103/40104"));
+    assert_eq!(read(&plan, &response, &ring, "example", 333).unwrap(), &msg[39_000..]);
+}
