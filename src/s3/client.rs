@@ -50,6 +50,10 @@ fn client_single(envelope: &Envelope) -> Result<()> {
 /// stored `Content-Length`, both known before the body is sealed ([`crate::ClientSealer::new`]),
 /// so the body streams without buffering.
 ///
+/// The headers belong to the one body the envelope's [`crate::ClientSealer`] seals: a retried PUT
+/// sends them again only with the same ciphertext bytes; a body sealed again (by a new
+/// [`crate::ClientSealer::new`]) goes with the new envelope's plan.
+///
 /// ```
 /// use s3crypt::{ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext, ObjectId, OsRng, RootKey, SealOptions};
 ///
