@@ -1233,3 +1233,65 @@ fn format_8_3_worked_example() {
     assert_eq!(response.content_range(), Some("bytes 22689-40103/40104"));
     assert_eq!(read(&plan, &response, &ring, "example", 333).unwrap(), &msg[39_000..]);
 }
+
+#[test]
+fn range_edge_cases_answer_as_s3_would() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let cs = ChunkSize::C2SP;
+    // An empty object: every range selects nothing (RFC 9110: 416), after one GET of its 72 bytes.
+    put(&mut store, &ring, "empty", b"", cs, 90);
+    for range in
+        [ByteRange::FromTo(0, 0), ByteRange::From(0), ByteRange::Suffix(1), ByteRange::Suffix(1 << 40)]
+    {
+        let plan = ClientGetPlan::range(range, cs).unwrap();
+        let response = store.get(BUCKET, "empty", plan.range_header().as_deref()).unwrap();
+        assert_eq!(response.status, 206, "{range:?}");
+        assert_eq!(read(&plan, &response, &ring, "empty", 5), Err(Error::InvalidRange), "{range:?}");
+    }
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "empty").unwrap(), b"");
+    // Past the end: inside the last stored chunk (S3 answers, the reader says 416), or beyond the
+    // stored object (S3 itself answers 416).
+    let msg = pattern(40_000);
+    put(&mut store, &ring, "p", &msg, cs, 91);
+    for range in [ByteRange::FromTo(40_000, 40_010), ByteRange::From(40_000)] {
+        let plan = ClientGetPlan::range(range, cs).unwrap();
+        let response = store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap();
+        assert_eq!(response.status, 206);
+        assert_eq!(read(&plan, &response, &ring, "p", 5), Err(Error::InvalidRange), "{range:?}");
+    }
+    let plan = ClientGetPlan::range(ByteRange::From(50_000), cs).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=49256-"));
+    assert_eq!(store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap_err().status, 416);
+    // A 416's `Content-Range: bytes */40104` is not an answer to read.
+    let envelope = Envelope::from_metadata(store.head(BUCKET, "p").unwrap().metadata()).unwrap();
+    let object = ObjectId::new(BUCKET, "p");
+    assert_eq!(
+        plan.open(&envelope, Some("bytes */40104"), &ring, &object).map(|_| ()),
+        Err(Error::ClientSide(ClientSideError::ContentRange))
+    );
+    // A length that is an exact multiple of the chunk size: its final chunk is empty.
+    let full = pattern(16_384);
+    put(&mut store, &ring, "full", &full, cs, 92);
+    let plan = ClientGetPlan::range(ByteRange::From(16_384), cs).unwrap();
+    let response = store.get(BUCKET, "full", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 16456-16471/16472"));
+    assert_eq!(read(&plan, &response, &ring, "full", 5), Err(Error::InvalidRange));
+    let plan = ClientGetPlan::range(ByteRange::Suffix(1), cs).unwrap();
+    assert_eq!(get(&store, &plan, &ring, "full").unwrap(), &full[16_383..]);
+    // A store that ignores `Range` (200, the whole body, no Content-Range): still exact.
+    let plan = ClientGetPlan::range(ByteRange::FromTo(20_000, 30_000), cs).unwrap();
+    let whole = store.get(BUCKET, "p", None).unwrap();
+    let mut reader = plan.open(&envelope, None, &ring, &object).unwrap();
+    let mut out = Vec::new();
+    for piece in whole.body.chunks(777) {
+        reader.update(piece, &mut out).unwrap();
+    }
+    reader.finish(&mut out).unwrap();
+    assert_eq!(out, &msg[20_000..=30_000]);
+    // A 206 read as if it were a 200 (the Content-Range forgotten) fails closed: its first bytes
+    // are not the stream header.
+    let ranged = store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap();
+    let mut reader = plan.open(&envelope, None, &ring, &object).unwrap();
+    assert_eq!(reader.update(&ranged.body, &mut out), Err(Error::Authentication));
+}
