@@ -169,7 +169,12 @@ impl ClientInstructionPlan {
 /// size (a second request).
 ///
 /// HeadObject needs no plan: decode the response's metadata ([`Envelope::from_metadata`]) and open
-/// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size.
+/// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size. Neither the HEAD's
+/// `Content-Length` (the stored size) nor [`Envelope::unverified_plaintext_len`] is verified before
+/// the envelope opens: storage can set both to anything.
+///
+/// With a KMS key, call [`ClientGetPlan::check`] on the response's envelope before
+/// [`crate::ClientKmsKey::for_envelope`], so that an object this plan cannot read costs no Decrypt.
 ///
 /// ```
 /// use s3crypt::{
