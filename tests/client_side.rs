@@ -1295,3 +1295,73 @@ fn range_edge_cases_answer_as_s3_would() {
     let mut reader = plan.open(&envelope, None, &ring, &object).unwrap();
     assert_eq!(reader.update(&ranged.body, &mut out), Err(Error::Authentication));
 }
+
+/// Feeds `body` to `reader` in pieces of `piece` bytes, stopping at the first error; returns the
+/// plaintext released so far and the error (`None` if the whole response read).
+fn feed_until_error(
+    mut reader: s3crypt::ClientGetBody,
+    body: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Option<Error>) {
+    let mut out = Vec::new();
+    for p in body.chunks(piece.max(1)) {
+        if let Err(e) = reader.update(p, &mut out) {
+            return (out, Some(e));
+        }
+    }
+    let e = reader.finish(&mut out).err();
+    (out, e)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Nothing of a chunk that fails is ever released, whatever the split of the response: a whole
+    /// read releases exactly the chunks before the damaged one, a ranged read exactly the requested
+    /// bytes before it.
+    #[test]
+    fn a_damaged_chunk_releases_nothing_of_itself(
+        at in 0usize..(56 + 4 * 16_400),
+        range in (0u64..49_652, 0u64..60_000).prop_map(|(a, b)| (a.min(b), a.max(b))),
+        piece in 1usize..20_000,
+    ) {
+        let cs = ChunkSize::C2SP;
+        let (c, s) = (16_384usize, 16_400usize);
+        let ring = keyring();
+        let mut store = Store::new();
+        let msg = pattern(3 * c + 500);
+        put(&mut store, &ring, "d", &msg, cs, 100);
+        let mut body = store.object(BUCKET, "d").unwrap().body.clone();
+        let at = at % body.len();
+        body[at] ^= 0x01;
+        store.object_mut(BUCKET, "d").unwrap().body = body;
+        let object = ObjectId::new(BUCKET, "d");
+        // Whole: the chunks before the damaged one (none if the header is damaged).
+        let response = store.get(BUCKET, "d", None).unwrap();
+        let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+        let reader = ClientGetPlan::whole().open(&envelope, None, &ring, &object).unwrap();
+        let (out, e) = feed_until_error(reader, &response.body, piece);
+        prop_assert_eq!(e, Some(Error::Authentication));
+        let bad_chunk = at.checked_sub(HEADER_LEN).map(|x| x / s);
+        let released = bad_chunk.map_or(0, |k| k * c);
+        prop_assert_eq!(&out[..], &msg[..released]);
+        // Ranged: the requested bytes before the damaged chunk, if it is among those fetched.
+        let (a, b) = range;
+        let plan = ClientGetPlan::range(ByteRange::FromTo(a, b), cs).unwrap();
+        let response = store.get(BUCKET, "d", plan.range_header().as_deref()).unwrap();
+        let reader = plan.open(&envelope, response.content_range(), &ring, &object).unwrap();
+        let (out, e) = feed_until_error(reader, &response.body, piece);
+        let (a, end) = (a as usize, (b as usize + 1).min(msg.len()));
+        let fetched = (a / c)..=((end - 1) / c);
+        match bad_chunk.filter(|k| fetched.contains(k)) {
+            Some(k) => {
+                prop_assert_eq!(e, Some(Error::Authentication));
+                prop_assert_eq!(&out[..], &msg[a..(k * c).clamp(a, end)]);
+            }
+            None => {
+                prop_assert_eq!(e, None);
+                prop_assert_eq!(&out[..], &msg[a..end]);
+            }
+        }
+    }
+}
