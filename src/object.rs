@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::keys::DataKey;
 use crate::stream::{Backend, ChunkOpener, ChunkSize, Opener, Sealer, StreamParams};
 use crate::wrap::{self, BodyInfo, Encryptor, Payload};
+use ctutils::CtEq;
 use md5::{Digest, Md5};
 use rand_core::TryCryptoRng;
 
@@ -269,11 +270,14 @@ impl ObjectKey {
     /// parts dropped) fails — [`crate::Error::TrailingData`] as soon as a chunk reaches past the
     /// length, [`crate::Error::Truncated`] at [`Opener::finish`] for a short one.
     ///
-    /// For a client-side object, [`crate::ClientGetPlan`] also checks that the body's header is the
-    /// one its envelope records (a body sealed under the same data key with another salt, which only
-    /// the object's writer could produce, is refused there; this opener checks the key commitment).
+    /// For a client-side object, whose envelope records the body's header (field 18), the body must
+    /// also start with exactly that header (compared in constant time): a body sealed under the same
+    /// data key with another salt — which only the object's writer could produce, e.g. by sealing
+    /// twice for one envelope — fails with [`crate::Error::Authentication`] at its first 56 bytes.
     pub fn opener(&self) -> Opener {
-        Opener::new(&self.payload.key, self.params(), &self.context()).with_expected_len(self.plaintext_len)
+        Opener::new(&self.payload.key, self.params(), &self.context())
+            .with_expected_len(self.plaintext_len)
+            .with_expected_header(self.body_header)
     }
 
     /// A random-access opener, from the body's first [`crate::HEADER_LEN`] bytes: for HTTP ranges.
@@ -289,7 +293,7 @@ impl ObjectKey {
         if self.layout != Layout::Single {
             return Err(crate::Error::EnvelopeKind);
         }
-        if self.body_header.is_some_and(|recorded| recorded.as_slice() != body_header) {
+        if self.body_header.is_some_and(|recorded| !bool::from(recorded.as_slice().ct_eq(body_header))) {
             return Err(crate::Error::Authentication);
         }
         ChunkOpener::new(&self.payload.key, self.params(), &self.context(), body_header, self.plaintext_len)
@@ -437,6 +441,14 @@ impl ObjectKey {
         }
         if len > expected {
             return Err(crate::Error::TrailingData);
+        }
+        // A client-side body must start with the header its envelope records (as the streaming
+        // opener requires).
+        if let Some(recorded) = &self.body_header {
+            let stored = body.get(..crate::HEADER_LEN).ok_or(crate::Error::Truncated)?;
+            if !bool::from(recorded.as_slice().ct_eq(stored)) {
+                return Err(crate::Error::Authentication);
+            }
         }
         crate::stream::open_parallel(&self.payload.key, self.params(), &self.context(), body)
     }

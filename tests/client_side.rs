@@ -15,7 +15,7 @@
 mod common;
 
 use common::store::{Response, Store};
-use common::{TestRng, block_on, pattern};
+use common::{Replay, TestRng, block_on, pattern};
 use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
@@ -47,8 +47,13 @@ fn kms_context() -> EncryptionContext {
     description(&[("tenant", "t1"), ("app", "ünïcode")])
 }
 
+/// The client's KMS settings: what it writes with and expects when reading.
+fn kms_settings() -> ClientKms {
+    ClientKms::new("alias/client", kms_context()).unwrap()
+}
+
 fn kms_key(kms: &LocalKms<TestRng>) -> ClientKmsKey {
-    ClientKms::new("alias/client", kms_context()).unwrap().generate_key(kms).unwrap()
+    kms_settings().generate_key(kms).unwrap()
 }
 
 /// Seals `msg` envelope-first, in uneven pieces.
@@ -97,7 +102,7 @@ fn both_client_keys_round_trip_through_both_encodings_at_boundary_sizes() {
                     // The KMS key is recovered with the context the reader expects.
                     let recovered;
                     let reader: &dyn Encryptor = if decoded.kms_blob().is_some() {
-                        recovered = ClientKmsKey::for_envelope(&kms, &decoded, &kms_context()).unwrap();
+                        recovered = ClientKmsKey::for_envelope(&kms, &decoded, &kms_settings()).unwrap();
                         &recovered
                     } else {
                         &ring
@@ -186,7 +191,7 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
     assert_eq!(ClientKms::new("bad id", kms_context()).unwrap_err(), Error::InvalidKeyId);
     let key = kms_key(&kms);
     let (envelope, body) = seal(&key, &object, b"secret", ChunkSize::C2SP, 5);
-    let request = ClientKmsKey::decrypt_request(&envelope, &kms_context()).unwrap();
+    let request = ClientKmsKey::decrypt_request(&envelope, &kms_settings()).unwrap();
     assert_eq!(request.context, kms_context());
     assert_eq!(request.ciphertext_blob, key.blob());
     // The caller expects another context: refused before a request exists.
@@ -195,6 +200,7 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
         description(&[("tenant", "t1")]),
         EncryptionContext::new(),
     ] {
+        let expected = ClientKms::new("alias/client", expected).unwrap();
         assert_eq!(
             ClientKmsKey::decrypt_request(&envelope, &expected).unwrap_err(),
             Error::ClientSide(ClientSideError::ContextMismatch)
@@ -203,8 +209,11 @@ fn kms_contexts_are_the_clients_and_checked_before_any_decrypt() {
     }
     // A raw-key envelope is not a KMS envelope.
     let (raw, _) = seal(&keyring(), &object, b"secret", ChunkSize::C2SP, 6);
-    assert!(matches!(ClientKmsKey::decrypt_request(&raw, &kms_context()), Err(Error::SchemeMismatch { .. })));
-    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).unwrap();
+    assert!(matches!(
+        ClientKmsKey::decrypt_request(&raw, &kms_settings()),
+        Err(Error::SchemeMismatch { .. })
+    ));
+    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).unwrap();
     assert_eq!(common::open_object(&recovered, &object, &envelope, &body).unwrap(), b"secret");
 }
 
@@ -489,7 +498,7 @@ fn copy_rename_and_rekey_never_download_the_body() {
     store.copy(BUCKET, "renamed", &to_kms.headers()).unwrap();
     let stored = Envelope::from_metadata(store.head(BUCKET, "renamed").unwrap().metadata()).unwrap();
     assert_eq!(stored.kms_context(), Some(&kms_context()));
-    let recovered = ClientKmsKey::for_envelope(&kms, &stored, &kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &stored, &kms_settings()).unwrap();
     assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "renamed").unwrap(), msg);
     let mut ring2 = keyring();
     ring2.add("client-b", 7, RootKey::from_bytes([0xb7; 32]), description(&[("k", "v")])).unwrap();
@@ -636,7 +645,7 @@ fn open_with(
     let envelope = envelope?;
     let recovered;
     let enc: &dyn Encryptor = if envelope.kms_blob().is_some() {
-        recovered = ClientKmsKey::for_envelope(kms, &envelope, &kms_context())?;
+        recovered = ClientKmsKey::for_envelope(kms, &envelope, &kms_settings())?;
         &recovered
     } else {
         ring
@@ -937,7 +946,7 @@ fn instruction_files_for_unknown_lengths_and_rekeying_in_place() {
     store.put(BUCKET, "i50000.s3crypt", &instruction.headers(), instruction.body().to_vec()).unwrap();
     assert_eq!((store.requests("PutObject"), store.requests("CopyObject")), (1, 0));
     assert_eq!(store.object(BUCKET, "i50000").unwrap().body, body_before);
-    let recovered = ClientKmsKey::for_envelope(&kms, &rekeyed, &kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &rekeyed, &kms_settings()).unwrap();
     assert_eq!(get_with_instruction(&store, &ClientGetPlan::whole(), &recovered, "i50000").unwrap(), msg);
     // The keyring no longer opens it.
     assert!(matches!(
@@ -1053,8 +1062,8 @@ fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
     let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
     let envelope = Envelope::from_metadata(response.metadata()).unwrap();
     for result in [
-        ClientKmsKey::for_envelope(&kms, &envelope, &kms_context()).map(|_| ()),
-        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).map(|_| ()),
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).map(|_| ()),
     ] {
         assert_eq!(result, Err(Error::ClientSide(ClientSideError::ContextMismatch)));
     }
@@ -1063,7 +1072,7 @@ fn no_decrypt_reaches_the_kms_for_a_context_the_reader_does_not_expect() {
     put(&mut store, &key, "tenant-1/doc", b"tenant one", ChunkSize::C2SP, 62);
     let response = store.get(BUCKET, "tenant-1/doc", None).unwrap();
     let envelope = Envelope::from_metadata(response.metadata()).unwrap();
-    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_context())).unwrap();
+    let recovered = block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).unwrap();
     assert_eq!(
         read(&ClientGetPlan::whole(), &response, &recovered, "tenant-1/doc", 5).unwrap(),
         b"tenant one"
@@ -1097,5 +1106,262 @@ proptest! {
         sealer.finish(&mut body).unwrap();
         prop_assert_eq!(body.len() as u64, envelope.body_len().unwrap());
         prop_assert_eq!(common::open_object(&ring, &object, &envelope, &body).unwrap(), msg);
+    }
+}
+
+/// Seals `msg` for `object` with the data key `key` and the body salt `salt` (a writer that reused
+/// its data key: only the object's writer can do this).
+fn seal_with_key_and_salt(
+    ring: &ClientKeyring,
+    object: &ObjectId<'_>,
+    msg: &[u8],
+    key: u8,
+    salt: u8,
+) -> (Envelope, Vec<u8>) {
+    let mut rng = Replay::new(&[[key; 32].as_slice(), &[salt; 24], &[salt ^ 0xff; 32]].concat());
+    let (mut sealer, envelope) =
+        ClientSealer::new(SealOptions::default(), msg.len() as u64, ring, object, &mut rng).unwrap();
+    let mut body = Vec::new();
+    sealer.update(msg, &mut body).unwrap();
+    sealer.finish(&mut body).unwrap();
+    assert!(rng.exhausted(), "a data key, a body salt and a wrap salt: nothing else is drawn");
+    (envelope, body)
+}
+
+#[test]
+fn every_full_read_checks_the_body_header_against_field_18() {
+    // Two bodies under one data key with different salts and contents, the first one's envelope:
+    // each body's own commitment verifies, so only field 18 tells them apart.
+    let ring = keyring();
+    let object = ObjectId::new(BUCKET, "h");
+    let msg = pattern(40_000);
+    let (envelope, genuine) = seal_with_key_and_salt(&ring, &object, &msg, 0x42, 1);
+    let other: Vec<u8> = msg.iter().map(|b| b ^ 0x5a).collect();
+    let (_, substituted) = seal_with_key_and_salt(&ring, &object, &other, 0x42, 2);
+    assert_ne!(genuine[..HEADER_LEN], substituted[..HEADER_LEN]);
+    let key = envelope.open(&ring, &object).unwrap();
+    // The streaming opener, fed in any split: nothing of the substituted body is released.
+    for split in [1, 24, 55, 56, 57, 16_456, substituted.len()] {
+        let (mut opener, mut out) = (key.opener(), Vec::new());
+        let (a, b) = substituted.split_at(split);
+        let result = opener.update(a, &mut out).and_then(|()| opener.update(b, &mut out));
+        assert_eq!(
+            result.and_then(|()| opener.finish(&mut out)),
+            Err(Error::Authentication),
+            "split {split}"
+        );
+        assert!(out.is_empty(), "split {split}");
+    }
+    let (mut opener, mut out) = (key.opener(), Vec::new());
+    opener.update(&genuine, &mut out).unwrap();
+    opener.finish(&mut out).unwrap();
+    assert_eq!(out, msg);
+    #[cfg(feature = "parallel")]
+    {
+        assert_eq!(key.open_parallel(&substituted).map(|_| ()), Err(Error::Authentication));
+        assert_eq!(key.open_parallel(&genuine).unwrap(), msg);
+    }
+    // The random-access opener and the GET plan refuse it too.
+    assert_eq!(key.chunk_opener(&substituted[..HEADER_LEN]).map(|_| ()), Err(Error::Authentication));
+    let mut store = Store::new();
+    store.put(BUCKET, "h", ClientPutPlan::new(&envelope).unwrap().headers(), substituted).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "h"), Err(Error::Authentication));
+}
+
+#[test]
+fn the_reader_names_the_kms_key_not_the_envelope() {
+    // Someone who can write to the bucket plants an object wrapped under another KMS key the
+    // reader's identity may also use, with exactly the context the reader expects.
+    let mut kms = local_kms();
+    kms.create_key("alias/planted", RootKey::from_bytes([0x99; 32])).unwrap();
+    let kms = CountingKms { kms, decrypts: std::cell::Cell::new(0) };
+    let planted = ClientKms::new("alias/planted", kms_context()).unwrap().generate_key(&kms).unwrap();
+    let mut store = Store::new();
+    let envelope = put(&mut store, &planted, "doc", b"forged by a writer", ChunkSize::C2SP, 70);
+    assert_eq!(envelope.key_id(), "alias/planted");
+    // The Decrypt request names the reader's key, so the KMS refuses the other key's blob.
+    let request = ClientKmsKey::decrypt_request(&envelope, &kms_settings()).unwrap();
+    assert_eq!(request.key_id, "alias/client");
+    for result in [
+        ClientKmsKey::for_envelope(&kms, &envelope, &kms_settings()).map(|_| ()),
+        block_on(ClientKmsKey::for_envelope_async(&kms, &envelope, &kms_settings())).map(|_| ()),
+    ] {
+        assert!(matches!(result, Err(Error::Kms(_))), "{result:?}");
+    }
+    assert_eq!(kms.decrypts.get(), 2);
+    // The reader's own key still opens its own objects, and the planted object opens for a reader
+    // that names the planted key.
+    let key = kms_key(&kms.kms);
+    put(&mut store, &key, "mine", b"genuine", ChunkSize::C2SP, 71);
+    let mine = Envelope::from_metadata(store.get(BUCKET, "mine", None).unwrap().metadata()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &mine, &kms_settings()).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "mine").unwrap(), b"genuine");
+    let theirs = ClientKms::new("alias/planted", kms_context()).unwrap();
+    let recovered = ClientKmsKey::for_envelope(&kms, &envelope, &theirs).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &recovered, "doc").unwrap(), b"forged by a writer");
+}
+
+#[test]
+fn format_8_3_worked_example() {
+    // FORMAT.md §8.3's worked example, number by number.
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(40_000);
+    let envelope = put(&mut store, &ring, "example", &msg, ChunkSize::C2SP, 80);
+    assert_eq!(envelope.body_len().unwrap(), 40_104);
+    let key = envelope.open(&ring, &ObjectId::new(BUCKET, "example")).unwrap();
+    let chunks = key.chunk_opener(key.body_header().unwrap()).unwrap();
+    assert_eq!(chunks.chunk_count(), 3);
+    // bytes=20000-30000: chunk 1 only.
+    let plan = ClientGetPlan::range(ByteRange::FromTo(20_000, 30_000), ChunkSize::C2SP).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=16456-32855"));
+    let planned = chunks.plan_range(20_000..30_001).unwrap();
+    assert_eq!((planned.first_chunk, planned.chunk_count, planned.skip, planned.len), (1, 1, 3616, 10_001));
+    assert_eq!(planned.ciphertext, 16_456..32_856);
+    let response = store.get(BUCKET, "example", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 16456-32855/40104"));
+    assert_eq!(response.body.len(), 16_400);
+    assert_eq!(read(&plan, &response, &ring, "example", 1000).unwrap(), &msg[20_000..=30_000]);
+    // bytes=-1000: the final chunk, after 10,167 discarded bytes of chunk 1.
+    let plan = ClientGetPlan::range(ByteRange::Suffix(1000), ChunkSize::C2SP).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=-17415"));
+    let planned = chunks.plan_range(39_000..40_000).unwrap();
+    assert_eq!((planned.first_chunk, planned.chunk_count, planned.skip, planned.len), (2, 1, 6232, 1000));
+    assert_eq!(planned.ciphertext, 32_856..40_104);
+    assert_eq!(32_856 - 22_689, 10_167);
+    let response = store.get(BUCKET, "example", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 22689-40103/40104"));
+    assert_eq!(read(&plan, &response, &ring, "example", 333).unwrap(), &msg[39_000..]);
+}
+
+#[test]
+fn range_edge_cases_answer_as_s3_would() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let cs = ChunkSize::C2SP;
+    // An empty object: every range selects nothing (RFC 9110: 416), after one GET of its 72 bytes.
+    put(&mut store, &ring, "empty", b"", cs, 90);
+    for range in
+        [ByteRange::FromTo(0, 0), ByteRange::From(0), ByteRange::Suffix(1), ByteRange::Suffix(1 << 40)]
+    {
+        let plan = ClientGetPlan::range(range, cs).unwrap();
+        let response = store.get(BUCKET, "empty", plan.range_header().as_deref()).unwrap();
+        assert_eq!(response.status, 206, "{range:?}");
+        assert_eq!(read(&plan, &response, &ring, "empty", 5), Err(Error::InvalidRange), "{range:?}");
+    }
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "empty").unwrap(), b"");
+    // Past the end: inside the last stored chunk (S3 answers, the reader says 416), or beyond the
+    // stored object (S3 itself answers 416).
+    let msg = pattern(40_000);
+    put(&mut store, &ring, "p", &msg, cs, 91);
+    for range in [ByteRange::FromTo(40_000, 40_010), ByteRange::From(40_000)] {
+        let plan = ClientGetPlan::range(range, cs).unwrap();
+        let response = store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap();
+        assert_eq!(response.status, 206);
+        assert_eq!(read(&plan, &response, &ring, "p", 5), Err(Error::InvalidRange), "{range:?}");
+    }
+    let plan = ClientGetPlan::range(ByteRange::From(50_000), cs).unwrap();
+    assert_eq!(plan.range_header().as_deref(), Some("bytes=49256-"));
+    assert_eq!(store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap_err().status, 416);
+    // A 416's `Content-Range: bytes */40104` is not an answer to read.
+    let envelope = Envelope::from_metadata(store.head(BUCKET, "p").unwrap().metadata()).unwrap();
+    let object = ObjectId::new(BUCKET, "p");
+    assert_eq!(
+        plan.open(&envelope, Some("bytes */40104"), &ring, &object).map(|_| ()),
+        Err(Error::ClientSide(ClientSideError::ContentRange))
+    );
+    // A length that is an exact multiple of the chunk size: its final chunk is empty.
+    let full = pattern(16_384);
+    put(&mut store, &ring, "full", &full, cs, 92);
+    let plan = ClientGetPlan::range(ByteRange::From(16_384), cs).unwrap();
+    let response = store.get(BUCKET, "full", plan.range_header().as_deref()).unwrap();
+    assert_eq!(response.content_range(), Some("bytes 16456-16471/16472"));
+    assert_eq!(read(&plan, &response, &ring, "full", 5), Err(Error::InvalidRange));
+    let plan = ClientGetPlan::range(ByteRange::Suffix(1), cs).unwrap();
+    assert_eq!(get(&store, &plan, &ring, "full").unwrap(), &full[16_383..]);
+    // A store that ignores `Range` (200, the whole body, no Content-Range): still exact.
+    let plan = ClientGetPlan::range(ByteRange::FromTo(20_000, 30_000), cs).unwrap();
+    let whole = store.get(BUCKET, "p", None).unwrap();
+    let mut reader = plan.open(&envelope, None, &ring, &object).unwrap();
+    let mut out = Vec::new();
+    for piece in whole.body.chunks(777) {
+        reader.update(piece, &mut out).unwrap();
+    }
+    reader.finish(&mut out).unwrap();
+    assert_eq!(out, &msg[20_000..=30_000]);
+    // A 206 read as if it were a 200 (the Content-Range forgotten) fails closed: its first bytes
+    // are not the stream header.
+    let ranged = store.get(BUCKET, "p", plan.range_header().as_deref()).unwrap();
+    let mut reader = plan.open(&envelope, None, &ring, &object).unwrap();
+    assert_eq!(reader.update(&ranged.body, &mut out), Err(Error::Authentication));
+}
+
+/// Feeds `body` to `reader` in pieces of `piece` bytes, stopping at the first error; returns the
+/// plaintext released so far and the error (`None` if the whole response read).
+fn feed_until_error(
+    mut reader: s3crypt::ClientGetBody,
+    body: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Option<Error>) {
+    let mut out = Vec::new();
+    for p in body.chunks(piece.max(1)) {
+        if let Err(e) = reader.update(p, &mut out) {
+            return (out, Some(e));
+        }
+    }
+    let e = reader.finish(&mut out).err();
+    (out, e)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Nothing of a chunk that fails is ever released, whatever the split of the response: a whole
+    /// read releases exactly the chunks before the damaged one, a ranged read exactly the requested
+    /// bytes before it.
+    #[test]
+    fn a_damaged_chunk_releases_nothing_of_itself(
+        at in 0usize..(56 + 4 * 16_400),
+        range in (0u64..49_652, 0u64..60_000).prop_map(|(a, b)| (a.min(b), a.max(b))),
+        piece in 1usize..20_000,
+    ) {
+        let cs = ChunkSize::C2SP;
+        let (c, s) = (16_384usize, 16_400usize);
+        let ring = keyring();
+        let mut store = Store::new();
+        let msg = pattern(3 * c + 500);
+        put(&mut store, &ring, "d", &msg, cs, 100);
+        let mut body = store.object(BUCKET, "d").unwrap().body.clone();
+        let at = at % body.len();
+        body[at] ^= 0x01;
+        store.object_mut(BUCKET, "d").unwrap().body = body;
+        let object = ObjectId::new(BUCKET, "d");
+        // Whole: the chunks before the damaged one (none if the header is damaged).
+        let response = store.get(BUCKET, "d", None).unwrap();
+        let envelope = Envelope::from_metadata(response.metadata()).unwrap();
+        let reader = ClientGetPlan::whole().open(&envelope, None, &ring, &object).unwrap();
+        let (out, e) = feed_until_error(reader, &response.body, piece);
+        prop_assert_eq!(e, Some(Error::Authentication));
+        let bad_chunk = at.checked_sub(HEADER_LEN).map(|x| x / s);
+        let released = bad_chunk.map_or(0, |k| k * c);
+        prop_assert_eq!(&out[..], &msg[..released]);
+        // Ranged: the requested bytes before the damaged chunk, if it is among those fetched.
+        let (a, b) = range;
+        let plan = ClientGetPlan::range(ByteRange::FromTo(a, b), cs).unwrap();
+        let response = store.get(BUCKET, "d", plan.range_header().as_deref()).unwrap();
+        let reader = plan.open(&envelope, response.content_range(), &ring, &object).unwrap();
+        let (out, e) = feed_until_error(reader, &response.body, piece);
+        let (a, end) = (a as usize, (b as usize + 1).min(msg.len()));
+        let fetched = (a / c)..=((end - 1) / c);
+        match bad_chunk.filter(|k| fetched.contains(k)) {
+            Some(k) => {
+                prop_assert_eq!(e, Some(Error::Authentication));
+                prop_assert_eq!(&out[..], &msg[a..(k * c).clamp(a, end)]);
+            }
+            None => {
+                prop_assert_eq!(e, None);
+                prop_assert_eq!(&out[..], &msg[a..end]);
+            }
+        }
     }
 }

@@ -497,7 +497,8 @@ impl Envelope {
         self.description.as_ref()
     }
     /// Client-side, single-part: the body stream's 56-byte header (salt ‖ key commitment), which a
-    /// ranged read needs besides the chunks it fetches.
+    /// ranged read needs besides the chunks it fetches — as recorded, **not yet verified** for an
+    /// envelope decoded from storage ([`crate::ObjectKey::body_header`] is the authenticated one).
     pub fn body_header(&self) -> Option<&[u8; HEADER_LEN]> {
         self.body_header.as_ref()
     }

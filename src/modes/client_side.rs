@@ -10,8 +10,10 @@
 //!   the registered one before anything is unwrapped.
 //! - [`ClientKmsKey`]: a data key from the client's KMS through the sans-I/O [`crate::Kms`]
 //!   requests, bound to an encryption context the *client* chooses ([`ClientKms`]); there is no
-//!   `aws:s3:arn` default and reserved `aws:` keys are refused. On read the caller states the
-//!   context it expects, and the stored one must equal it before a [`DecryptRequest`] is built.
+//!   `aws:s3:arn` default and reserved `aws:` keys are refused. On read the caller states the KMS
+//!   key and the context it expects (a [`ClientKms`], as for writing): the stored context must
+//!   equal it before a [`DecryptRequest`] is built, and the request names the caller's key, not
+//!   the one the envelope records, so the KMS refuses a blob of any other key.
 //!
 //! Either way the key wrap stays bound to the object's bucket and key ([`ObjectId`]), so a body and
 //! envelope copied to another name do not open there: a copy or rename re-seals the envelope.
@@ -218,12 +220,14 @@ impl Encryptor for ClientKeyring {
 /// kms.create_key("alias/backups", RootKey::generate(&mut OsRng)?)?;
 /// let mut context = EncryptionContext::new();
 /// context.insert("tenant", "t1")?;
-/// let key = ClientKms::new("alias/backups", context.clone())?.generate_key(&kms)?;
+/// let settings = ClientKms::new("alias/backups", context)?;
+/// let key = settings.generate_key(&kms)?;
 ///
 /// let object = ObjectId::new("bucket", "key");
 /// let (_, envelope) = ClientSealer::new(SealOptions::default(), 0, &key, &object, &mut OsRng)?;
-/// // Reading: the caller states the context it expects; nothing else is sent to the KMS.
-/// let key = ClientKmsKey::for_envelope(&kms, &envelope, &context)?;
+/// // Reading: the caller states the KMS key and the context it expects (the same settings);
+/// // nothing else is sent to the KMS.
+/// let key = ClientKmsKey::for_envelope(&kms, &envelope, &settings)?;
 /// assert_eq!(envelope.open(&key, &object)?.plaintext_len(), 0);
 /// # Ok::<(), s3crypt::Error>(())
 /// ```
@@ -311,7 +315,8 @@ impl ClientKms {
 /// key-encryption key per object).
 ///
 /// Get one for new objects from [`ClientKms::generate_key`], and for a stored object from
-/// [`ClientKmsKey::for_envelope`] with the context the caller expects.
+/// [`ClientKmsKey::for_envelope`] with the [`ClientKms`] settings (KMS key and context) the caller
+/// expects.
 pub struct ClientKmsKey(KmsKey);
 
 impl core::fmt::Debug for ClientKmsKey {
@@ -339,26 +344,33 @@ impl ClientKmsKey {
         self.0.blob()
     }
 
-    /// The Decrypt request that recovers the wrapping key of `envelope`: its key id, blob and
-    /// stored context — once the stored context is checked to equal `expected`, the context the
-    /// caller knows the object must have. A stored object whose context was swapped for another
+    /// The Decrypt request that recovers the wrapping key of `envelope`: its blob and stored
+    /// context, sent to the KMS key the *caller* names — once the stored context is checked to
+    /// equal `expected`'s, the context the caller knows the object must have.
+    ///
+    /// Everything that selects the key is the reader's, not storage's: the request carries
+    /// `expected.key_id()`, not the key id the envelope records, so the KMS refuses a blob made
+    /// under any other KMS key (AWS KMS fails `Decrypt` with `IncorrectKeyException` when the
+    /// `KeyId` given is not the blob's key). An object planted by someone who can write to the
+    /// bucket, wrapped under a key of theirs that the reader may also use, with the expected
+    /// context, therefore does not open; and a stored object whose context was swapped for another
     /// one is refused here, before the KMS is asked anything (the confused-deputy rule,
     /// `docs/DESIGN.md` §4.1 and §13).
     ///
     /// # Errors
     /// [`Error::SchemeMismatch`] unless the envelope is a client-side KMS envelope;
-    /// [`ClientSideError::ContextMismatch`] if its context is not `expected`.
-    pub fn decrypt_request(envelope: &Envelope, expected: &EncryptionContext) -> Result<DecryptRequest> {
+    /// [`ClientSideError::ContextMismatch`] if its context is not `expected`'s.
+    pub fn decrypt_request(envelope: &Envelope, expected: &ClientKms) -> Result<DecryptRequest> {
         let (Scheme::ClientSide, Some(blob), Some(context)) =
             (envelope.scheme(), envelope.kms_blob(), envelope.kms_context())
         else {
             return Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::ClientSide });
         };
-        if context != expected {
+        if context != expected.context() {
             return Err(ClientSideError::ContextMismatch.into());
         }
         Ok(DecryptRequest {
-            key_id: envelope.key_id().to_owned(),
+            key_id: expected.key_id().to_owned(),
             ciphertext_blob: blob.to_vec(),
             context: context.clone(),
         })
@@ -367,25 +379,30 @@ impl ClientKmsKey {
     /// The key of `envelope`, from the KMS's answer to [`ClientKmsKey::decrypt_request`].
     ///
     /// # Errors
-    /// As [`ClientKmsKey::decrypt_request`]. (A plaintext that is not the envelope's key is caught
-    /// when opening: [`Error::WrongKey`].)
-    pub fn from_decrypted(
-        envelope: &Envelope,
-        expected: &EncryptionContext,
-        plaintext: KmsDataKey,
-    ) -> Result<Self> {
+    /// As [`ClientKmsKey::decrypt_request`]; [`Error::InvalidKeyId`] for a malformed key id in the
+    /// envelope. (A plaintext that is not the envelope's key is caught when opening:
+    /// [`Error::WrongKey`].)
+    pub fn from_decrypted(envelope: &Envelope, expected: &ClientKms, plaintext: KmsDataKey) -> Result<Self> {
         let request = Self::decrypt_request(envelope, expected)?;
-        let key =
-            KmsKey::recovered(request.key_id, plaintext, request.ciphertext_blob, request.context, false)?;
+        // The key id the envelope records (as the KMS named the key when generating, e.g. its ARN
+        // where the caller names an alias): the key wrap binds it.
+        let key = KmsKey::recovered(
+            envelope.key_id().to_owned(),
+            plaintext,
+            request.ciphertext_blob,
+            request.context,
+            false,
+        )?;
         Ok(Self(key))
     }
 
     /// The whole round trip with a blocking client. Nothing is sent to the KMS unless the stored
-    /// context is `expected`.
+    /// context is `expected`'s, and the request names `expected`'s key.
     ///
     /// # Errors
-    /// [`Error::Kms`] with the KMS's error; as [`ClientKmsKey::from_decrypted`].
-    pub fn for_envelope(kms: &impl Kms, envelope: &Envelope, expected: &EncryptionContext) -> Result<Self> {
+    /// [`Error::Kms`] with the KMS's error (also for a blob of another KMS key); as
+    /// [`ClientKmsKey::from_decrypted`].
+    pub fn for_envelope(kms: &impl Kms, envelope: &Envelope, expected: &ClientKms) -> Result<Self> {
         let plaintext = kms.decrypt(&Self::decrypt_request(envelope, expected)?)?;
         Self::from_decrypted(envelope, expected, plaintext)
     }
@@ -397,7 +414,7 @@ impl ClientKmsKey {
     pub async fn for_envelope_async(
         kms: &impl AsyncKms,
         envelope: &Envelope,
-        expected: &EncryptionContext,
+        expected: &ClientKms,
     ) -> Result<Self> {
         let plaintext = kms.decrypt(&Self::decrypt_request(envelope, expected)?).await?;
         Self::from_decrypted(envelope, expected, plaintext)

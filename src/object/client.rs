@@ -31,6 +31,15 @@ use rand_core::TryCryptoRng;
 ///
 /// The envelope holds no MD5 and no checksum (they are known only after the last byte), so
 /// [`SealOptions::md5`] and [`SealOptions::checksum`] must be off.
+///
+/// **One sealer, one plaintext.** The envelope fixes the data key and the body's salt, so the stream
+/// key and every chunk nonce are chosen before the body is seen. The sealer that holds them is the
+/// only one there is for that envelope (nothing public makes a body sealer for an existing envelope
+/// or data key): it cannot be cloned or rewound and [`ClientSealer::finish`] consumes it, so no two
+/// plaintexts are ever sealed under one stream key. To retry a failed PUT, either resend the very
+/// same ciphertext bytes, or call [`ClientSealer::new`] again and send the *new* envelope's headers
+/// with the new body (an old envelope sent with a new body stores an object that does not open: its
+/// data key and header are not the envelope's). `docs/DESIGN.md` §13.
 pub struct ClientSealer {
     body: Sealer,
     /// The body's header, written before the first chunk.

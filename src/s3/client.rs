@@ -53,6 +53,10 @@ fn client_single(envelope: &Envelope) -> Result<()> {
 /// stored `Content-Length`, both known before the body is sealed ([`crate::ClientSealer::new`]),
 /// so the body streams without buffering.
 ///
+/// The headers belong to the one body the envelope's [`crate::ClientSealer`] seals: a retried PUT
+/// sends them again only with the same ciphertext bytes; a body sealed again (by a new
+/// [`crate::ClientSealer::new`]) goes with the new envelope's plan.
+///
 /// ```
 /// use s3crypt::{ClientKeyring, ClientPutPlan, ClientSealer, EncryptionContext, ObjectId, OsRng, RootKey, SealOptions};
 ///
@@ -168,7 +172,12 @@ impl ClientInstructionPlan {
 /// size (a second request).
 ///
 /// HeadObject needs no plan: decode the response's metadata ([`Envelope::from_metadata`]) and open
-/// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size.
+/// it; [`ObjectKey::plaintext_len`] is the authenticated plaintext size. Neither the HEAD's
+/// `Content-Length` (the stored size) nor [`Envelope::unverified_plaintext_len`] is verified before
+/// the envelope opens: storage can set both to anything.
+///
+/// With a KMS key, call [`ClientGetPlan::check`] on the response's envelope before
+/// [`crate::ClientKmsKey::for_envelope`], so that an object this plan cannot read costs no Decrypt.
 ///
 /// ```
 /// use s3crypt::{

@@ -165,6 +165,9 @@ pub struct Opener {
     input: Assembler,
     /// The plaintext length the stream must have (an object's authenticated envelope length).
     expected_len: Option<u64>,
+    /// The header the stream must start with (a client-side object's authenticated envelope
+    /// records it).
+    expected_header: Option<[u8; HEADER_LEN]>,
 }
 
 impl core::fmt::Debug for Opener {
@@ -187,6 +190,7 @@ impl Opener {
             params,
             input: Assembler::new(params.chunk_size.sealed_len()),
             expected_len: None,
+            expected_header: None,
         }
     }
 
@@ -196,6 +200,14 @@ impl Opener {
     /// envelope's authenticated length.
     pub(crate) fn with_expected_len(mut self, len: u64) -> Self {
         self.expected_len = Some(len);
+        self
+    }
+
+    /// An opener that also requires the stream to start with exactly `header` (compared in
+    /// constant time, [`Error::Authentication`] otherwise, before any key is derived from it).
+    /// Client-side object openers use it to bind the body to the envelope's recorded header.
+    pub(crate) fn with_expected_header(mut self, header: Option<[u8; HEADER_LEN]>) -> Self {
+        self.expected_header = header;
         self
     }
 
@@ -228,6 +240,10 @@ impl Opener {
                         return Ok(());
                     };
                     let header = self.input.get(&header);
+                    if self.expected_header.is_some_and(|h| !bool::from(ctutils::CtEq::ct_eq(&h[..], header)))
+                    {
+                        return Err(Error::Authentication);
+                    }
                     let keys = keys_from_header(key, self.params, context, header)?;
                     self.state = State::Body { keys, next: 0 };
                 }
