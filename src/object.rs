@@ -6,6 +6,7 @@ mod client;
 mod client_parts;
 mod multipart;
 
+pub(crate) use client::check_client_key;
 pub use client::{ClientBodySealer, ClientSealer};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};

@@ -675,7 +675,8 @@ fn a_kms_wrapped_object_reads_with_one_decrypt() {
     // envelope names the same blob, so it opens with it too.
     let (metadata, _) = store.head_object(object.key()).unwrap();
     let state = Envelope::from_metadata(pairs(&metadata)).unwrap();
-    let read_key = ClientKmsKey::for_envelope(&kms, &state, &context).unwrap();
+    let settings = ClientKms::new("alias/client", context.clone()).unwrap();
+    let read_key = ClientKmsKey::for_envelope(&kms, &state, &settings).unwrap();
     let mut reader = Reader { store: &store, enc: &read_key, cache: None };
     assert_eq!(reader.get(&object, None, 500).unwrap(), concat(&parts));
     assert_eq!(
@@ -971,7 +972,8 @@ fn copy_rename_and_rekey_without_downloading() {
     )
     .unwrap();
     copy(&plan, &object);
-    let read_key = ClientKmsKey::for_envelope(&local, &state_of(&object), &context).unwrap();
+    let settings = ClientKms::new("alias/rekey", context).unwrap();
+    let read_key = ClientKmsKey::for_envelope(&local, &state_of(&object), &settings).unwrap();
     assert_eq!(read(&read_key, &object).unwrap(), slice);
     let r = read(&ring, &object);
     assert!(matches!(r, Err(Error::UnknownKey { .. } | Error::WrongKey)), "{r:?}");

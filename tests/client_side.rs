@@ -1365,3 +1365,29 @@ proptest! {
         }
     }
 }
+
+/// A client-side object may not be named like one of s3crypt's side objects (an instruction file or
+/// a multipart companion): writing it would overwrite another object's. Refused by every way of
+/// writing one — a PUT, an unknown-length body, the destination of a copy — before anything is sealed.
+#[test]
+fn side_object_names_are_reserved() {
+    let ring = keyring();
+    for key in ["photo.jpg.s3crypt", "video.mp4.s3crypt-parts"] {
+        let object = ObjectId::new("bucket", key);
+        let refused = ClientSealer::new(SealOptions::default(), 3, &ring, &object, &mut TestRng(1));
+        assert_eq!(refused.map(|_| ()).unwrap_err(), Error::ReservedKey, "{key}");
+        let mut body = Vec::new();
+        let mut sealer = ClientBodySealer::new(SealOptions::default(), &mut TestRng(2)).unwrap();
+        sealer.update(b"abc", &mut body).unwrap();
+        let refused = sealer.finish(&mut body, &ring, &object, &mut TestRng(3));
+        assert_eq!(refused.unwrap_err(), Error::ReservedKey, "{key}");
+        let source = ObjectId::new("bucket", "plain-name");
+        let (_, envelope) =
+            ClientSealer::new(SealOptions::default(), 0, &ring, &source, &mut TestRng(4)).unwrap();
+        let refused = ClientCopyPlan::new(&envelope, (&ring, &source), (&ring, &object), &mut TestRng(5));
+        assert_eq!(refused.unwrap_err(), Error::ReservedKey, "{key}");
+    }
+    // Names that merely contain the suffixes are objects like any other.
+    let object = ObjectId::new("bucket", "notes.s3crypt.txt");
+    assert!(ClientSealer::new(SealOptions::default(), 3, &ring, &object, &mut TestRng(6)).is_ok());
+}

@@ -58,12 +58,25 @@ impl core::fmt::Debug for ClientSealer {
     }
 }
 
+/// Refuses object keys that end with a suffix of s3crypt's side objects — a multipart object's
+/// companion ([`crate::PARTS_COMPANION_SUFFIX`]) or a client-side object's instruction file
+/// ([`crate::CLIENT_INSTRUCTION_SUFFIX`]): writing one would overwrite another object's.
+pub(crate) fn check_client_key(key: &[u8]) -> Result<()> {
+    let reserved = [crate::PARTS_COMPANION_SUFFIX, crate::CLIENT_INSTRUCTION_SUFFIX];
+    if reserved.iter().any(|suffix| key.ends_with(suffix.as_bytes())) {
+        Err(Error::ReservedKey)
+    } else {
+        Ok(())
+    }
+}
+
 impl ClientSealer {
     /// Starts a client-side object of exactly `plaintext_len` bytes: a fresh data key, the body
     /// stream's salt, and the envelope for `object` sealed under `encryptor`'s key.
     ///
     /// # Errors
-    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key;
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key; [`Error::ReservedKey`]
+    /// for a key ending with [`crate::PARTS_COMPANION_SUFFIX`] or [`crate::CLIENT_INSTRUCTION_SUFFIX`];
     /// [`ClientSideError::SealedAttributes`] if `options` asks for an MD5 or a checksum;
     /// [`Error::TooLong`] for a length beyond the format; whatever the encryptor reports;
     /// [`Error::Rng`].
@@ -80,6 +93,7 @@ impl ClientSealer {
                 presented: encryptor.scheme(),
             });
         }
+        check_client_key(object.key())?;
         options.chunk_size.ciphertext_len(plaintext_len)?;
         let (key, body, header) = start(options, rng)?;
         let info = BodyInfo {
@@ -225,8 +239,9 @@ impl ClientBodySealer {
     /// `encryptor`'s client-side key.
     ///
     /// # Errors
-    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key; whatever the encryptor
-    /// reports; [`Error::Rng`]. The final chunk is written only if the envelope could be sealed.
+    /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key; [`Error::ReservedKey`]
+    /// for a reserved key (as [`ClientSealer::new`]); whatever the encryptor reports;
+    /// [`Error::Rng`]. The final chunk is written only if the envelope could be sealed.
     pub fn finish<B: OutputBuffer + ?Sized, R: TryCryptoRng + ?Sized>(
         self,
         out: &mut B,
@@ -240,6 +255,7 @@ impl ClientBodySealer {
                 presented: encryptor.scheme(),
             });
         }
+        check_client_key(object.key())?;
         let info = BodyInfo {
             suite: Suite::default(),
             chunk_size: self.chunk_size,

@@ -551,7 +551,8 @@ impl ClientCopyPlan {
     ///
     /// # Errors
     /// Any error of [`Envelope::reseal`]; [`Error::SchemeMismatch`] if either key is not a
-    /// client-side key; [`Error::EnvelopeKind`] for a multipart object or upload state.
+    /// client-side key; [`Error::EnvelopeKind`] for a multipart object or upload state;
+    /// [`Error::ReservedKey`] for a destination key ending with a side object's suffix.
     pub fn new<R: TryCryptoRng + ?Sized>(
         envelope: &Envelope,
         from: (&dyn Encryptor, &ObjectId<'_>),
@@ -559,6 +560,7 @@ impl ClientCopyPlan {
         rng: &mut R,
     ) -> Result<Self> {
         client_single(envelope)?;
+        crate::object::check_client_key(to.1.key())?;
         if to.0.scheme() != Scheme::ClientSide {
             return Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: to.0.scheme() });
         }

@@ -167,18 +167,6 @@ fn check_scheme(scheme: Scheme) -> Result<()> {
     }
 }
 
-/// Refuses object keys that end with a suffix of s3crypt's side objects — a multipart object's
-/// companion ([`PARTS_COMPANION_SUFFIX`]) or a client-side object's instruction file
-/// ([`super::client::CLIENT_INSTRUCTION_SUFFIX`]): writing one would overwrite another object's.
-fn check_key(key: &[u8]) -> Result<()> {
-    let reserved = [PARTS_COMPANION_SUFFIX, super::client::CLIENT_INSTRUCTION_SUFFIX];
-    if reserved.iter().any(|suffix| key.ends_with(suffix.as_bytes())) {
-        Err(Error::ReservedKey)
-    } else {
-        Ok(())
-    }
-}
-
 impl ClientMultipartUpload {
     /// Starts an upload of `object`: draws its data key, seals the upload state under `encryptor`
     /// and plans the CreateMultipartUpload that stores it as the object's metadata.
@@ -194,7 +182,7 @@ impl ClientMultipartUpload {
         rng: &mut R,
     ) -> Result<(Self, CreateUploadPlan)> {
         check_scheme(encryptor.scheme())?;
-        check_key(object.key())?;
+        crate::object::check_client_key(object.key())?;
         let (upload, state) = Upload::create(options, encryptor, object, rng)?;
         let plan = CreateUploadPlan {
             key: object.key().to_vec(),
@@ -211,7 +199,7 @@ impl ClientMultipartUpload {
     /// [`ClientMultipartUpload::create`].
     pub fn resume(state: Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Self> {
         check_scheme(encryptor.scheme())?;
-        check_key(object.key())?;
+        crate::object::check_client_key(object.key())?;
         let upload = state.open_upload(encryptor, object)?;
         Ok(Self { upload, state, key: object.key().to_vec() })
     }
@@ -440,7 +428,7 @@ impl MultipartCopyPlan {
     ) -> Result<Self> {
         check_scheme(from.0.scheme())?;
         check_scheme(to.0.scheme())?;
-        check_key(to.1.key())?;
+        crate::object::check_client_key(to.1.key())?;
         let (state, companion) = companion.reseal(state, from, to, rng)?;
         let body = companion.to_bytes();
         let companion = CompanionPutPlan {
