@@ -24,8 +24,8 @@
 use crate::envelope::{Envelope, ObjectId, Scheme};
 use crate::error::{Error, Result};
 use crate::object::{
-    ByteRange, Checksum, MultipartBody, MultipartOpener, PARTS_COMPANION_SUFFIX, Part, PartsCompanion,
-    SealOptions, Upload, parts_companion_key,
+    ByteRange, Checksum, MultipartBody, MultipartOpener, Part, PartsCompanion, SealOptions, Upload,
+    parts_companion_key,
 };
 use crate::wrap::Encryptor;
 use core::fmt;
@@ -73,7 +73,7 @@ impl UploadPartPlan {
     }
 }
 
-/// PutObject of the companion: its key (the object's key and [`PARTS_COMPANION_SUFFIX`]), its body
+/// PutObject of the companion: its key (the object's key and [`crate::PARTS_COMPANION_SUFFIX`]), its body
 /// and `Content-Length`.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -174,7 +174,7 @@ impl ClientMultipartUpload {
     /// # Errors
     /// [`Error::SchemeMismatch`] unless `encryptor` is a client-side key ([`crate::ClientKeyring`],
     /// [`crate::ClientKmsKey`]); [`Error::ReservedKey`] for a key ending with
-    /// [`PARTS_COMPANION_SUFFIX`] or [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`Upload::create`].
+    /// [`crate::PARTS_COMPANION_SUFFIX`] or [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`Upload::create`].
     pub fn create<R: TryCryptoRng + ?Sized>(
         options: SealOptions,
         encryptor: &dyn Encryptor,
@@ -417,7 +417,7 @@ impl MultipartCopyPlan {
     ///
     /// # Errors
     /// [`Error::SchemeMismatch`] unless both keys are client-side keys; [`Error::ReservedKey`] for
-    /// a destination key ending with [`PARTS_COMPANION_SUFFIX`] or
+    /// a destination key ending with [`crate::PARTS_COMPANION_SUFFIX`] or
     /// [`crate::CLIENT_INSTRUCTION_SUFFIX`]; as [`PartsCompanion::reseal`].
     pub fn new<R: TryCryptoRng + ?Sized>(
         state: &Envelope,
