@@ -24,7 +24,7 @@ use common::{Counter, OneShot, compare, machine};
 use criterion::{Criterion, Throughput, criterion_group};
 use s3crypt::{
     Backend, ChunkSize, ClientGetPlan, ClientKeyring, ClientSealer, EncryptionContext, Envelope, ObjectId,
-    RootKey, S3ecAesKey, S3ecEnvelope, S3ecOpener, S3ecOptions, S3ecSealer, SealOptions,
+    ReusableBuffer, RootKey, S3ecAesKey, S3ecEnvelope, S3ecOpener, S3ecOptions, S3ecSealer, SealOptions,
 };
 use std::hint::black_box;
 
@@ -132,12 +132,12 @@ fn ratios() {
         }
         for chunk_size in [ChunkSize::C2SP, ChunkSize::KIB_64] {
             let (ring, object, client_envelope, client_body) = client_object(chunk_size);
-            let mut out = Vec::with_capacity(SIZE);
+            let mut out = ReusableBuffer::with_capacity(SIZE);
             let kib = chunk_size.bytes() >> 10;
             row(
                 &format!(
                     "s3crypt client-side GET body, streaming (`ObjectKey::opener`, {kib} KiB chunks, \
-                     1 MiB pieces, reused buffer)"
+                     1 MiB pieces, into a `ReusableBuffer`)"
                 ),
                 backend,
                 "one-shot open",
@@ -155,7 +155,7 @@ fn ratios() {
                 row(
                     &format!(
                         "s3crypt client-side GET through the plan (`ClientGetPlan::whole` → `ClientGetBody`, \
-                         {kib} KiB chunks)"
+                         {kib} KiB chunks, into a `ReusableBuffer`)"
                     ),
                     backend,
                     "one-shot open",
@@ -206,13 +206,13 @@ fn ratios() {
             .unwrap();
         let object = ObjectId::new("bench", "object");
         for chunk_size in [ChunkSize::C2SP, ChunkSize::KIB_64] {
-            let mut out = Vec::with_capacity(SIZE + SIZE / 256);
+            let mut out = ReusableBuffer::with_capacity(SIZE + SIZE / 256);
             let kib = chunk_size.bytes() >> 10;
             let seal_options = SealOptions { chunk_size, backend, ..SealOptions::default() };
             row(
                 &format!(
                     "s3crypt client-side PUT, streaming (`ClientSealer`, envelope first, {kib} KiB chunks, \
-                     1 MiB pieces, reused buffer)"
+                     1 MiB pieces, into a `ReusableBuffer`)"
                 ),
                 backend,
                 "one-shot seal",
