@@ -272,15 +272,23 @@ fn wrong_keys_fail_closed() {
                     v.name
                 );
                 assert_eq!(kms.calls(), 0, "{}", v.name);
-                // A stored context edited (the KMS authenticates it): the KMS refuses.
+                // A stored context with an entry the caller did not present: refused before the KMS.
                 let m = edit(&v, |m| {
                     m.insert("x-amz-matdesc".into(), format!(r#"{{"kms_cmk_id":"{}","x":"y"}}"#, kms.key_id));
                 });
-                assert!(
-                    matches!(read_with(&v, &m, &v.body, &legacy()).unwrap_err(), Error::Kms(_)),
+                assert_eq!(
+                    read_with(&v, &m, &v.body, &legacy()).unwrap_err(),
+                    Error::S3ec(S3ecError::ContextMismatch),
                     "{}",
                     v.name
                 );
+                assert_eq!(kms.calls(), 0, "{}", v.name);
+                // The caller approves it: then the KMS, which authenticates the context, refuses.
+                let e2 = envelope(&m, &legacy()).unwrap();
+                let mut approved = EncryptionContext::new();
+                approved.insert("x", "y").unwrap();
+                assert!(matches!(e2.unwrap_kms(kms, &kms.key_id, &approved).unwrap_err(), Error::Kms(_)));
+                assert_eq!(kms.calls(), 1, "{}", v.name);
                 // An AES key presented for a KMS object.
                 assert_eq!(
                     e.unwrap_aes(&S3ecAesKey::from_bytes([1; 32])).unwrap_err(),
@@ -467,4 +475,47 @@ fn malformed_legacy_metadata() {
     // A legacy GCM object without a wrap label is not the V1 AES wrap.
     let gcm = vector("v2-aeswrap-gcm-17");
     bad(edit(&gcm, |m| drop(m.remove("x-amz-wrap-alg"))), S3ecError::MissingKey("x-amz-wrap-alg"));
+}
+
+/// The legacy `kms` wrap sends the stored context to the KMS, so every entry of it must be the
+/// caller's: a blob made under the same KMS key for another context (another tenant's native
+/// client-side object, say, `{"tenant":"victim"}`), planted as a legacy `kms` object by someone who can
+/// write to the bucket, is refused before the KMS is asked — the KMS would have decrypted it.
+#[test]
+fn legacy_kms_planted_context_refused_before_the_kms() {
+    let v = vector("v2-kms-cbc-17");
+    let genuine = v.kms.clone().unwrap();
+    // What the KMS would answer for the planted blob: the victim's context, the reader's key id.
+    let victim = StubKms::from_description(&serde_json::json!({
+        "key_id": genuine.key_id,
+        "ciphertext_blob": Base64::encode_string(b"victim blob, same KMS key"),
+        "plaintext": Base64::encode_string(&[0x5A; 32]),
+        "context": {"tenant": "victim"},
+    }));
+    for matdesc in [
+        r#"{"tenant":"victim"}"#.to_owned(),
+        format!(r#"{{"kms_cmk_id":"{}","tenant":"victim"}}"#, genuine.key_id),
+    ] {
+        let m = edit(&v, |m| {
+            m.insert("x-amz-key-v2".into(), Base64::encode_string(&victim.blob));
+            m.insert("x-amz-matdesc".into(), matdesc.clone());
+        });
+        let e = envelope(&m, &legacy()).unwrap();
+        assert_eq!(
+            e.unwrap_kms(&victim, &genuine.key_id, &EncryptionContext::new()).unwrap_err(),
+            Error::S3ec(S3ecError::ContextMismatch),
+            "{matdesc}"
+        );
+        assert_eq!(victim.calls(), 0, "{matdesc}: the KMS was asked");
+    }
+    // A caller that does expect that context (its own legacy objects written with it) reads it.
+    let m = edit(&v, |m| {
+        m.insert("x-amz-key-v2".into(), Base64::encode_string(&victim.blob));
+        m.insert("x-amz-matdesc".into(), r#"{"tenant":"victim"}"#.to_owned());
+    });
+    let mut expected = EncryptionContext::new();
+    expected.insert("tenant", "victim").unwrap();
+    let key = envelope(&m, &legacy()).unwrap().unwrap_kms(&victim, &genuine.key_id, &expected).unwrap();
+    assert_eq!(key.expose_secret(), &[0x5A; 32]);
+    assert_eq!(victim.calls(), 1);
 }

@@ -149,13 +149,15 @@ impl S3ecEnvelope {
     /// authenticates it. S3EC does not store the KMS key id: `key_id` is the caller's.
     ///
     /// A legacy `kms` object (only parsed with
-    /// [`crate::S3ecOptions::enable_legacy_wrapping_algorithms`]) binds no content algorithm and
-    /// takes no caller context: `context` must be empty (as AWS's Python client requires, so a
-    /// `kms+context` object relabelled `kms` cannot skip the context check), the stored context must
-    /// not hold the reserved `aws:x-amz-cek-alg` (no `kms` writer put it there), and if it names the
-    /// key (`kms_cmk_id`, as AWS's v1 clients stored it) that must be `key_id`, so what selects the
-    /// key is checked before the KMS is asked. The request carries the stored context, which the KMS
-    /// authenticates.
+    /// [`crate::S3ecOptions::enable_legacy_wrapping_algorithms`]) binds no content algorithm; its
+    /// stored context is the material description AWS's v1 clients wrote, `{"kms_cmk_id": <key>}`
+    /// plus any entries the writer added. Every entry of it is checked before the KMS is asked: it
+    /// must not hold the reserved `aws:x-amz-cek-alg` (no `kms` writer put it there, so a
+    /// `kms+context` object relabelled `kms` cannot skip the content binding), its `kms_cmk_id`, if
+    /// any, must be `key_id`, and the rest must equal `context` — empty for what AWS's v1 clients
+    /// wrote by default. So a blob planted from another context under the same KMS key (another
+    /// tenant's, or a non-S3EC one) is refused here, not decrypted on the reader's authority. The
+    /// request carries the stored context, which the KMS authenticates.
     ///
     /// # Errors
     /// [`S3ecError::UnsupportedWrap`] for another wrap; [`S3ecError::ContextMismatch`] as above.
@@ -180,10 +182,15 @@ impl S3ecEnvelope {
     }
 
     fn kms_v1_decrypt_request(&self, key_id: &str, context: &EncryptionContext) -> Result<DecryptRequest> {
-        if context.iter().next().is_some() || self.description.get(CEK_CONTEXT_KEY).is_some() {
+        if self.description.get(CEK_CONTEXT_KEY).is_some() {
             return Err(S3ecError::ContextMismatch.into());
         }
         if self.description.get(KMS_V1_KEY).is_some_and(|stored| stored != key_id) {
+            return Err(S3ecError::ContextMismatch.into());
+        }
+        // Storage chooses the stored context; the caller approves every entry of it.
+        let stored = self.description.iter().filter(|(k, _)| *k != KMS_V1_KEY);
+        if !stored.eq(context.iter()) {
             return Err(S3ecError::ContextMismatch.into());
         }
         Ok(DecryptRequest {
