@@ -1284,3 +1284,58 @@ fn plans_as_http_headers() {
     assert_eq!(map["x-amz-metadata-directive"], "REPLACE");
     assert_eq!(map.len(), copy.headers().len());
 }
+
+/// An [`Encryptor`] that counts the keys it hands out, to show a refusal comes before any key use.
+struct CountingKeys<'a> {
+    inner: &'a dyn Encryptor,
+    resolved: std::cell::Cell<u32>,
+}
+
+impl Encryptor for CountingKeys<'_> {
+    fn scheme(&self) -> Scheme {
+        self.inner.scheme()
+    }
+    fn sealing_key(&self) -> Result<s3crypt::WrappingKey<'_>, Error> {
+        self.resolved.set(self.resolved.get() + 1);
+        self.inner.sealing_key()
+    }
+    fn opening_key(&self, envelope: &Envelope) -> Result<s3crypt::WrappingKey<'_>, Error> {
+        self.resolved.set(self.resolved.get() + 1);
+        self.inner.opening_key(envelope)
+    }
+}
+
+/// The reader holds two keys; the object is sealed under one. A companion of another upload of
+/// the object sealed under the other key, relabelled with this upload's id, cannot steer the reader
+/// to that key: it is refused before any key is resolved, and a stale one before that. The genuine
+/// pair resolves the state's key, once per envelope.
+#[test]
+fn a_companion_cannot_steer_the_reader_to_another_key_of_its_ring() {
+    let mut ring = keyring();
+    ring.add("client-1", 2, RootKey::from_bytes([0x34; 32]), description()).unwrap();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "steer.bin");
+    hostile_fixture(&store, &ring, &object, 90);
+    ring.activate("client-1", 2).unwrap();
+    let elsewhere = MultipartStore::new(0);
+    hostile_fixture(&elsewhere, &ring, &object, 91);
+    let theirs = elsewhere.raw(&parts_companion_key(object.key())).unwrap().body;
+    assert_eq!(PartsCompanion::from_bytes(&theirs).unwrap().envelope().key_version(), 2);
+
+    let counting = CountingKeys { inner: &ring, resolved: std::cell::Cell::new(0) };
+    let stale = PartsCompanion::from_bytes(&theirs).unwrap();
+    let mut reader = Reader { store: &store, enc: &counting, cache: Some(stale) };
+    assert_eq!(reader.get(&object, None, 999), Err(Error::StaleCompanion));
+    assert_eq!(reader.head(&object), Err(Error::StaleCompanion));
+    let mut forged = theirs.clone();
+    forged[5..37].copy_from_slice(&state_salt(&store.raw(object.key()).unwrap()));
+    let mut reader =
+        Reader { store: &store, enc: &counting, cache: Some(PartsCompanion::from_bytes(&forged).unwrap()) };
+    assert_eq!(reader.get(&object, None, 999), Err(Error::Authentication));
+    assert_eq!(reader.head(&object), Err(Error::Authentication));
+    assert_eq!(counting.resolved.get(), 0, "a key was resolved for a refused companion");
+
+    let mut reader = Reader { store: &store, enc: &counting, cache: None };
+    assert_eq!(reader.head(&object).unwrap(), (3 * C + 501) as u64);
+    assert_eq!(counting.resolved.get(), 2, "the state's key, for the state and the companion");
+}
