@@ -6,8 +6,8 @@ mod client;
 mod client_parts;
 mod multipart;
 
-pub(crate) use client::check_client_key;
 pub use client::{ClientBodySealer, ClientSealer};
+pub(crate) use client::{check_client_envelope, check_client_key, check_client_scheme};
 
 pub use attributes::{Checksum, ChecksumAlgorithm};
 pub use client_parts::{PARTS_COMPANION_SUFFIX, PartsCompanion, parts_companion_key};

@@ -58,6 +58,24 @@ impl core::fmt::Debug for ClientSealer {
     }
 }
 
+/// Refuses a key of any scheme but client-side, for everything that seals a client-side envelope.
+pub(crate) fn check_client_scheme(scheme: Scheme) -> Result<()> {
+    if scheme == Scheme::ClientSide {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: scheme })
+    }
+}
+
+/// A client-side envelope, or the scheme mismatch S3 clients are told about.
+pub(crate) fn check_client_envelope(envelope: &Envelope) -> Result<()> {
+    if envelope.scheme() == Scheme::ClientSide {
+        Ok(())
+    } else {
+        Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::ClientSide })
+    }
+}
+
 /// Refuses object keys that end with a suffix of s3crypt's side objects — a multipart object's
 /// companion ([`crate::PARTS_COMPANION_SUFFIX`]) or a client-side object's instruction file
 /// ([`crate::CLIENT_INSTRUCTION_SUFFIX`]): writing one would overwrite another object's.
@@ -87,12 +105,7 @@ impl ClientSealer {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<(Self, Envelope)> {
-        if encryptor.scheme() != Scheme::ClientSide {
-            return Err(Error::SchemeMismatch {
-                envelope: Scheme::ClientSide,
-                presented: encryptor.scheme(),
-            });
-        }
+        check_client_scheme(encryptor.scheme())?;
         check_client_key(object.key())?;
         options.chunk_size.ciphertext_len(plaintext_len)?;
         let (key, body, header) = start(options, rng)?;
@@ -249,12 +262,7 @@ impl ClientBodySealer {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<Envelope> {
-        if encryptor.scheme() != Scheme::ClientSide {
-            return Err(Error::SchemeMismatch {
-                envelope: Scheme::ClientSide,
-                presented: encryptor.scheme(),
-            });
-        }
+        check_client_scheme(encryptor.scheme())?;
         check_client_key(object.key())?;
         let info = BodyInfo {
             suite: Suite::default(),

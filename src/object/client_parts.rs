@@ -178,15 +178,6 @@ impl Encryptor for StateKey<'_> {
     }
 }
 
-/// A client-side envelope, or the scheme mismatch S3 clients are told about.
-fn client_side(envelope: &Envelope) -> Result<()> {
-    if envelope.scheme == Scheme::ClientSide {
-        Ok(())
-    } else {
-        Err(Error::SchemeMismatch { envelope: envelope.scheme, presented: Scheme::ClientSide })
-    }
-}
-
 /// Whether two envelopes select the same wrapping key and body parameters: everything a reader
 /// would hand a key source (a keyring and a material description, a KMS blob and context),
 /// compared before any key is used.
@@ -249,7 +240,7 @@ impl Envelope {
         checksum: Option<Checksum>,
         rng: &mut R,
     ) -> Result<PartsCompanion> {
-        client_side(self)?;
+        super::client::check_client_envelope(self)?;
         let same = StateKey { inner: encryptor, state: self };
         let CompletedUpload { envelope, table } =
             self.complete_upload_with_checksum(&same, object, parts, checksum, rng)?;
@@ -284,7 +275,7 @@ impl Envelope {
         object: &ObjectId<'_>,
         companion: &PartsCompanion,
     ) -> Result<MultipartBody> {
-        client_side(self)?;
+        super::client::check_client_envelope(self)?;
         if self.layout != Layout::Upload {
             return Err(Error::EnvelopeKind);
         }

@@ -3,7 +3,7 @@
 //! rename, re-key), and how to read the responses. Plain data: header names and values, lengths;
 //! the client performs the HTTP requests itself. `docs/FORMAT.md` §8 specifies the formulas.
 
-use crate::envelope::{Envelope, Layout, ObjectId, Scheme};
+use crate::envelope::{Envelope, Layout, ObjectId};
 use crate::error::{Error, Result};
 use crate::modes::client_side::ClientSideError;
 use crate::object::{ByteRange, ObjectKey};
@@ -17,7 +17,7 @@ use rand_core::TryCryptoRng;
 const META: &str = "x-amz-meta-";
 
 /// The envelope's metadata as `x-amz-meta-…` request headers.
-fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
+pub(super) fn metadata_headers(envelope: &Envelope) -> Vec<(String, String)> {
     envelope.to_metadata().into_iter().map(|(name, value)| (format!("{META}{name}"), value)).collect()
 }
 
@@ -40,9 +40,7 @@ pub(super) fn append_http<'a>(
 
 /// A client-side single-part object's envelope, or the reason it is not one.
 fn client_single(envelope: &Envelope) -> Result<()> {
-    if envelope.scheme() != Scheme::ClientSide {
-        return Err(Error::SchemeMismatch { envelope: envelope.scheme(), presented: Scheme::ClientSide });
-    }
+    crate::object::check_client_envelope(envelope)?;
     if envelope.layout != Layout::Single {
         return Err(Error::EnvelopeKind);
     }
@@ -561,9 +559,7 @@ impl ClientCopyPlan {
     ) -> Result<Self> {
         client_single(envelope)?;
         crate::object::check_client_key(to.1.key())?;
-        if to.0.scheme() != Scheme::ClientSide {
-            return Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: to.0.scheme() });
-        }
+        crate::object::check_client_scheme(to.0.scheme())?;
         let envelope = envelope.reseal(from, to, rng)?;
         Ok(Self { copy_source: copy_source(from.1), envelope })
     }
@@ -581,12 +577,7 @@ impl ClientCopyPlan {
     /// The request headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the new
     /// envelope's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        let mut headers = vec![
-            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
-            ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
-        ];
-        headers.extend(metadata_headers(&self.envelope));
-        headers
+        copy_headers(&self.copy_source, &self.envelope)
     }
 
     /// Appends the request headers to `map` (an `http::HeaderMap`).
@@ -594,6 +585,17 @@ impl ClientCopyPlan {
     pub fn append_to(&self, map: &mut http::HeaderMap) {
         append_http(&self.headers(), map);
     }
+}
+
+/// A CopyObject's headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and
+/// `envelope` as the destination's `x-amz-meta-s3crypt-*`.
+pub(super) fn copy_headers(copy_source: &str, envelope: &Envelope) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("x-amz-copy-source".to_owned(), copy_source.to_owned()),
+        ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
+    ];
+    headers.extend(metadata_headers(envelope));
+    headers
 }
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)

@@ -21,7 +21,7 @@
 //! companion. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new metadata,
 //! and the new companion).
 
-use crate::envelope::{Envelope, ObjectId, Scheme};
+use crate::envelope::{Envelope, ObjectId};
 use crate::error::{Error, Result};
 use crate::object::{
     ByteRange, Checksum, MultipartBody, MultipartOpener, Part, PartsCompanion, SealOptions, Upload,
@@ -31,9 +31,6 @@ use crate::wrap::Encryptor;
 use core::fmt;
 use core::ops::Range;
 use rand_core::TryCryptoRng;
-
-/// The wire prefix of user-metadata headers.
-const META_PREFIX: &str = "x-amz-meta-";
 
 /// CreateMultipartUpload: the object key and the user metadata to send, which S3 keeps as the
 /// object's metadata once the upload completes.
@@ -158,15 +155,6 @@ impl fmt::Debug for ClientMultipartUpload {
     }
 }
 
-/// Refuses encryptors of another scheme than client-side: these plans are a client's.
-fn check_scheme(scheme: Scheme) -> Result<()> {
-    if scheme == Scheme::ClientSide {
-        Ok(())
-    } else {
-        Err(Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: scheme })
-    }
-}
-
 impl ClientMultipartUpload {
     /// Starts an upload of `object`: draws its data key, seals the upload state under `encryptor`
     /// and plans the CreateMultipartUpload that stores it as the object's metadata.
@@ -181,13 +169,11 @@ impl ClientMultipartUpload {
         object: &ObjectId<'_>,
         rng: &mut R,
     ) -> Result<(Self, CreateUploadPlan)> {
-        check_scheme(encryptor.scheme())?;
+        crate::object::check_client_scheme(encryptor.scheme())?;
         crate::object::check_client_key(object.key())?;
         let (upload, state) = Upload::create(options, encryptor, object, rng)?;
-        let plan = CreateUploadPlan {
-            key: object.key().to_vec(),
-            headers: state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)).collect(),
-        };
+        let plan =
+            CreateUploadPlan { key: object.key().to_vec(), headers: super::client::metadata_headers(&state) };
         Ok((Self { upload, state, key: object.key().to_vec() }, plan))
     }
 
@@ -198,7 +184,7 @@ impl ClientMultipartUpload {
     /// As [`Envelope::open_upload`]; [`Error::SchemeMismatch`] and [`Error::ReservedKey`] as
     /// [`ClientMultipartUpload::create`].
     pub fn resume(state: Envelope, encryptor: &dyn Encryptor, object: &ObjectId<'_>) -> Result<Self> {
-        check_scheme(encryptor.scheme())?;
+        crate::object::check_client_scheme(encryptor.scheme())?;
         crate::object::check_client_key(object.key())?;
         let upload = state.open_upload(encryptor, object)?;
         Ok(Self { upload, state, key: object.key().to_vec() })
@@ -426,8 +412,8 @@ impl MultipartCopyPlan {
         to: (&dyn Encryptor, &ObjectId<'_>),
         rng: &mut R,
     ) -> Result<Self> {
-        check_scheme(from.0.scheme())?;
-        check_scheme(to.0.scheme())?;
+        crate::object::check_client_scheme(from.0.scheme())?;
+        crate::object::check_client_scheme(to.0.scheme())?;
         crate::object::check_client_key(to.1.key())?;
         let (state, companion) = companion.reseal(state, from, to, rng)?;
         let body = companion.to_bytes();
@@ -452,12 +438,7 @@ impl MultipartCopyPlan {
     /// The CopyObject headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the
     /// new state's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        let mut headers = vec![
-            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
-            ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
-        ];
-        headers.extend(self.state.to_metadata().into_iter().map(|(k, v)| (format!("{META_PREFIX}{k}"), v)));
-        headers
+        super::client::copy_headers(&self.copy_source, &self.state)
     }
 
     /// The PutObject of the destination's companion.
