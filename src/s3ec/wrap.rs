@@ -170,15 +170,7 @@ impl S3ecEnvelope {
         if self.description.get(CEK_CONTEXT_KEY) != Some(cek_name(self.format)) {
             return Err(S3ecError::ContextMismatch.into());
         }
-        let stored = self.description.iter().filter(|(k, _)| *k != CEK_CONTEXT_KEY && *k != KMS_V1_KEY);
-        if !stored.eq(context.iter()) {
-            return Err(S3ecError::ContextMismatch.into());
-        }
-        Ok(DecryptRequest {
-            key_id: key_id.to_owned(),
-            ciphertext_blob: self.encrypted_key.clone(),
-            context: self.description.clone(),
-        })
+        self.approved_request(key_id, context, &[CEK_CONTEXT_KEY, KMS_V1_KEY])
     }
 
     fn kms_v1_decrypt_request(&self, key_id: &str, context: &EncryptionContext) -> Result<DecryptRequest> {
@@ -188,8 +180,18 @@ impl S3ecEnvelope {
         if self.description.get(KMS_V1_KEY).is_some_and(|stored| stored != key_id) {
             return Err(S3ecError::ContextMismatch.into());
         }
-        // Storage chooses the stored context; the caller approves every entry of it.
-        let stored = self.description.iter().filter(|(k, _)| *k != KMS_V1_KEY);
+        self.approved_request(key_id, context, &[KMS_V1_KEY])
+    }
+
+    /// The Decrypt request for the caller's `key_id`, once the caller has approved the stored
+    /// context: storage chooses it, so every entry but the `reserved` ones must equal `context`'s.
+    fn approved_request(
+        &self,
+        key_id: &str,
+        context: &EncryptionContext,
+        reserved: &[&str],
+    ) -> Result<DecryptRequest> {
+        let stored = self.description.iter().filter(|(k, _)| !reserved.contains(k));
         if !stored.eq(context.iter()) {
             return Err(S3ecError::ContextMismatch.into());
         }
