@@ -493,35 +493,31 @@ fn wrap_algorithm_relabelled() {
 
 #[test]
 fn format_downgrades_fail() {
-    // A V3 AES object rewritten as V2 (same wrapped key, an IV, V2 labels): the wrap's associated
-    // data names the content algorithm, so the unwrap fails.
-    let v3 = vector("v3-aes-17-ascii");
-    let m3: BTreeMap<String, String> = v3.metadata.iter().cloned().collect();
-    let mut down = v3.clone();
-    down.metadata = vec![
-        ("x-amz-key-v2".into(), m3["x-amz-3"].clone()),
-        ("x-amz-iv".into(), Base64::encode_string(&[1u8; 12])),
-        ("x-amz-cek-alg".into(), "AES/GCM/NoPadding".into()),
-        ("x-amz-wrap-alg".into(), "AES/GCM".into()),
-        ("x-amz-matdesc".into(), "{}".into()),
-    ];
+    // A V3 object rewritten as V2: the same wrapped key, an IV, V2 labels, `wrap` and a matdesc
+    // chosen from the V3 metadata.
+    let as_v2 = |name: &str, wrap: &str, matdesc: &dyn Fn(&BTreeMap<String, String>) -> String| {
+        let v3 = vector(name);
+        let m3: BTreeMap<String, String> = v3.metadata.iter().cloned().collect();
+        let mut down = v3.clone();
+        down.metadata = vec![
+            ("x-amz-key-v2".into(), m3["x-amz-3"].clone()),
+            ("x-amz-iv".into(), Base64::encode_string(&[1u8; 12])),
+            ("x-amz-cek-alg".into(), "AES/GCM/NoPadding".into()),
+            ("x-amz-wrap-alg".into(), wrap.into()),
+            ("x-amz-matdesc".into(), matdesc(&m3)),
+        ];
+        down
+    };
+    // AES: the wrap's associated data names the content algorithm, so the unwrap fails.
+    let down = as_v2("v3-aes-17-ascii", "AES/GCM", &|_| "{}".into());
     assert_eq!(read(&down, &reader()).unwrap_err(), Error::Authentication);
     // The default policy refuses it before any key is touched.
     assert_eq!(
         read(&down, &S3ecOptions::default()).unwrap_err(),
         Error::S3ec(S3ecError::CommitmentPolicy("REQUIRE_ENCRYPT_REQUIRE_DECRYPT"))
     );
-    // A V3 KMS object rewritten as V2: the stored context binds "115", not AES/GCM/NoPadding.
-    let v3 = vector("v3-kms-17-ascii");
-    let m3: BTreeMap<String, String> = v3.metadata.iter().cloned().collect();
-    let mut down = v3.clone();
-    down.metadata = vec![
-        ("x-amz-key-v2".into(), m3["x-amz-3"].clone()),
-        ("x-amz-iv".into(), Base64::encode_string(&[1u8; 12])),
-        ("x-amz-cek-alg".into(), "AES/GCM/NoPadding".into()),
-        ("x-amz-wrap-alg".into(), "kms+context".into()),
-        ("x-amz-matdesc".into(), m3["x-amz-t"].clone()),
-    ];
+    // KMS: the stored context binds "115", not AES/GCM/NoPadding.
+    let down = as_v2("v3-kms-17-ascii", "kms+context", &|m3| m3["x-amz-t"].clone());
     assert_eq!(read(&down, &reader()).unwrap_err(), Error::S3ec(S3ecError::ContextMismatch));
     // Legacy content: V1 and CBC.
     let v2 = vector("v2-aes-17-ascii");
