@@ -45,7 +45,8 @@ pub enum Error {
     #[error("unexpected data after the end of the stream or range")]
     TrailingData,
 
-    /// The random number generator failed to produce bytes.
+    /// The random number generator failed to produce bytes, or produced a value a working
+    /// generator practically never does (an all-zero S3EC IV or message id, which readers refuse).
     #[error("random number generator failed")]
     Rng,
 

@@ -336,6 +336,35 @@ fn fresh_keys_and_nonces_per_object() {
     }
 }
 
+/// A generator stuck at zero is broken: the sealer says so ([`Error::Rng`]) instead of drawing
+/// until it gets an IV or message id readers accept, which would never end.
+#[test]
+fn a_generator_stuck_at_zero_is_an_error_not_a_hang() {
+    struct Zeros;
+    impl rand_core::TryRng for Zeros {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(0);
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for Zeros {}
+    let aes = S3ecAesKey::from_bytes([0x42; 32]);
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        let err = S3ecSealer::aes(&aes, EncryptionContext::new(), &options, &mut Zeros).unwrap_err();
+        assert_eq!(err, Error::Rng, "{policy:?}");
+    }
+}
+
 // ---- hostile cases ----
 
 fn edit(v: &Vector, f: impl Fn(&mut BTreeMap<String, String>)) -> Vector {

@@ -567,7 +567,7 @@ impl S3ecSealer {
     /// material description (AWS does not authenticate it).
     ///
     /// # Errors
-    /// [`Error::Rng`] if the generator fails.
+    /// [`Error::Rng`] if the generator fails (or draws an IV or message id readers refuse).
     pub fn aes<R: TryCryptoRng + ?Sized>(
         key: &S3ecAesKey,
         description: EncryptionContext,
@@ -596,8 +596,8 @@ impl S3ecSealer {
     /// A sealer from the KMS's answer to [`S3ecSealer::kms_request`] (`request` is that request).
     ///
     /// # Errors
-    /// [`Error::Rng`] if the generator fails; [`S3ecError::ContextMismatch`] if `request` was not
-    /// made for the format `options` write.
+    /// [`Error::Rng`] if the generator fails (or draws an IV or message id readers refuse);
+    /// [`S3ecError::ContextMismatch`] if `request` was not made for the format `options` write.
     pub fn kms<R: TryCryptoRng + ?Sized>(
         request: &GenerateDataKeyRequest,
         response: GenerateDataKeyResponse,
@@ -663,15 +663,19 @@ impl S3ecSealer {
         let key = match format {
             S3ecFormat::V1 => return Err(S3ecError::Unsupported("writing V1".to_owned()).into()),
             S3ecFormat::V2 => {
-                // A fresh data key per object, and a random IV as AWS's clients draw one.
-                while envelope.iv == [0; IV_LEN] || envelope.iv == V3_IV {
-                    fill_random(rng, &mut envelope.iv)?;
+                // A fresh data key per object, and a random IV as AWS's clients draw one. A draw that
+                // lands on a value readers refuse (all zero, or V3's fixed IV) has probability 2^-95
+                // from a working generator: it is a broken one, and drawing again could loop forever.
+                fill_random(rng, &mut envelope.iv)?;
+                if envelope.iv == [0; IV_LEN] || envelope.iv == V3_IV {
+                    return Err(Error::Rng);
                 }
                 ContentKey { key: Zeroizing::new(*data_key.expose_secret()), iv: envelope.iv, aad: &[] }
             }
             S3ecFormat::V3 => {
-                while envelope.message_id == [0; MESSAGE_ID_LEN] {
-                    fill_random(rng, &mut envelope.message_id)?;
+                fill_random(rng, &mut envelope.message_id)?;
+                if envelope.message_id == [0; MESSAGE_ID_LEN] {
+                    return Err(Error::Rng); // 2^-224 from a working generator, as above
                 }
                 let (key, commitment) = derive_v3(data_key, &envelope.message_id, None)?;
                 envelope.commitment = commitment;
