@@ -336,6 +336,73 @@ fn fresh_keys_and_nonces_per_object() {
     }
 }
 
+/// S3EC multipart writing, as AWS's Java client does it: one GCM stream cut into parts in order,
+/// the tag at the end of the last part. Parts are sealed in order but upload in any order, and a
+/// retried part resends the bytes already sealed: sealing other plaintext for the same part would
+/// reuse the keystream, and the API cannot do it (the stream has moved on, and a new sealer draws a
+/// new data key). Readers see one ordinary object.
+#[test]
+fn multipart_upload_is_the_stream_cut_into_parts() {
+    use common::store::Store;
+    let aes = S3ecAesKey::from_bytes([0x42; 32]);
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        let plain = common::pattern(3 * 5000 + 17);
+        let mut sealer = S3ecSealer::aes(&aes, EncryptionContext::new(), &options, &mut TestRng(5)).unwrap();
+        let headers: Vec<(String, String)> = sealer
+            .envelope()
+            .to_metadata()
+            .into_iter()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), v))
+            .collect();
+        let mut store = Store::new();
+        store.set_min_part_size(5000);
+        let upload = store.create_multipart_upload("b", "k", &headers).unwrap();
+        let mut parts: Vec<Vec<u8>> = plain
+            .chunks(5000)
+            .map(|piece| {
+                let mut part = Vec::new();
+                sealer.update(piece, &mut part).unwrap();
+                part
+            })
+            .collect();
+        let last = parts.len() - 1;
+        let envelope = sealer.finish(&mut parts[last]);
+        assert_eq!(
+            parts.iter().map(Vec::len).sum::<usize>() as u64,
+            S3ecSealer::body_len(plain.len() as u64).unwrap()
+        );
+        let mut etags = vec![String::new(); parts.len()];
+        for i in (0..parts.len()).rev() {
+            let number = u32::try_from(i + 1).unwrap();
+            etags[i] = store.upload_part(upload, number, parts[i].len() as u64, parts[i].clone()).unwrap();
+        }
+        // Part 2 retried: the same sealed bytes, the same ETag.
+        assert_eq!(store.upload_part(upload, 2, parts[1].len() as u64, parts[1].clone()).unwrap(), etags[1]);
+        let list: Vec<(u32, String)> = (1..).zip(etags).collect();
+        store.complete_multipart_upload(upload, &list).unwrap();
+
+        let object = store.get("b", "k", None).unwrap();
+        let meta = object.metadata();
+        let S3ecMetadata::Envelope(read) =
+            S3ecEnvelope::from_metadata(meta.iter().map(|(k, v)| (k.as_str(), v.as_str())), &reader())
+                .unwrap()
+        else {
+            panic!("the envelope is in the object's metadata");
+        };
+        assert_eq!(read, envelope);
+        let key = read.unwrap_aes(&aes).unwrap();
+        assert_eq!(read.opener(&key, &reader()).unwrap().open(&object.body).unwrap(), plain, "{policy:?}");
+        // The parts out of order are a different object: it does not authenticate.
+        let mut swapped = object.body.clone();
+        swapped[..5000].copy_from_slice(&parts[1][..5000]);
+        swapped[5000..10_000].copy_from_slice(&parts[0][..5000]);
+        assert_eq!(read.opener(&key, &reader()).unwrap().open(&swapped).unwrap_err(), Error::Authentication);
+    }
+}
+
 /// A generator stuck at zero is broken: the sealer says so ([`Error::Rng`]) instead of drawing
 /// until it gets an IV or message id readers accept, which would never end.
 #[test]
