@@ -297,6 +297,57 @@ fn own_objects_round_trip_in_both_formats_and_wraps() {
     }
 }
 
+/// A context or material description as long as `EncryptionContext` allows, in characters JSON
+/// escapes as `\uXXXX` (s3crypt's own `x-amz-m` / `x-amz-t`, and AWS's Python client's `ensure_ascii`
+/// JSON): up to three times its canonical length. What s3crypt writes, it reads back.
+#[test]
+fn long_non_ascii_descriptions_read_back() {
+    let kms = local_kms();
+    let aes = S3ecAesKey::from_bytes([0x42; 32]);
+    let mut rng = TestRng(3);
+    let mut long = EncryptionContext::new();
+    // 2-byte UTF-8 characters become 6-byte escapes: 8 + 2·480 bytes canonical, 8 + 6·480 escaped.
+    long.insert("k", &"é".repeat(480)).unwrap();
+    let mut with_room = EncryptionContext::new();
+    // Room for the reserved aws:x-amz-cek-alg entry the KMS wrap adds.
+    with_room.insert("k", &"é".repeat(450)).unwrap();
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        for kms_wrap in [false, true] {
+            let (sealer, context) = if kms_wrap {
+                (S3ecSealer::with_kms(&kms, "s3ec-key", &with_room, &options, &mut rng).unwrap(), &with_room)
+            } else {
+                (S3ecSealer::aes(&aes, long.clone(), &options, &mut rng).unwrap(), &long)
+            };
+            let (e, body) = sealer.seal(b"abc").unwrap();
+            let meta: Vec<(&str, String)> = e.to_metadata();
+            assert!(meta.iter().any(|(_, v)| v.len() > 2048), "the escaped form is the long one");
+            let S3ecMetadata::Envelope(parsed) =
+                S3ecEnvelope::from_metadata(meta.iter().map(|(k, v)| (*k, v.as_str())), &reader()).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(parsed, e);
+            let (on_object, file) = e.to_instruction_file();
+            let from_file = S3ecEnvelope::from_instruction_file(
+                on_object.iter().map(|(k, v)| (*k, v.as_str())),
+                file.as_bytes(),
+                &reader(),
+            )
+            .unwrap();
+            assert_eq!(from_file, e);
+            let key = if kms_wrap {
+                from_file.unwrap_kms(&kms, "s3ec-key", context).unwrap()
+            } else {
+                from_file.unwrap_aes(&aes).unwrap()
+            };
+            assert_eq!(from_file.opener(&key, &reader()).unwrap().open(&body).unwrap(), b"abc");
+        }
+    }
+}
+
 #[test]
 fn streaming_seal_equals_one_shot_shape_and_reads_back() {
     let aes = S3ecAesKey::from_bytes([0x42; 32]);
