@@ -348,6 +348,36 @@ fn long_non_ascii_descriptions_read_back() {
     }
 }
 
+/// Every metadata value s3crypt writes is a valid HTTP field value (visible ASCII and spaces), so
+/// no HTTP library drops or refuses it: JSON leaves DEL (0x7F) and non-ASCII unescaped, s3crypt
+/// escapes both.
+#[test]
+fn metadata_values_are_valid_header_values() {
+    let mut description = EncryptionContext::new();
+    description.insert("del\u{7f}", "a\u{7f}b\té\r\n🔐").unwrap();
+    let mut rng = TestRng(5);
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        let sealer =
+            S3ecSealer::aes(&S3ecAesKey::from_bytes([1; 32]), description.clone(), &options, &mut rng)
+                .unwrap();
+        let (e, _) = sealer.seal(b"").unwrap();
+        let meta = e.to_metadata();
+        for (name, value) in &meta {
+            assert!(value.bytes().all(|b| (0x20..0x7f).contains(&b)), "{name}: {value:?}");
+            assert!(http::HeaderValue::from_str(value).is_ok(), "{name}: {value:?}");
+        }
+        let S3ecMetadata::Envelope(parsed) =
+            S3ecEnvelope::from_metadata(meta.iter().map(|(k, v)| (*k, v.as_str())), &reader()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(parsed.description(), &description);
+    }
+}
+
 #[test]
 fn streaming_seal_equals_one_shot_shape_and_reads_back() {
     let aes = S3ecAesKey::from_bytes([0x42; 32]);

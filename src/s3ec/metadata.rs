@@ -380,7 +380,8 @@ impl S3ecEnvelope {
     }
 
     /// The envelope as user-metadata pairs (names without S3's `x-amz-meta-` prefix; send them as
-    /// `x-amz-meta-<name>` headers). Values are ASCII: JSON escapes anything else as `\uXXXX`.
+    /// `x-amz-meta-<name>` headers). Values are visible ASCII and spaces, valid HTTP field values:
+    /// JSON contexts escape controls, DEL and anything beyond ASCII as `\uXXXX`.
     pub fn to_metadata(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::with_capacity(7);
         match self.format {
@@ -489,13 +490,14 @@ fn parse_description(value: Option<&str>, key: &'static str) -> Result<Encryptio
     EncryptionContext::from_json(json.as_bytes()).map_err(|_| S3ecError::InvalidValue(key).into())
 }
 
-/// JSON of a context with every non-ASCII character escaped (`\uXXXX`, surrogate pairs beyond the
-/// BMP), so it travels in an HTTP header unchanged.
+/// JSON of a context with every non-ASCII character and DEL escaped (`\uXXXX`, surrogate pairs
+/// beyond the BMP), so it travels in an HTTP header unchanged: JSON itself escapes only the other
+/// controls, and DEL (0x7F) is no more a valid field-value byte (RFC 9110 §5.5) than they are.
 pub(super) fn ascii_json(context: &EncryptionContext) -> String {
     let json = context.canonical_json();
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if c.is_ascii() {
+        if c.is_ascii() && c != '\x7f' {
             out.push(c);
         } else {
             let mut units = [0u16; 2];
