@@ -122,7 +122,10 @@ pub enum S3ecMetadata {
     Envelope(S3ecEnvelope),
     /// The envelope is not (or not entirely) in the metadata: read the instruction file
     /// (`<key>.instruction`, [`crate::S3EC_INSTRUCTION_SUFFIX`]) and call
-    /// [`S3ecEnvelope::from_instruction_file`]. If there is none, the object is not S3EC-encrypted.
+    /// [`S3ecEnvelope::from_instruction_file`]. If there is none, the object cannot be read as an
+    /// S3EC object: refuse it ([`crate::S3ecError::NotEncrypted`]), as AWS's clients do. Never
+    /// return its body as plaintext: metadata is storage's to change, so an encrypted object whose
+    /// S3EC metadata was stripped and whose instruction file was removed looks exactly like this.
     InstructionFile,
 }
 

@@ -267,7 +267,9 @@ impl S3ecOptions {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum S3ecError {
-    /// The metadata carries no S3EC envelope and no hint of one.
+    /// The metadata carries no S3EC envelope and the object has no instruction file: for a reader
+    /// to refuse the object with (see [`S3ecMetadata::InstructionFile`]); s3crypt never treats such
+    /// an object as plaintext.
     #[error("no S3 Encryption Client metadata")]
     NotEncrypted,
     /// A mapkey the format requires is missing.
