@@ -114,11 +114,10 @@ impl GcmStream {
         Self { ctr, ghash, pending: [0; 16], pending_len: 0, aad_len, text_len: 0, tag_mask }
     }
 
+    /// Counts `len` more bytes of text; past S3EC's limit, counts nothing and fails.
     fn count(&mut self, len: usize) -> Result<()> {
-        self.text_len = self.text_len.checked_add(len as u64).ok_or(Error::TooLong)?;
-        if self.text_len > S3EC_MAX_PLAINTEXT {
-            return Err(Error::TooLong);
-        }
+        let total = self.text_len.checked_add(len as u64).filter(|&t| t <= S3EC_MAX_PLAINTEXT);
+        self.text_len = total.ok_or(Error::TooLong)?;
         Ok(())
     }
 
@@ -141,8 +140,14 @@ impl GcmStream {
         self.pending_len = rest.len();
     }
 
+    #[cfg(test)]
     fn encrypt(&mut self, buf: &mut [u8]) -> Result<()> {
         self.count(buf.len())?;
+        self.encrypt_counted(buf)
+    }
+
+    /// Encrypts bytes already counted.
+    fn encrypt_counted(&mut self, buf: &mut [u8]) -> Result<()> {
         self.ctr.try_apply_keystream(buf).map_err(|_| Error::TooLong)?;
         self.absorb(buf);
         Ok(())
@@ -733,11 +738,19 @@ impl S3ecSealer {
     /// Encrypts the next piece of plaintext, appending the ciphertext to `out`.
     ///
     /// # Errors
-    /// [`Error::TooLong`] beyond [`S3EC_MAX_PLAINTEXT`].
+    /// [`Error::TooLong`] beyond [`S3EC_MAX_PLAINTEXT`], with `out` as it was (nothing of
+    /// `plaintext` is appended to the ciphertext).
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        // Counted before the plaintext is copied into `out`, the caller's ciphertext buffer.
+        self.stream.count(plaintext.len())?;
         let start = out.len();
         out.extend_from_slice(plaintext);
-        self.stream.encrypt(&mut out[start..])
+        if let Err(e) = self.stream.encrypt_counted(&mut out[start..]) {
+            out[start..].zeroize();
+            out.truncate(start);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Appends the tag and returns the envelope.
@@ -855,6 +868,34 @@ mod tests {
         body.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
         body.update(&[0x55; 20], &mut out).unwrap();
         assert_eq!(out.len(), 5);
+    }
+
+    /// A sealer's piece past S3EC's limit is refused before it is copied into the ciphertext
+    /// buffer: `out` keeps only the ciphertext before it, never the plaintext.
+    #[test]
+    fn seal_update_past_the_limit_appends_nothing() {
+        let key = ContentKey { key: Zeroizing::new([7; 32]), iv: V3_IV, aad: &SUITE_V3 };
+        let envelope = S3ecEnvelope {
+            format: S3ecFormat::V3,
+            content: S3ecContent::AesGcmCommitting,
+            wrap: S3ecWrap::AesGcm,
+            encrypted_key: vec![1; 60],
+            iv: V3_IV,
+            cbc_iv: [0; CBC_IV_LEN],
+            message_id: [2; MESSAGE_ID_LEN],
+            commitment: [3; COMMITMENT_LEN],
+            description: EncryptionContext::new(),
+            plaintext_len: None,
+        };
+        let mut sealer = S3ecSealer { envelope, stream: GcmStream::new(&key) };
+        // As if 64 GiB less 4 bytes had been sealed already.
+        sealer.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        let mut out = vec![0xAA];
+        assert_eq!(sealer.update(b"secret plaintext", &mut out), Err(Error::TooLong));
+        assert_eq!(out, [0xAA]);
+        sealer.update(b"last", &mut out).unwrap();
+        assert_eq!(out.len(), 5);
+        assert_ne!(&out[1..], b"last");
     }
 
     /// The commitment computed on write is accepted on read, and one flipped bit of it is refused.
