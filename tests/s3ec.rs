@@ -378,6 +378,28 @@ fn metadata_values_are_valid_header_values() {
     }
 }
 
+/// An algorithm name storage wrote is repeated in the error only up to `ECHO_MAX` characters, as
+/// for s3crypt's own envelope: errors are logged and returned to clients.
+#[test]
+fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
+    let huge = "A".repeat(8000);
+    let unsupported = |v: &Vector, key: &str| {
+        let w = edit(v, |m| {
+            m.insert(key.into(), huge.clone());
+        });
+        match read(&w, &reader()).unwrap_err() {
+            Error::S3ec(S3ecError::Unsupported(name)) => name,
+            e => panic!("{key}: {e:?}"),
+        }
+    };
+    let v2 = vector("v2-aes-17-ascii");
+    let v3 = vector("v3-aes-17-ascii");
+    assert_eq!(unsupported(&v2, "x-amz-cek-alg"), "A".repeat(s3crypt::ECHO_MAX));
+    assert_eq!(unsupported(&v2, "x-amz-wrap-alg"), "A".repeat(s3crypt::ECHO_MAX));
+    assert_eq!(unsupported(&v3, "x-amz-c"), format!("x-amz-c {}", "A".repeat(s3crypt::ECHO_MAX)));
+    assert_eq!(unsupported(&v3, "x-amz-w"), format!("x-amz-w {}", "A".repeat(s3crypt::ECHO_MAX)));
+}
+
 #[test]
 fn streaming_seal_equals_one_shot_shape_and_reads_back() {
     let aes = S3ecAesKey::from_bytes([0x42; 32]);

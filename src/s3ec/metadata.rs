@@ -2,6 +2,7 @@
 
 use super::instruction;
 use super::{CBC_CEK_NAME, S3ecContent, S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
+use crate::envelope::echo;
 use crate::error::Result;
 use crate::kms::EncryptionContext;
 use base64ct::{Base64, Encoding};
@@ -242,7 +243,7 @@ impl S3ecEnvelope {
             (S3ecFormat::V2, Some(V2_CEK_NAME)) => S3ecContent::AesGcm,
             // AWS (Java): a missing x-amz-cek-alg means CBC; V1 is CBC whatever it says.
             (_, None | Some(CBC_CEK_NAME)) => S3ecContent::AesCbc,
-            (_, Some(other)) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+            (_, Some(other)) => return Err(S3ecError::Unsupported(echo(other)).into()),
         };
         if content == S3ecContent::AesCbc && !options.legacy_unauthenticated_modes {
             let what = if format == S3ecFormat::V1 { "V1 (x-amz-key, AES/CBC)" } else { "AES/CBC" };
@@ -269,7 +270,7 @@ impl S3ecEnvelope {
                 return Err(legacy_wrap(options, "RSA (v1 EncryptionOnly)").into());
             }
             None => return Err(S3ecError::MissingKey(WRAP_ALG).into()),
-            Some(other) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+            Some(other) => return Err(S3ecError::Unsupported(echo(other)).into()),
         };
         if wrap.is_legacy() && !options.legacy_wrapping_algorithms {
             return Err(S3ecError::LegacyWrapRefused(wrap.v2_name().to_owned()).into());
@@ -323,13 +324,13 @@ impl S3ecEnvelope {
     fn from_v3(keys: &MapKeys, plaintext_len: Option<u64>) -> Result<Self> {
         match keys.require(V3_CEK)? {
             V3_CEK_NAME => {}
-            other => return Err(S3ecError::Unsupported(format!("x-amz-c {other}")).into()),
+            other => return Err(S3ecError::Unsupported(format!("x-amz-c {}", echo(other))).into()),
         }
         let wrap = match keys.require(V3_WRAP)? {
             "02" => S3ecWrap::AesGcm,
             "12" => S3ecWrap::KmsContext,
             "22" => S3ecWrap::RsaOaepSha1,
-            other => return Err(S3ecError::Unsupported(format!("x-amz-w {other}")).into()),
+            other => return Err(S3ecError::Unsupported(format!("x-amz-w {}", echo(other))).into()),
         };
         let message_id: [u8; MESSAGE_ID_LEN] = decode_fixed(keys.require(V3_MESSAGE_ID)?, V3_MESSAGE_ID)?;
         if message_id == [0; MESSAGE_ID_LEN] {

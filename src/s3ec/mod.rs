@@ -297,7 +297,7 @@ pub enum S3ecError {
     LegacyWrapRefused(String),
     /// A wrap or content algorithm s3crypt recognises but does not implement (the legacy RSA wraps,
     /// a combination of wrap and content no AWS client wrote, a streaming or ranged CBC read), or
-    /// one nobody defines.
+    /// one nobody defines (named by at most [`crate::ECHO_MAX`] characters of the stored value).
     #[error("S3EC algorithm {0} is not supported")]
     Unsupported(String),
     /// The key presented does not match the object's wrap (an AES key for a KMS object …).
