@@ -297,6 +297,109 @@ fn own_objects_round_trip_in_both_formats_and_wraps() {
     }
 }
 
+/// A context or material description as long as `EncryptionContext` allows, in characters JSON
+/// escapes as `\uXXXX` (s3crypt's own `x-amz-m` / `x-amz-t`, and AWS's Python client's `ensure_ascii`
+/// JSON): up to three times its canonical length. What s3crypt writes, it reads back.
+#[test]
+fn long_non_ascii_descriptions_read_back() {
+    let kms = local_kms();
+    let aes = S3ecAesKey::from_bytes([0x42; 32]);
+    let mut rng = TestRng(3);
+    let mut long = EncryptionContext::new();
+    // 2-byte UTF-8 characters become 6-byte escapes: 8 + 2·480 bytes canonical, 8 + 6·480 escaped.
+    long.insert("k", &"é".repeat(480)).unwrap();
+    let mut with_room = EncryptionContext::new();
+    // Room for the reserved aws:x-amz-cek-alg entry the KMS wrap adds.
+    with_room.insert("k", &"é".repeat(450)).unwrap();
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        for kms_wrap in [false, true] {
+            let (sealer, context) = if kms_wrap {
+                (S3ecSealer::with_kms(&kms, "s3ec-key", &with_room, &options, &mut rng).unwrap(), &with_room)
+            } else {
+                (S3ecSealer::aes(&aes, long.clone(), &options, &mut rng).unwrap(), &long)
+            };
+            let (e, body) = sealer.seal(b"abc").unwrap();
+            let meta: Vec<(&str, String)> = e.to_metadata();
+            assert!(meta.iter().any(|(_, v)| v.len() > 2048), "the escaped form is the long one");
+            let S3ecMetadata::Envelope(parsed) =
+                S3ecEnvelope::from_metadata(meta.iter().map(|(k, v)| (*k, v.as_str())), &reader()).unwrap()
+            else {
+                panic!()
+            };
+            assert_eq!(parsed, e);
+            let (on_object, file) = e.to_instruction_file();
+            let from_file = S3ecEnvelope::from_instruction_file(
+                on_object.iter().map(|(k, v)| (*k, v.as_str())),
+                file.as_bytes(),
+                &reader(),
+            )
+            .unwrap();
+            assert_eq!(from_file, e);
+            let key = if kms_wrap {
+                from_file.unwrap_kms(&kms, "s3ec-key", context).unwrap()
+            } else {
+                from_file.unwrap_aes(&aes).unwrap()
+            };
+            assert_eq!(from_file.opener(&key, &reader()).unwrap().open(&body).unwrap(), b"abc");
+        }
+    }
+}
+
+/// Every metadata value s3crypt writes is a valid HTTP field value (visible ASCII and spaces), so
+/// no HTTP library drops or refuses it: JSON leaves DEL (0x7F) and non-ASCII unescaped, s3crypt
+/// escapes both.
+#[test]
+fn metadata_values_are_valid_header_values() {
+    let mut description = EncryptionContext::new();
+    description.insert("del\u{7f}", "a\u{7f}b\té\r\n🔐").unwrap();
+    let mut rng = TestRng(5);
+    for policy in
+        [CommitmentPolicy::ForbidEncryptAllowDecrypt, CommitmentPolicy::RequireEncryptRequireDecrypt]
+    {
+        let options = S3ecOptions::new().with_commitment_policy(policy);
+        let sealer =
+            S3ecSealer::aes(&S3ecAesKey::from_bytes([1; 32]), description.clone(), &options, &mut rng)
+                .unwrap();
+        let (e, _) = sealer.seal(b"").unwrap();
+        let meta = e.to_metadata();
+        for (name, value) in &meta {
+            assert!(value.bytes().all(|b| (0x20..0x7f).contains(&b)), "{name}: {value:?}");
+            assert!(http::HeaderValue::from_str(value).is_ok(), "{name}: {value:?}");
+        }
+        let S3ecMetadata::Envelope(parsed) =
+            S3ecEnvelope::from_metadata(meta.iter().map(|(k, v)| (*k, v.as_str())), &reader()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(parsed.description(), &description);
+    }
+}
+
+/// An algorithm name storage wrote is repeated in the error only up to `ECHO_MAX` characters, as
+/// for s3crypt's own envelope: errors are logged and returned to clients.
+#[test]
+fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
+    let huge = "A".repeat(8000);
+    let unsupported = |v: &Vector, key: &str| {
+        let w = edit(v, |m| {
+            m.insert(key.into(), huge.clone());
+        });
+        match read(&w, &reader()).unwrap_err() {
+            Error::S3ec(S3ecError::Unsupported(name)) => name,
+            e => panic!("{key}: {e:?}"),
+        }
+    };
+    let v2 = vector("v2-aes-17-ascii");
+    let v3 = vector("v3-aes-17-ascii");
+    assert_eq!(unsupported(&v2, "x-amz-cek-alg"), "A".repeat(s3crypt::ECHO_MAX));
+    assert_eq!(unsupported(&v2, "x-amz-wrap-alg"), "A".repeat(s3crypt::ECHO_MAX));
+    assert_eq!(unsupported(&v3, "x-amz-c"), format!("x-amz-c {}", "A".repeat(s3crypt::ECHO_MAX)));
+    assert_eq!(unsupported(&v3, "x-amz-w"), format!("x-amz-w {}", "A".repeat(s3crypt::ECHO_MAX)));
+}
+
 #[test]
 fn streaming_seal_equals_one_shot_shape_and_reads_back() {
     let aes = S3ecAesKey::from_bytes([0x42; 32]);

@@ -10,6 +10,11 @@ use std::fmt;
 /// user-metadata budget.
 pub const MAX_CONTEXT_LEN: usize = 1024;
 
+/// Longest JSON text parsed as a context: [`MAX_CONTEXT_LEN`] with every character escaped as
+/// `\uXXXX` (six bytes for at most one byte of the canonical form), before the canonical length is
+/// checked.
+const MAX_RAW_CONTEXT_LEN: usize = MAX_CONTEXT_LEN * 6;
+
 /// The key S3 adds to every SSE-KMS encryption context: the object's (or, with bucket keys, the
 /// bucket's) ARN.
 pub const S3_ARN_KEY: &str = "aws:s3:arn";
@@ -129,7 +134,11 @@ impl EncryptionContext {
     /// Parses a JSON object of string pairs strictly (duplicates and non-string values refused),
     /// reserved keys included: this is how a stored, canonical context is read back.
     pub(crate) fn from_json(json: &[u8]) -> Result<Self> {
-        if json.len() > MAX_CONTEXT_LEN * 2 {
+        // The limit is on the canonical form, checked below; this one only bounds the parse. A
+        // stored text may be longer than its canonical form: JSON that escapes non-ASCII as
+        // `\uXXXX` (S3EC's `x-amz-m` / `x-amz-t`, as s3crypt and AWS's Python client write them) is
+        // up to three times as long, and escaping ASCII too up to six.
+        if json.len() > MAX_RAW_CONTEXT_LEN {
             return Err(invalid());
         }
         let mut de = serde_json::Deserializer::from_slice(json);

@@ -114,11 +114,10 @@ impl GcmStream {
         Self { ctr, ghash, pending: [0; 16], pending_len: 0, aad_len, text_len: 0, tag_mask }
     }
 
+    /// Counts `len` more bytes of text; past S3EC's limit, counts nothing and fails.
     fn count(&mut self, len: usize) -> Result<()> {
-        self.text_len = self.text_len.checked_add(len as u64).ok_or(Error::TooLong)?;
-        if self.text_len > S3EC_MAX_PLAINTEXT {
-            return Err(Error::TooLong);
-        }
+        let total = self.text_len.checked_add(len as u64).filter(|&t| t <= S3EC_MAX_PLAINTEXT);
+        self.text_len = total.ok_or(Error::TooLong)?;
         Ok(())
     }
 
@@ -141,15 +140,27 @@ impl GcmStream {
         self.pending_len = rest.len();
     }
 
+    #[cfg(test)]
     fn encrypt(&mut self, buf: &mut [u8]) -> Result<()> {
         self.count(buf.len())?;
+        self.encrypt_counted(buf)
+    }
+
+    /// Encrypts bytes already counted.
+    fn encrypt_counted(&mut self, buf: &mut [u8]) -> Result<()> {
         self.ctr.try_apply_keystream(buf).map_err(|_| Error::TooLong)?;
         self.absorb(buf);
         Ok(())
     }
 
+    #[cfg(test)]
     fn decrypt(&mut self, buf: &mut [u8]) -> Result<()> {
         self.count(buf.len())?;
+        self.decrypt_counted(buf)
+    }
+
+    /// [`GcmStream::decrypt`] of bytes already counted.
+    fn decrypt_counted(&mut self, buf: &mut [u8]) -> Result<()> {
         self.absorb(buf);
         self.ctr.try_apply_keystream(buf).map_err(|_| Error::TooLong)
     }
@@ -367,6 +378,7 @@ impl S3ecOpener {
             stream: GcmStream::new(&self.key),
             held: Vec::with_capacity(TAG_LEN),
             plaintext_len: self.plaintext_len,
+            failed: None,
         })
     }
 
@@ -502,6 +514,8 @@ pub struct S3ecDelayedBody {
     /// The last up-to-16 bytes seen: they may be the tag.
     held: Vec<u8>,
     plaintext_len: Option<u64>,
+    /// The error an update returned: every later call returns it again.
+    failed: Option<Error>,
 }
 
 impl core::fmt::Debug for S3ecDelayedBody {
@@ -515,17 +529,33 @@ impl S3ecDelayedBody {
     /// seen, which may be the tag. **The plaintext is not yet authenticated.**
     ///
     /// # Errors
-    /// [`Error::TooLong`] past S3EC's 64 GiB limit.
+    /// [`Error::TooLong`] past S3EC's 64 GiB limit, with nothing of `body` taken and `out` as it
+    /// was; then, and after any earlier error, the same error again (and from
+    /// [`S3ecDelayedBody::finish`]).
     pub fn update(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let total = self.held.len() + body.len();
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let total = self.held.len().saturating_add(body.len());
         let release = total.saturating_sub(TAG_LEN);
+        // Counted before anything moves: a piece past the limit leaves `out` and the stream as
+        // they were, never ciphertext appended where the caller expects plaintext.
+        if let Err(e) = self.stream.count(release) {
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
         let start = out.len();
         let from_held = release.min(self.held.len());
         out.extend_from_slice(&self.held[..from_held]);
         out.extend_from_slice(&body[..release - from_held]);
         self.held.drain(..from_held);
         self.held.extend_from_slice(&body[release - from_held..]);
-        self.stream.decrypt(&mut out[start..])
+        if let Err(e) = self.stream.decrypt_counted(&mut out[start..]) {
+            out.truncate(start);
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Checks the tag. If this fails, everything [`S3ecDelayedBody::update`] released is forged or
@@ -533,8 +563,12 @@ impl S3ecDelayedBody {
     ///
     /// # Errors
     /// [`Error::Authentication`] for a bad tag or a body shorter than a tag;
-    /// [`S3ecError::BodyLength`] if the body is not of the length the metadata states.
+    /// [`S3ecError::BodyLength`] if the body is not of the length the metadata states; the error an
+    /// update returned.
     pub fn finish(self) -> Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         if self.held.len() != TAG_LEN {
             return Err(Error::Authentication);
         }
@@ -705,11 +739,19 @@ impl S3ecSealer {
     /// Encrypts the next piece of plaintext, appending the ciphertext to `out`.
     ///
     /// # Errors
-    /// [`Error::TooLong`] beyond [`S3EC_MAX_PLAINTEXT`].
+    /// [`Error::TooLong`] beyond [`S3EC_MAX_PLAINTEXT`], with `out` as it was (nothing of
+    /// `plaintext` is appended to the ciphertext).
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        // Counted before the plaintext is copied into `out`, the caller's ciphertext buffer.
+        self.stream.count(plaintext.len())?;
         let start = out.len();
         out.extend_from_slice(plaintext);
-        self.stream.encrypt(&mut out[start..])
+        if let Err(e) = self.stream.encrypt_counted(&mut out[start..]) {
+            out[start..].zeroize();
+            out.truncate(start);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Appends the tag and returns the envelope.
@@ -796,6 +838,65 @@ mod tests {
                 Err(Error::Authentication)
             ));
         }
+    }
+
+    /// A delayed read past S3EC's limit fails before it appends anything: `out` keeps only what was
+    /// released before (never ciphertext where plaintext is expected), and the error sticks.
+    #[test]
+    fn delayed_update_past_the_limit_appends_nothing() {
+        let key = ContentKey { key: Zeroizing::new([7; 32]), iv: [9; 12], aad: &SUITE_V3 };
+        let mut body = S3ecDelayedBody {
+            stream: GcmStream::new(&key),
+            held: Vec::new(),
+            plaintext_len: None,
+            failed: None,
+        };
+        // As if 64 GiB less 4 bytes had been released already.
+        body.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        let mut out = vec![0xAA];
+        assert_eq!(body.update(&[0x55; 40], &mut out), Err(Error::TooLong));
+        assert_eq!(out, [0xAA]);
+        assert!(body.held.is_empty());
+        assert_eq!(body.update(&[], &mut out), Err(Error::TooLong));
+        assert_eq!(body.finish(), Err(Error::TooLong));
+        // Up to the limit is fine.
+        let mut body = S3ecDelayedBody {
+            stream: GcmStream::new(&key),
+            held: Vec::new(),
+            plaintext_len: None,
+            failed: None,
+        };
+        body.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        body.update(&[0x55; 20], &mut out).unwrap();
+        assert_eq!(out.len(), 5);
+    }
+
+    /// A sealer's piece past S3EC's limit is refused before it is copied into the ciphertext
+    /// buffer: `out` keeps only the ciphertext before it, never the plaintext.
+    #[test]
+    fn seal_update_past_the_limit_appends_nothing() {
+        let key = ContentKey { key: Zeroizing::new([7; 32]), iv: V3_IV, aad: &SUITE_V3 };
+        let envelope = S3ecEnvelope {
+            format: S3ecFormat::V3,
+            content: S3ecContent::AesGcmCommitting,
+            wrap: S3ecWrap::AesGcm,
+            encrypted_key: vec![1; 60],
+            iv: V3_IV,
+            cbc_iv: [0; CBC_IV_LEN],
+            message_id: [2; MESSAGE_ID_LEN],
+            commitment: [3; COMMITMENT_LEN],
+            description: EncryptionContext::new(),
+            plaintext_len: None,
+        };
+        let mut sealer = S3ecSealer { envelope, stream: GcmStream::new(&key) };
+        // As if 64 GiB less 4 bytes had been sealed already.
+        sealer.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        let mut out = vec![0xAA];
+        assert_eq!(sealer.update(b"secret plaintext", &mut out), Err(Error::TooLong));
+        assert_eq!(out, [0xAA]);
+        sealer.update(b"last", &mut out).unwrap();
+        assert_eq!(out.len(), 5);
+        assert_ne!(&out[1..], b"last");
     }
 
     /// The commitment computed on write is accepted on read, and one flipped bit of it is refused.

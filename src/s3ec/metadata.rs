@@ -2,6 +2,7 @@
 
 use super::instruction;
 use super::{CBC_CEK_NAME, S3ecContent, S3ecError, S3ecFormat, S3ecOptions, S3ecWrap};
+use crate::envelope::echo;
 use crate::error::Result;
 use crate::kms::EncryptionContext;
 use base64ct::{Base64, Encoding};
@@ -122,7 +123,10 @@ pub enum S3ecMetadata {
     Envelope(S3ecEnvelope),
     /// The envelope is not (or not entirely) in the metadata: read the instruction file
     /// (`<key>.instruction`, [`crate::S3EC_INSTRUCTION_SUFFIX`]) and call
-    /// [`S3ecEnvelope::from_instruction_file`]. If there is none, the object is not S3EC-encrypted.
+    /// [`S3ecEnvelope::from_instruction_file`]. If there is none, the object cannot be read as an
+    /// S3EC object: refuse it ([`crate::S3ecError::NotEncrypted`]), as AWS's clients do. Never
+    /// return its body as plaintext: metadata is storage's to change, so an encrypted object whose
+    /// S3EC metadata was stripped and whose instruction file was removed looks exactly like this.
     InstructionFile,
 }
 
@@ -239,7 +243,7 @@ impl S3ecEnvelope {
             (S3ecFormat::V2, Some(V2_CEK_NAME)) => S3ecContent::AesGcm,
             // AWS (Java): a missing x-amz-cek-alg means CBC; V1 is CBC whatever it says.
             (_, None | Some(CBC_CEK_NAME)) => S3ecContent::AesCbc,
-            (_, Some(other)) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+            (_, Some(other)) => return Err(S3ecError::Unsupported(echo(other)).into()),
         };
         if content == S3ecContent::AesCbc && !options.legacy_unauthenticated_modes {
             let what = if format == S3ecFormat::V1 { "V1 (x-amz-key, AES/CBC)" } else { "AES/CBC" };
@@ -266,7 +270,7 @@ impl S3ecEnvelope {
                 return Err(legacy_wrap(options, "RSA (v1 EncryptionOnly)").into());
             }
             None => return Err(S3ecError::MissingKey(WRAP_ALG).into()),
-            Some(other) => return Err(S3ecError::Unsupported(other.to_owned()).into()),
+            Some(other) => return Err(S3ecError::Unsupported(echo(other)).into()),
         };
         if wrap.is_legacy() && !options.legacy_wrapping_algorithms {
             return Err(S3ecError::LegacyWrapRefused(wrap.v2_name().to_owned()).into());
@@ -320,13 +324,13 @@ impl S3ecEnvelope {
     fn from_v3(keys: &MapKeys, plaintext_len: Option<u64>) -> Result<Self> {
         match keys.require(V3_CEK)? {
             V3_CEK_NAME => {}
-            other => return Err(S3ecError::Unsupported(format!("x-amz-c {other}")).into()),
+            other => return Err(S3ecError::Unsupported(format!("x-amz-c {}", echo(other))).into()),
         }
         let wrap = match keys.require(V3_WRAP)? {
             "02" => S3ecWrap::AesGcm,
             "12" => S3ecWrap::KmsContext,
             "22" => S3ecWrap::RsaOaepSha1,
-            other => return Err(S3ecError::Unsupported(format!("x-amz-w {other}")).into()),
+            other => return Err(S3ecError::Unsupported(format!("x-amz-w {}", echo(other))).into()),
         };
         let message_id: [u8; MESSAGE_ID_LEN] = decode_fixed(keys.require(V3_MESSAGE_ID)?, V3_MESSAGE_ID)?;
         if message_id == [0; MESSAGE_ID_LEN] {
@@ -380,7 +384,8 @@ impl S3ecEnvelope {
     }
 
     /// The envelope as user-metadata pairs (names without S3's `x-amz-meta-` prefix; send them as
-    /// `x-amz-meta-<name>` headers). Values are ASCII: JSON escapes anything else as `\uXXXX`.
+    /// `x-amz-meta-<name>` headers). Values are visible ASCII and spaces, valid HTTP field values:
+    /// JSON contexts escape controls, DEL and anything beyond ASCII as `\uXXXX`.
     pub fn to_metadata(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::with_capacity(7);
         match self.format {
@@ -489,13 +494,14 @@ fn parse_description(value: Option<&str>, key: &'static str) -> Result<Encryptio
     EncryptionContext::from_json(json.as_bytes()).map_err(|_| S3ecError::InvalidValue(key).into())
 }
 
-/// JSON of a context with every non-ASCII character escaped (`\uXXXX`, surrogate pairs beyond the
-/// BMP), so it travels in an HTTP header unchanged.
+/// JSON of a context with every non-ASCII character and DEL escaped (`\uXXXX`, surrogate pairs
+/// beyond the BMP), so it travels in an HTTP header unchanged: JSON itself escapes only the other
+/// controls, and DEL (0x7F) is no more a valid field-value byte (RFC 9110 §5.5) than they are.
 pub(super) fn ascii_json(context: &EncryptionContext) -> String {
     let json = context.canonical_json();
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if c.is_ascii() {
+        if c.is_ascii() && c != '\x7f' {
             out.push(c);
         } else {
             let mut units = [0u16; 2];

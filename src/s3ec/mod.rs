@@ -267,7 +267,9 @@ impl S3ecOptions {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum S3ecError {
-    /// The metadata carries no S3EC envelope and no hint of one.
+    /// The metadata carries no S3EC envelope and the object has no instruction file: for a reader
+    /// to refuse the object with (see [`S3ecMetadata::InstructionFile`]); s3crypt never treats such
+    /// an object as plaintext.
     #[error("no S3 Encryption Client metadata")]
     NotEncrypted,
     /// A mapkey the format requires is missing.
@@ -295,7 +297,7 @@ pub enum S3ecError {
     LegacyWrapRefused(String),
     /// A wrap or content algorithm s3crypt recognises but does not implement (the legacy RSA wraps,
     /// a combination of wrap and content no AWS client wrote, a streaming or ranged CBC read), or
-    /// one nobody defines.
+    /// one nobody defines (named by at most [`crate::ECHO_MAX`] characters of the stored value).
     #[error("S3EC algorithm {0} is not supported")]
     Unsupported(String),
     /// The key presented does not match the object's wrap (an AES key for a KMS object …).
