@@ -488,6 +488,14 @@ fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
         panic!("an unknown version is refused")
     };
     assert_eq!(v.len(), s3crypt::ECHO_MAX);
+    // Control characters never reach an error (and so a log line) as themselves.
+    let mut map = envelope.to_metadata();
+    map.retain(|(k, _)| k != "s3crypt-version");
+    map.push(("s3crypt-version".to_owned(), "9\r\nforged: yes\u{1b}[2J".to_owned()));
+    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
+        panic!("an unknown version is refused")
+    };
+    assert_eq!(v, "9\u{fffd}\u{fffd}forged: yes\u{fffd}[2J");
 }
 
 #[test]

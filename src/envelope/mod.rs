@@ -21,9 +21,10 @@ pub const ENVELOPE_VERSION: u8 = 1;
 /// returned to clients, so none carries an unbounded piece of what an attacker stored.
 pub const ECHO_MAX: usize = 64;
 
-/// At most [`ECHO_MAX`] characters of `input`, for an error message.
+/// At most [`ECHO_MAX`] characters of `input`, for an error message; control characters (CR, LF,
+/// ESC, …) become U+FFFD, so stored bytes cannot forge log lines or terminal sequences.
 pub(crate) fn echo(input: &str) -> String {
-    input.chars().take(ECHO_MAX).collect()
+    input.chars().take(ECHO_MAX).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
 }
 
 /// Length of the per-seal salt from which the key-encryption key is derived.
