@@ -18,9 +18,10 @@ use common::store::{Object, Store};
 use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
-    ByteRange, ChunkSize, ClientKeyring, ClientKms, ClientKmsKey, ClientMultipartUpload, EncryptionContext,
-    Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms, ObjectId, PARTS_COMPANION_SUFFIX,
-    Part, PartTable, PartsCompanion, RootKey, Scheme, SealOptions, SealedPart, parts_companion_key,
+    ByteRange, ChunkSize, ClientKeyring, ClientKms, ClientKmsKey, ClientMultipartUpload, ClientSideError,
+    EncryptionContext, Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms, ObjectId,
+    PARTS_COMPANION_SUFFIX, Part, PartTable, PartsCompanion, RootKey, Scheme, SealOptions, SealedPart,
+    parts_companion_key,
 };
 use std::collections::BTreeMap;
 
@@ -94,8 +95,13 @@ impl MultipartStore {
         self.s3().put(BUCKET, utf8(key), &headers, body).unwrap();
     }
     fn get_object(&self, key: &[u8], range: Option<&str>) -> Result<Stored, &'static str> {
+        Ok(self.get_ranged(key, range)?.0)
+    }
+    /// GetObject, with the response's `Content-Range` (none for a `200`).
+    fn get_ranged(&self, key: &[u8], range: Option<&str>) -> Result<(Stored, Option<String>), &'static str> {
         let response = self.s3().get(BUCKET, utf8(key), range).map_err(|e| e.code)?;
-        Ok(Stored { metadata: response.metadata(), body: response.body })
+        let content_range = response.content_range().map(str::to_owned);
+        Ok((Stored { metadata: response.metadata(), body: response.body }, content_range))
     }
     /// HeadObject: the metadata and the stored length.
     fn head_object(&self, key: &[u8]) -> Result<(Metadata, u64), &'static str> {
@@ -209,9 +215,10 @@ impl Reader<'_> {
     ) -> Result<Vec<u8>, Error> {
         let companion = self.companion(object)?;
         let plan = companion.plan_get(range)?;
-        let response = self.store.get_object(object.key(), plan.range.as_deref()).unwrap();
+        let (response, content_range) = self.store.get_ranged(object.key(), plan.range.as_deref()).unwrap();
         // (A hostile store may answer with another length: the opener, not the client, decides.)
-        let mut opener = plan.opener(pairs(&response.metadata), self.enc, object, &companion)?;
+        let mut opener =
+            plan.opener(pairs(&response.metadata), content_range.as_deref(), self.enc, object, &companion)?;
         let mut plain = Vec::with_capacity((plan.plaintext.end - plan.plaintext.start) as usize);
         for piece in response.body.chunks(step.max(1)) {
             opener.update(piece, &mut plain)?;
@@ -443,6 +450,52 @@ fn hostile_fixture(
 ) -> Vec<SealedPart> {
     let parts = parts_of(&[2 * C + 1, C, 500]);
     upload(store, ring, object, &parts, &[3, 1, 2], 2, seed).unwrap()
+}
+
+/// The response's `Content-Range` must answer the plan, with the stored length the authenticated
+/// table gives; a store that answers another window, or no window for a range, is refused before a
+/// byte is fed.
+#[test]
+fn content_ranges_that_do_not_answer_the_plan_are_refused() {
+    let ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "content-range");
+    hostile_fixture(&store, &ring, &object, 60);
+    let expected = store.raw(object.key()).unwrap();
+    let companion =
+        PartsCompanion::from_bytes(&store.get_object(&parts_companion_key(object.key()), None).unwrap().body)
+            .unwrap();
+    let total = companion.table().stored_len();
+    let plan = companion.plan_get(Some(ByteRange::FromTo(2 * C as u64 - 10, 2 * C as u64 + 10))).unwrap();
+    let (response, content_range) = store.get_ranged(object.key(), plan.range.as_deref()).unwrap();
+    let honest = content_range.unwrap();
+    let open = |value: Option<&str>| {
+        plan.opener(pairs(&response.metadata), value, &ring, &object, &companion).map(|_| ())
+    };
+    assert_eq!(open(Some(&honest)), Ok(()));
+    let (s, e) = (plan.stored.start, plan.stored.end - 1);
+    let refused = [
+        (None, Error::ClientSide(ClientSideError::ContentRange)),
+        (Some(format!("bytes {}-{}/{total}", s + 1, e)), Error::ClientSide(ClientSideError::ContentRange)),
+        (Some(format!("bytes {s}-{}/{total}", e + 1)), Error::ClientSide(ClientSideError::ContentRange)),
+        (Some(format!("bytes {s}-{e}")), Error::ClientSide(ClientSideError::ContentRange)),
+        (Some(format!("bytes {s}-{e}/{}", total - 1)), Error::Truncated),
+        (Some(format!("bytes {s}-{e}/{}", total + 1)), Error::TrailingData),
+    ];
+    for (value, error) in refused {
+        assert_eq!(open(value.as_deref()), Err(error), "{value:?}");
+    }
+    // The whole object: a 200 (no Content-Range), or a 206 that covers all of it.
+    let whole = companion.plan_get(None).unwrap();
+    let open_whole = |value: Option<&str>| {
+        whole.opener(pairs(&expected.metadata), value, &ring, &object, &companion).map(|_| ())
+    };
+    assert_eq!(open_whole(None), Ok(()));
+    assert_eq!(open_whole(Some(&format!("bytes 0-{}/{total}", total - 1))), Ok(()));
+    assert_eq!(
+        open_whole(Some(&format!("bytes 1-{}/{total}", total - 1))),
+        Err(Error::ClientSide(ClientSideError::ContentRange))
+    );
 }
 
 #[test]
@@ -1034,7 +1087,7 @@ fn a_reader_that_does_not_know_the_layout() {
     let companion =
         PartsCompanion::from_bytes(&store.get_object(&companion_key, None).unwrap().body).unwrap();
     let plan = companion.plan_get(None).unwrap();
-    let mut opener = plan.opener(pairs(&response.metadata), &ring, &object, &companion).unwrap();
+    let mut opener = plan.opener(pairs(&response.metadata), None, &ring, &object, &companion).unwrap();
     let mut plain = Vec::new();
     opener.update(&response.body, &mut plain).unwrap();
     opener.finish().unwrap();

@@ -222,8 +222,12 @@ fn multipart(mut ring: ClientKeyring, description: EncryptionContext) -> Result<
         };
         let plan = companion.plan_get(Some(range))?;
         let header = plan.range.as_deref().ok_or("a range")?;
-        let (metadata, bytes) = s3.get(object.key(), Some(parse_range(header)?))?;
-        let mut opener = plan.opener(metadata, &ring, &object, &companion)?;
+        let (first, last) = parse_range(header)?;
+        let (metadata, bytes) = s3.get(object.key(), Some((first, last)))?;
+        // S3 answers 206 with `Content-Range: bytes first-last/<stored length>`.
+        let stored_len = s3.objects[object.key()].1.len();
+        let content_range = format!("bytes {first}-{last}/{stored_len}");
+        let mut opener = plan.opener(metadata, Some(&content_range), &ring, &object, &companion)?;
         let mut plain = Vec::new();
         opener.update(&bytes, &mut plain)?;
         opener.finish()?;
@@ -249,7 +253,7 @@ fn multipart(mut ring: ClientKeyring, description: EncryptionContext) -> Result<
     s3.objects.get_mut(object.key()).ok_or("object")?.0 = new_metadata;
     let companion = PartsCompanion::from_bytes(&s3.get(&parts_companion_key(object.key()), None)?.1)?;
     let (metadata, body) = s3.get(object.key(), None)?;
-    let mut opener = companion.plan_get(None)?.opener(metadata, &ring, &object, &companion)?;
+    let mut opener = companion.plan_get(None)?.opener(metadata, None, &ring, &object, &companion)?;
     let mut plain = Vec::with_capacity(plaintext.len());
     opener.update(&body, &mut plain)?;
     opener.finish()?;

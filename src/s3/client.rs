@@ -326,16 +326,7 @@ impl ClientGetPlan {
         let header = *key.body_header().ok_or(FormatError::MissingField(crate::Field::BodyHeader))?;
         let window = match content_range {
             None => 0..total,
-            Some(value) => {
-                let (window, stored_total) = parse_content_range(value)?;
-                if stored_total < total {
-                    return Err(Error::Truncated);
-                }
-                if stored_total > total {
-                    return Err(Error::TrailingData);
-                }
-                window
-            }
+            Some(value) => stored_window(value, total)?,
         };
         match (self.requested, self.stored) {
             (Some(requested), Some(stored)) => {
@@ -368,6 +359,20 @@ impl ClientGetPlan {
             }
         }
     }
+}
+
+/// The stored bytes a response's `Content-Range` says it carries, checked against the stored
+/// length `total` the authenticated envelope (or table) gives: a shorter object is
+/// [`Error::Truncated`], a longer one [`Error::TrailingData`].
+pub(crate) fn stored_window(content_range: &str, total: u64) -> Result<Range<u64>> {
+    let (window, stored_total) = parse_content_range(content_range)?;
+    if stored_total < total {
+        return Err(Error::Truncated);
+    }
+    if stored_total > total {
+        return Err(Error::TrailingData);
+    }
+    Ok(window)
 }
 
 /// `bytes first-last/total`, strictly: ASCII digits, `first ≤ last < total`.

@@ -23,6 +23,7 @@
 
 use crate::envelope::{Envelope, ObjectId};
 use crate::error::{Error, Result};
+use crate::modes::client_side::ClientSideError;
 use crate::object::{
     ByteRange, Checksum, MultipartBody, MultipartOpener, Part, PartsCompanion, SealOptions, Upload,
     parts_companion_key,
@@ -352,15 +353,20 @@ impl PartsCompanion {
 
 impl MultipartGetPlan {
     /// After the object's response arrived: checks its metadata against `companion` (the one the
-    /// plan was made from) and gives the opener to feed the response body to; it appends exactly
-    /// the planned plaintext, each chunk once it authenticates.
+    /// plan was made from) and its `Content-Range` header (absent for a `200` answer) against the
+    /// plan and the authenticated table, and gives the opener to feed the response body to; it
+    /// appends exactly the planned plaintext, each chunk once it authenticates.
     ///
     /// # Errors
-    /// As [`PartsCompanion::open`]; [`Error::InvalidRange`] if the plan does not fit the verified
-    /// table (a plan made from another companion).
+    /// As [`PartsCompanion::open`]; [`Error::Truncated`] or [`Error::TrailingData`] if the stored
+    /// object is shorter or longer than its table says; [`ClientSideError::ContentRange`] for a
+    /// `Content-Range` that is malformed or does not answer the planned request (or its absence
+    /// when a range was asked for and the answer is not the whole object); [`Error::InvalidRange`]
+    /// if the plan does not fit the verified table (a plan made from another companion).
     pub fn opener<I, K, V>(
         &self,
         metadata: I,
+        content_range: Option<&str>,
         encryptor: &dyn Encryptor,
         object: &ObjectId<'_>,
         companion: &PartsCompanion,
@@ -371,6 +377,14 @@ impl MultipartGetPlan {
         V: AsRef<str>,
     {
         let body = companion.open(metadata, encryptor, object)?;
+        let total = body.stored_len();
+        let window = match content_range {
+            None => 0..total,
+            Some(value) => super::client::stored_window(value, total)?,
+        };
+        if window != self.stored {
+            return Err(ClientSideError::ContentRange.into());
+        }
         let opener = match self.range {
             None => body.opener(),
             Some(_) => body.range_opener(self.plaintext.clone())?,
