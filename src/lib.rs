@@ -39,10 +39,11 @@ pub use object::{
 pub use s3::{
     AWS_MANAGED_KMS_KEY, BucketEncryption, CLIENT_INSTRUCTION_SUFFIX, ClientCompletion, ClientCopyPlan,
     ClientGetBody, ClientGetPlan, ClientInstructionPlan, ClientMultipartUpload, ClientPutPlan,
-    CompanionPutPlan, CompletePlan, CopyPlan, CreateUploadPlan, DefaultAlgorithm, HeaderSource, KeyEvent,
-    KeyUse, MultipartCopyPlan, MultipartGetPlan, OpenKey, Operation, Outcome, PartCopyPlan, PartPlan,
-    ReadPlan, S3ErrorResponse, S3Request, SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest,
-    UploadEncryption, UploadPartPlan, WritePlan, WrongKeyStatus, parse_range,
+    CompanionPutPlan, CompletePlan, CopyByPartsPlan, CopyPlan, CreateUploadPlan, DefaultAlgorithm,
+    HeaderSource, KeyEvent, KeyUse, MultipartCopyPlan, MultipartGetPlan, OpenKey, Operation, Outcome,
+    PartCopyPlan, PartPlan, ReadPlan, S3_MAX_PART_SIZE, S3_MIN_PART_SIZE, S3ErrorResponse, S3Request,
+    SealKey, SseError, SseHeaders, SseKmsRequest, SseRequest, UploadEncryption, UploadPartCopyPlan,
+    UploadPartPlan, WritePlan, WrongKeyStatus, parse_range,
 };
 #[cfg(feature = "aws-lc")]
 pub use s3ec::S3ecRsaKey;

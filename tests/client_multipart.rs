@@ -19,9 +19,9 @@ use common::{TestRng, pattern};
 use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientKeyring, ClientKms, ClientKmsKey, ClientMultipartUpload, ClientSideError,
-    EncryptionContext, Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms, ObjectId,
-    PARTS_COMPANION_SUFFIX, Part, PartTable, PartsCompanion, RootKey, Scheme, SealOptions, SealedPart,
-    parts_companion_key,
+    EncryptionContext, Encryptor, Envelope, Error, FormatError, HEADER_LEN, Keyring, LocalKms,
+    MultipartCopyPlan, ObjectId, PARTS_COMPANION_SUFFIX, Part, PartTable, PartsCompanion, RootKey,
+    S3_MIN_PART_SIZE, Scheme, SealOptions, SealedPart, parts_companion_key,
 };
 use std::collections::BTreeMap;
 
@@ -941,6 +941,63 @@ fn parts_sealed_on_the_thread_pool() {
     assert_eq!(reader.get(&object, None, 1 << 20).unwrap(), concat(&parts));
 }
 
+/// A multipart object over S3's 5 GiB CopyObject limit, copied and re-keyed in place by parts:
+/// UploadPartCopy ranges whose boundaries need not be the upload's (the companion's table, not S3's
+/// part layout, describes the body), the companion PUT before the completion, nothing downloaded.
+#[test]
+fn copy_and_rekey_by_parts() {
+    let ring = keyring();
+    let store = MultipartStore::new(0);
+    let object = ObjectId::new(BUCKET, "big/movie.bin");
+    let parts = parts_of(&[4 << 20, 4 << 20, 3 << 20]);
+    upload(&store, &ring, &object, &parts, &[2, 3, 1], 2, 140).unwrap();
+    let expected = concat(&parts);
+    let body_before = store.raw(object.key()).unwrap().body;
+    let by_parts = |from: (&dyn Encryptor, &ObjectId<'_>), to: (&dyn Encryptor, &ObjectId<'_>), seed: u64| {
+        let state = Envelope::from_metadata(pairs(&store.raw(from.1.key()).unwrap().metadata)).unwrap();
+        let companion =
+            PartsCompanion::from_bytes(&store.raw(&parts_companion_key(from.1.key())).unwrap().body).unwrap();
+        let copy = MultipartCopyPlan::new(&state, &companion, from, to, &mut TestRng(seed)).unwrap();
+        let plan = copy.by_parts(S3_MIN_PART_SIZE).unwrap();
+        assert_eq!(plan.part_count(), 3, "5 MiB copy parts over 4 MiB upload parts");
+        store.reset_counts();
+        let id = store.create_multipart_upload(to.1.key(), &plan.create().headers);
+        let etags: Vec<(u32, String)> = plan
+            .parts()
+            .map(|part| {
+                let etag = store.s3().upload_part_copy(id, part.part_number, &part.headers()).unwrap();
+                (part.part_number, etag)
+            })
+            .collect();
+        let put = copy.put_companion();
+        store.put_object(&put.key, put.body.clone());
+        let named: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
+        store.complete(id, &plan.complete_request(&named).unwrap().parts).unwrap();
+        assert_eq!(
+            (store.requests("GetObject"), store.requests("UploadPart"), store.requests("UploadPartCopy")),
+            (0, 0, 3)
+        );
+    };
+    let read = |enc: &dyn Encryptor, object: &ObjectId<'_>| {
+        let mut reader = Reader { store: &store, enc, cache: None };
+        let range = reader.get(object, Some(ByteRange::FromTo((5 << 20) - 9, (5 << 20) + 9)), 4096)?;
+        assert_eq!(range, expected[(5 << 20) - 9..(5 << 20) + 10]);
+        reader.get(object, None, 1 << 20)
+    };
+
+    let dest = ObjectId::new(BUCKET, "big/copy.bin");
+    by_parts((&ring, &object), (&ring, &dest), 141);
+    assert_eq!(read(&ring, &dest).unwrap(), expected);
+    assert_eq!(store.raw(dest.key()).unwrap().body, body_before);
+
+    // Re-key in place, by parts: the new key reads it, the old one no longer does.
+    let new = ClientKeyring::new("client-2", 1, RootKey::from_bytes([0x36; 32]), description()).unwrap();
+    by_parts((&ring, &object), (&new, &object), 142);
+    assert_eq!(read(&new, &object).unwrap(), expected);
+    assert!(read(&ring, &object).is_err());
+    assert_eq!(store.raw(object.key()).unwrap().body, body_before, "the body never changed");
+}
+
 #[test]
 fn copy_rename_and_rekey_without_downloading() {
     let mut ring = keyring();
@@ -959,7 +1016,7 @@ fn copy_rename_and_rekey_without_downloading() {
     let state_of = |object: &ObjectId<'_>| {
         Envelope::from_metadata(pairs(&store.raw(object.key()).unwrap().metadata)).unwrap()
     };
-    let copy = |plan: &s3crypt::MultipartCopyPlan, to: &ObjectId<'_>| {
+    let copy = |plan: &MultipartCopyPlan, to: &ObjectId<'_>| {
         let put = plan.put_companion();
         store.put_object(&put.key, put.body.clone());
         store.s3().copy(BUCKET, utf8(to.key()), &plan.headers()).unwrap();
@@ -968,7 +1025,7 @@ fn copy_rename_and_rekey_without_downloading() {
 
     // A copy to a new name: S3 copies the body; the new metadata and companion name the copy.
     let dest = ObjectId::new(BUCKET, "dst/movie.bin");
-    let plan = s3crypt::MultipartCopyPlan::new(
+    let plan = MultipartCopyPlan::new(
         &state_of(&object),
         &companion_of(&object),
         (&ring, &object),
@@ -994,7 +1051,7 @@ fn copy_rename_and_rekey_without_downloading() {
     ring.add("client-1", 2, RootKey::from_bytes([0x35; 32]), description()).unwrap();
     ring.activate("client-1", 2).unwrap();
     let old_companion = companion_of(&object);
-    let plan = s3crypt::MultipartCopyPlan::new(
+    let plan = MultipartCopyPlan::new(
         &state_of(&object),
         &old_companion,
         (&ring, &object),
@@ -1016,7 +1073,7 @@ fn copy_rename_and_rekey_without_downloading() {
     local.create_key("alias/rekey", RootKey::from_bytes([0x78; 32])).unwrap();
     let context = EncryptionContext::new();
     let kms_key = ClientKms::new("alias/rekey", context.clone()).unwrap().generate_key(&local).unwrap();
-    let plan = s3crypt::MultipartCopyPlan::new(
+    let plan = MultipartCopyPlan::new(
         &state_of(&object),
         &companion_of(&object),
         (&ring, &object),
@@ -1033,7 +1090,7 @@ fn copy_rename_and_rekey_without_downloading() {
 
     // A destination key that collides with a companion, and server-side keys, are refused.
     let reserved = ObjectId::new(BUCKET, "x.s3crypt-parts");
-    let refused = s3crypt::MultipartCopyPlan::new(
+    let refused = MultipartCopyPlan::new(
         &state_of(&object),
         &companion_of(&object),
         (&read_key, &object),
@@ -1042,7 +1099,7 @@ fn copy_rename_and_rekey_without_downloading() {
     );
     assert_eq!(refused.unwrap_err(), Error::ReservedKey);
     let sse_s3 = Keyring::new("root-1", 1, RootKey::from_bytes([0x31; 32])).unwrap();
-    let refused = s3crypt::MultipartCopyPlan::new(
+    let refused = MultipartCopyPlan::new(
         &state_of(&object),
         &companion_of(&object),
         (&read_key, &object),
@@ -1054,7 +1111,7 @@ fn copy_rename_and_rekey_without_downloading() {
         Error::SchemeMismatch { envelope: Scheme::ClientSide, presented: Scheme::SseS3 }
     );
     // A state and companion that do not belong together are refused before anything is sealed.
-    let refused = s3crypt::MultipartCopyPlan::new(
+    let refused = MultipartCopyPlan::new(
         &state_of(&dest),
         &companion_of(&object),
         (&read_key, &object),
@@ -1323,7 +1380,7 @@ fn plans_as_http_headers() {
     let mut map = http::HeaderMap::new();
     done.companion().plan_get(None).unwrap().append_to(&mut map);
     assert!(map.is_empty());
-    let copy = s3crypt::MultipartCopyPlan::new(
+    let copy = MultipartCopyPlan::new(
         client.state(),
         done.companion(),
         (&ring, &object),

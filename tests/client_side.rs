@@ -20,8 +20,8 @@ use proptest::prelude::*;
 use s3crypt::{
     ByteRange, ChunkSize, ClientBodySealer, ClientCopyPlan, ClientGetPlan, ClientInstructionPlan,
     ClientKeyring, ClientKms, ClientKmsKey, ClientPutPlan, ClientSealer, ClientSideError, EncryptionContext,
-    Encryptor, Envelope, Error, FormatError, HEADER_LEN, LocalKms, ObjectId, RootKey, Scheme, SealOptions,
-    TAG_LEN,
+    Encryptor, Envelope, Error, FormatError, HEADER_LEN, LocalKms, ObjectId, RootKey, S3_MAX_PART_SIZE,
+    S3_MIN_PART_SIZE, Scheme, SealOptions, TAG_LEN,
 };
 
 fn description(pairs: &[(&str, &str)]) -> EncryptionContext {
@@ -455,6 +455,84 @@ fn another_chunk_size_is_a_replan_never_wrong_bytes() {
     let plan = ClientGetPlan::range(range, envelope.chunk_size()).unwrap();
     assert_eq!(get(&store, &plan, &ring, "big").unwrap(), msg[100_000..200_001]);
     assert_eq!(store.requests("GetObject"), 2);
+}
+
+/// Over S3's 5 GiB CopyObject limit the same copy is a multipart upload of UploadPartCopy ranges:
+/// the body arrives byte for byte, nothing is downloaded or sealed, and the reader sees the same
+/// single-part client-side object.
+#[test]
+fn a_copy_by_parts_moves_the_body_without_downloading_it() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(11 << 20);
+    let envelope = put(&mut store, &ring, "big", &msg, ChunkSize::C2SP, 21);
+    let (src, dst) = (ObjectId::new(BUCKET, "big"), ObjectId::new(BUCKET, "big copy"));
+    let copy = ClientCopyPlan::new(&envelope, (&ring, &src), (&ring, &dst), &mut TestRng(22)).unwrap();
+    let plan = copy.by_parts(S3_MIN_PART_SIZE).unwrap();
+    assert_eq!(plan.part_count(), 3);
+    assert_eq!(plan.create().key, b"big copy");
+    let parts: Vec<_> = plan.parts().collect();
+    assert_eq!(
+        parts[0].headers(),
+        [
+            ("x-amz-copy-source".to_owned(), "/bucket/big".to_owned()),
+            ("x-amz-copy-source-range".to_owned(), "bytes=0-5242879".to_owned()),
+        ]
+    );
+    let stored_len = envelope.body_len().unwrap();
+    assert_eq!(parts[2].source, 2 * S3_MIN_PART_SIZE..stored_len);
+
+    store.reset_counters();
+    let upload = store.create_multipart_upload(BUCKET, "big copy", &plan.create().headers).unwrap();
+    let mut etags = Vec::new();
+    for part in parts.iter().rev() {
+        etags.push((
+            part.part_number,
+            store.upload_part_copy(upload, part.part_number, &part.headers()).unwrap(),
+        ));
+    }
+    let named: Vec<(u32, &str)> = etags.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    // The completion names each part once, in order, whatever order the ETags came in.
+    for bad in
+        [&named[..2], &[named[0], named[0], named[1]][..], &[named[0], named[1], named[2], (4, "x")][..]]
+    {
+        assert_eq!(plan.complete_request(bad).unwrap_err(), Error::InvalidPart);
+    }
+    let complete = plan.complete_request(&named).unwrap();
+    assert_eq!(complete.parts.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 2, 3]);
+    store.complete_multipart_upload(upload, &complete.parts).unwrap();
+    assert_eq!(
+        (store.requests("GetObject"), store.requests("PutObject"), store.requests("UploadPart")),
+        (0, 0, 0),
+        "nothing downloaded, nothing sealed"
+    );
+    assert_eq!(store.object(BUCKET, "big copy").unwrap().body, store.object(BUCKET, "big").unwrap().body);
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "big copy").unwrap(), msg);
+    let range = ClientGetPlan::range(ByteRange::FromTo(5 << 20, (5 << 20) + 99), ChunkSize::C2SP).unwrap();
+    assert_eq!(get(&store, &range, &ring, "big copy").unwrap(), msg[5 << 20..(5 << 20) + 100]);
+
+    // S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them. An envelope declares its
+    // length before any body exists, so a 40 TiB and a 60 TiB object need no bytes here.
+    for size in [S3_MIN_PART_SIZE - 1, S3_MAX_PART_SIZE + 1, 0] {
+        assert_eq!(
+            copy.by_parts(size).unwrap_err(),
+            Error::ClientSide(ClientSideError::CopyPartSize { stored_len, part_size: size })
+        );
+    }
+    for (tib, ok) in [(40u64, true), (60, false)] {
+        let (_, huge) =
+            ClientSealer::new(SealOptions::default(), tib << 40, &ring, &src, &mut TestRng(23)).unwrap();
+        let copy = ClientCopyPlan::new(&huge, (&ring, &src), (&ring, &dst), &mut TestRng(24)).unwrap();
+        let plan = copy.by_parts(S3_MAX_PART_SIZE);
+        assert_eq!(plan.is_ok(), ok, "{tib} TiB");
+        if let Ok(plan) = plan {
+            // 40 TiB and a 16-byte tag per 16 KiB chunk: 8,201 parts of 5 GiB.
+            assert_eq!(u64::from(plan.part_count()), huge.body_len().unwrap().div_ceil(S3_MAX_PART_SIZE));
+            assert_eq!(plan.part_count(), 8201);
+            let last = plan.parts().last().unwrap();
+            assert_eq!(last.source.end, huge.body_len().unwrap());
+        }
+    }
 }
 
 #[test]

@@ -68,6 +68,15 @@ pub enum ClientSideError {
     /// only at the end: [`crate::SealOptions::md5`] and [`crate::SealOptions::checksum`] must be off.
     #[error("an envelope sealed before the body cannot carry an MD5 or checksum")]
     SealedAttributes,
+    /// A copy by parts ([`crate::CopyByPartsPlan`]) with a part size outside S3's 5 MiB to 5 GiB,
+    /// or one that would need more than 10,000 parts, or of an empty object (use CopyObject).
+    #[error("a copy of {stored_len} bytes cannot be made in parts of {part_size} bytes")]
+    CopyPartSize {
+        /// The stored length of the object to copy.
+        stored_len: u64,
+        /// The part size asked for.
+        part_size: u64,
+    },
 }
 
 /// Client-side raw wrapping keys: named, versioned 256-bit keys, one of them active, each with its

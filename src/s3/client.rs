@@ -3,6 +3,7 @@
 //! rename, re-key), and how to read the responses. Plain data: header names and values, lengths;
 //! the client performs the HTTP requests itself. `docs/FORMAT.md` §8 specifies the formulas.
 
+use super::client_multipart::{CopyByPartsPlan, CreateUploadPlan};
 use crate::envelope::{Envelope, Layout, ObjectId};
 use crate::error::{Error, Result};
 use crate::modes::client_side::ClientSideError;
@@ -546,6 +547,7 @@ impl ClientGetBody {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCopyPlan {
     copy_source: String,
+    key: Vec<u8>,
     envelope: Envelope,
 }
 
@@ -566,7 +568,20 @@ impl ClientCopyPlan {
         crate::object::check_client_key(to.1.key())?;
         crate::object::check_client_scheme(to.0.scheme())?;
         let envelope = envelope.reseal(from, to, rng)?;
-        Ok(Self { copy_source: copy_source(from.1), envelope })
+        Ok(Self { copy_source: copy_source(from.1), key: to.1.key().to_vec(), envelope })
+    }
+
+    /// The same copy for an object over S3's 5 GiB CopyObject limit: a multipart upload of
+    /// UploadPartCopy requests of `part_size` bytes each ([`crate::S3_MIN_PART_SIZE`] to
+    /// [`crate::S3_MAX_PART_SIZE`]), see [`CopyByPartsPlan`]. The object stays a single-part
+    /// client-side object to every reader (its envelope says so); only S3's ETag changes form.
+    ///
+    /// # Errors
+    /// [`ClientSideError::CopyPartSize`] for a part size outside S3's limits, one that needs more
+    /// than 10,000 parts, or an empty object.
+    pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
+        let create = CreateUploadPlan { key: self.key.clone(), headers: metadata_headers(&self.envelope) };
+        CopyByPartsPlan::new(create, self.copy_source.clone(), self.envelope.body_len()?, part_size)
     }
 
     /// The destination's new envelope.

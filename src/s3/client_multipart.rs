@@ -264,19 +264,8 @@ impl ClientCompletion {
     /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
     /// nothing else.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
-        let table = self.companion.table();
-        if etags.len() != table.part_count() as usize {
-            return Err(Error::InvalidPart);
-        }
-        let mut parts = Vec::with_capacity(etags.len());
-        for part in table.parts() {
-            let mut found = etags.iter().filter(|(n, _)| *n == part.number());
-            let (Some((_, etag)), None) = (found.next(), found.next()) else {
-                return Err(Error::InvalidPart);
-            };
-            parts.push((part.number(), (*etag).to_owned()));
-        }
-        Ok(CompletePlan { key: self.key.clone(), parts })
+        let numbers: Vec<u32> = self.companion.table().parts().map(|part| part.number()).collect();
+        complete_plan(&self.key, &numbers, etags)
     }
 }
 
@@ -396,6 +385,133 @@ impl MultipartGetPlan {
     }
 }
 
+/// S3's smallest part (all but the last part of an upload): 5 MiB.
+pub const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest part, and the most one CopyObject copies: 5 GiB.
+pub const S3_MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// A server-side copy of a client-side object too large for one CopyObject (S3 copies at most
+/// [`S3_MAX_PART_SIZE`] per request): a multipart upload at the destination whose parts are
+/// UploadPartCopy requests of consecutive ranges of the source's stored bytes. The destination's
+/// body is the source's, byte for byte — the body was sealed for the data key and upload salt the
+/// re-sealed envelope keeps, never for S3's part layout — so, as with CopyObject, nothing is
+/// downloaded, decrypted or sealed again.
+///
+/// Made by [`crate::ClientCopyPlan::by_parts`] or [`MultipartCopyPlan::by_parts`]. Order:
+/// CreateMultipartUpload ([`CopyByPartsPlan::create`]: the re-sealed envelope as the metadata),
+/// every [`CopyByPartsPlan::parts`] (in parallel, in any order, each retried freely: a copy seals
+/// nothing), for a multipart source the companion PUT of [`MultipartCopyPlan::put_companion`],
+/// then CompleteMultipartUpload ([`CopyByPartsPlan::complete_request`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyByPartsPlan {
+    create: CreateUploadPlan,
+    copy_source: String,
+    stored_len: u64,
+    part_size: u64,
+}
+
+/// One UploadPartCopy of a [`CopyByPartsPlan`]: the part number and the stored bytes of the source
+/// it copies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadPartCopyPlan {
+    /// The part number, from 1.
+    pub part_number: u32,
+    /// The source's stored bytes this part copies.
+    pub source: Range<u64>,
+    /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
+    pub copy_source: String,
+}
+
+impl UploadPartCopyPlan {
+    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        vec![
+            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
+            (
+                "x-amz-copy-source-range".to_owned(),
+                format!("bytes={}-{}", self.source.start, self.source.end - 1),
+            ),
+        ]
+    }
+
+    /// Appends the request headers to an `http` header map.
+    #[cfg(feature = "http")]
+    pub fn append_to(&self, map: &mut http::HeaderMap) {
+        super::client::append_http(&self.headers(), map);
+    }
+}
+
+impl CopyByPartsPlan {
+    /// Splits `stored_len` bytes into parts of `part_size` (the last one shorter).
+    pub(super) fn new(
+        create: CreateUploadPlan,
+        copy_source: String,
+        stored_len: u64,
+        part_size: u64,
+    ) -> Result<Self> {
+        let refused = || ClientSideError::CopyPartSize { stored_len, part_size };
+        if stored_len == 0 || !(S3_MIN_PART_SIZE..=S3_MAX_PART_SIZE).contains(&part_size) {
+            return Err(refused().into());
+        }
+        if stored_len.div_ceil(part_size) > u64::from(crate::envelope::MAX_PARTS) {
+            return Err(refused().into());
+        }
+        Ok(Self { create, copy_source, stored_len, part_size })
+    }
+
+    /// CreateMultipartUpload at the destination, with the re-sealed envelope as its metadata.
+    pub fn create(&self) -> &CreateUploadPlan {
+        &self.create
+    }
+
+    /// The number of parts.
+    pub fn part_count(&self) -> u32 {
+        // At most MAX_PARTS, checked when the plan was made.
+        u32::try_from(self.stored_len.div_ceil(self.part_size)).unwrap_or(u32::MAX)
+    }
+
+    /// The UploadPartCopy requests, part 1 first.
+    pub fn parts(&self) -> impl Iterator<Item = UploadPartCopyPlan> + '_ {
+        (1..=self.part_count()).map(|part_number| {
+            // Below stored_len: part_count was checked against it.
+            let start = u64::from(part_number - 1).saturating_mul(self.part_size);
+            UploadPartCopyPlan {
+                part_number,
+                source: start..start.saturating_add(self.part_size).min(self.stored_len),
+                copy_source: self.copy_source.clone(),
+            }
+        })
+    }
+
+    /// CompleteMultipartUpload with the ETags S3 returned for the UploadPartCopy requests, given in
+    /// any order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else.
+    pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
+        let numbers: Vec<u32> = (1..=self.part_count()).collect();
+        complete_plan(&self.create.key, &numbers, etags)
+    }
+}
+
+/// CompleteMultipartUpload of the parts `numbers` (ascending), each with the one ETag `etags` gives
+/// for it; `etags` may be in any order but must name nothing else.
+fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<CompletePlan> {
+    if etags.len() != numbers.len() {
+        return Err(Error::InvalidPart);
+    }
+    let mut parts = Vec::with_capacity(etags.len());
+    for &number in numbers {
+        let mut found = etags.iter().filter(|(n, _)| *n == number);
+        let (Some((_, etag)), None) = (found.next(), found.next()) else {
+            return Err(Error::InvalidPart);
+        };
+        parts.push((number, (*etag).to_owned()));
+    }
+    Ok(CompletePlan { key: key.to_vec(), parts })
+}
+
 /// CopyObject of a client-side multipart object to a new name, or onto itself with a new key,
 /// without downloading it: the new upload state as the destination's metadata
 /// (`x-amz-metadata-directive: REPLACE`; S3 copies the body server-side) and the new companion to
@@ -407,8 +523,10 @@ impl MultipartGetPlan {
 #[derive(Clone, Debug)]
 pub struct MultipartCopyPlan {
     copy_source: String,
+    key: Vec<u8>,
     state: Envelope,
     companion: CompanionPutPlan,
+    stored_len: u64,
 }
 
 impl MultipartCopyPlan {
@@ -430,13 +548,28 @@ impl MultipartCopyPlan {
         crate::object::check_client_scheme(to.0.scheme())?;
         crate::object::check_client_key(to.1.key())?;
         let (state, companion) = companion.reseal(state, from, to, rng)?;
+        let stored_len = companion.table().stored_len();
         let body = companion.to_bytes();
         let companion = CompanionPutPlan {
             key: parts_companion_key(to.1.key()),
             content_length: body.len() as u64,
             body,
         };
-        Ok(Self { copy_source: super::client::copy_source(from.1), state, companion })
+        let copy_source = super::client::copy_source(from.1);
+        Ok(Self { copy_source, key: to.1.key().to_vec(), state, companion, stored_len })
+    }
+
+    /// The same copy for an object over S3's 5 GiB CopyObject limit: UploadPartCopy requests of
+    /// `part_size` bytes each ([`S3_MIN_PART_SIZE`] to [`S3_MAX_PART_SIZE`]), see [`CopyByPartsPlan`].
+    /// The companion PUT ([`MultipartCopyPlan::put_companion`]) still goes before the completion.
+    ///
+    /// # Errors
+    /// [`ClientSideError::CopyPartSize`] for a part size outside S3's limits or one that needs
+    /// more than 10,000 parts.
+    pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
+        let create =
+            CreateUploadPlan { key: self.key.clone(), headers: super::client::metadata_headers(&self.state) };
+        CopyByPartsPlan::new(create, self.copy_source.clone(), self.stored_len, part_size)
     }
 
     /// The destination's new metadata (its upload state).

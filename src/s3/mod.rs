@@ -19,8 +19,9 @@ pub use client::{
     ClientPutPlan,
 };
 pub use client_multipart::{
-    ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CreateUploadPlan,
-    MultipartCopyPlan, MultipartGetPlan, UploadPartPlan,
+    ClientCompletion, ClientMultipartUpload, CompanionPutPlan, CompletePlan, CopyByPartsPlan,
+    CreateUploadPlan, MultipartCopyPlan, MultipartGetPlan, S3_MAX_PART_SIZE, S3_MIN_PART_SIZE,
+    UploadPartCopyPlan, UploadPartPlan,
 };
 pub use errors::{S3ErrorResponse, SseError, WrongKeyStatus};
 pub use events::{KeyEvent, KeyUse, Outcome};

@@ -348,6 +348,52 @@ impl Store {
         Ok(etag)
     }
 
+    /// UploadPartCopy: the part is the bytes of `x-amz-copy-source` (`/bucket/key`, percent-encoded)
+    /// in `x-amz-copy-source-range` (`bytes=first-last`, within the source; the whole source
+    /// without it); at most 5 GiB. Returns S3's ETag of the part.
+    pub fn upload_part_copy(
+        &mut self,
+        upload: u64,
+        number: u32,
+        headers: &[(String, String)],
+    ) -> Result<String, StoreError> {
+        self.count("UploadPartCopy");
+        let source = Self::header(headers, "x-amz-copy-source").ok_or(error(400, "InvalidArgument"))?;
+        let source = percent_decode(source.strip_prefix('/').unwrap_or(source))
+            .ok_or(error(400, "InvalidArgument"))?;
+        let (src_bucket, src_key) = source.split_once('/').ok_or(error(400, "InvalidArgument"))?;
+        let body = &self
+            .objects
+            .get(&(src_bucket.to_owned(), src_key.to_owned()))
+            .ok_or(error(404, "NoSuchKey"))?
+            .body;
+        let range = match Self::header(headers, "x-amz-copy-source-range") {
+            None => 0..body.len(),
+            Some(value) => {
+                let (first, last) = value
+                    .strip_prefix("bytes=")
+                    .and_then(|r| r.split_once('-'))
+                    .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+                    .ok_or(error(400, "InvalidArgument"))?;
+                if first > last || last >= body.len() {
+                    return Err(error(400, "InvalidRange"));
+                }
+                first..last + 1
+            }
+        };
+        if range.len() as u64 > 5 << 30 {
+            return Err(error(400, "InvalidRequest"));
+        }
+        let bytes = body[range].to_vec();
+        if !(1..=10_000).contains(&number) {
+            return Err(error(400, "InvalidArgument"));
+        }
+        let pending = self.multipart.uploads.get_mut(&upload).ok_or(error(404, "NoSuchUpload"))?;
+        let etag = s3_etag(&bytes);
+        pending.parts.insert(number, (bytes, etag.clone()));
+        Ok(etag)
+    }
+
     /// CompleteMultipartUpload with `(part number, ETag)` in the request's order: S3's checks, then
     /// the object is the listed parts' bytes back to back, with CreateMultipartUpload's metadata.
     pub fn complete_multipart_upload(
