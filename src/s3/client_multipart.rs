@@ -599,3 +599,52 @@ impl MultipartCopyPlan {
         super::client::append_http(&self.headers(), map);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(stored_len: u64, part_size: u64) -> Result<CopyByPartsPlan> {
+        let create = CreateUploadPlan { key: b"k".to_vec(), headers: Vec::new() };
+        CopyByPartsPlan::new(create, "/b/k".to_owned(), stored_len, part_size)
+    }
+
+    proptest::proptest! {
+        /// The parts cover the stored bytes exactly, in order, each of the part size but the last,
+        /// within S3's limits — or the plan is refused.
+        #[test]
+        fn copy_parts_tile_the_body(
+            stored_len in proptest::prop_oneof![0u64..(S3_MIN_PART_SIZE * 3), 0u64..(60 << 40)],
+            part_size in proptest::prop_oneof![
+                (S3_MIN_PART_SIZE - 2)..(S3_MIN_PART_SIZE + 2),
+                S3_MIN_PART_SIZE..=S3_MAX_PART_SIZE,
+                (S3_MAX_PART_SIZE - 1)..(S3_MAX_PART_SIZE + 2),
+            ],
+        ) {
+            let within = (S3_MIN_PART_SIZE..=S3_MAX_PART_SIZE).contains(&part_size);
+            match plan(stored_len, part_size) {
+                Ok(plan) => {
+                    proptest::prop_assert!(within && stored_len > 0);
+                    let count = plan.part_count();
+                    proptest::prop_assert!((1..=10_000).contains(&count));
+                    let mut next = 0;
+                    for (i, part) in plan.parts().enumerate() {
+                        proptest::prop_assert_eq!(part.part_number as usize, i + 1);
+                        proptest::prop_assert_eq!(part.source.start, next);
+                        let len = part.source.end - part.source.start;
+                        proptest::prop_assert!(len > 0 && len <= part_size);
+                        if part.part_number < count {
+                            proptest::prop_assert_eq!(len, part_size);
+                        }
+                        next = part.source.end;
+                    }
+                    proptest::prop_assert_eq!(next, stored_len);
+                }
+                Err(err) => {
+                    proptest::prop_assert_eq!(err, ClientSideError::CopyPartSize { stored_len, part_size }.into());
+                    proptest::prop_assert!(!within || stored_len == 0 || stored_len.div_ceil(part_size) > 10_000);
+                }
+            }
+        }
+    }
+}
