@@ -845,14 +845,13 @@ mod tests {
     #[test]
     fn delayed_update_past_the_limit_appends_nothing() {
         let key = ContentKey { key: Zeroizing::new([7; 32]), iv: [9; 12], aad: &SUITE_V3 };
-        let mut body = S3ecDelayedBody {
-            stream: GcmStream::new(&key),
-            held: Vec::new(),
-            plaintext_len: None,
-            failed: None,
-        };
         // As if 64 GiB less 4 bytes had been released already.
-        body.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        let near_the_limit = || {
+            let mut stream = GcmStream::new(&key);
+            stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+            S3ecDelayedBody { stream, held: Vec::new(), plaintext_len: None, failed: None }
+        };
+        let mut body = near_the_limit();
         let mut out = vec![0xAA];
         assert_eq!(body.update(&[0x55; 40], &mut out), Err(Error::TooLong));
         assert_eq!(out, [0xAA]);
@@ -860,13 +859,7 @@ mod tests {
         assert_eq!(body.update(&[], &mut out), Err(Error::TooLong));
         assert_eq!(body.finish(), Err(Error::TooLong));
         // Up to the limit is fine.
-        let mut body = S3ecDelayedBody {
-            stream: GcmStream::new(&key),
-            held: Vec::new(),
-            plaintext_len: None,
-            failed: None,
-        };
-        body.stream.text_len = S3EC_MAX_PLAINTEXT - 4;
+        let mut body = near_the_limit();
         body.update(&[0x55; 20], &mut out).unwrap();
         assert_eq!(out.len(), 5);
     }

@@ -184,15 +184,9 @@ impl Store {
     /// default) the source's — and copying an object onto itself then is refused, as S3 does.
     pub fn copy(&mut self, bucket: &str, key: &str, headers: &[(String, String)]) -> Result<(), StoreError> {
         self.count("CopyObject");
-        let source = Self::header(headers, "x-amz-copy-source").ok_or(error(400, "InvalidArgument"))?;
-        let source = percent_decode(source.strip_prefix('/').unwrap_or(source))
-            .ok_or(error(400, "InvalidArgument"))?;
-        let (src_bucket, src_key) = source.split_once('/').ok_or(error(400, "InvalidArgument"))?;
-        let object = self
-            .objects
-            .get(&(src_bucket.to_owned(), src_key.to_owned()))
-            .ok_or(error(404, "NoSuchKey"))?
-            .clone();
+        let (src_bucket, src_key) = Self::copy_source(headers)?;
+        let object =
+            self.objects.get(&(src_bucket.clone(), src_key.clone())).ok_or(error(404, "NoSuchKey"))?.clone();
         let replace = match Self::header(headers, "x-amz-metadata-directive") {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -204,6 +198,15 @@ impl Store {
         let metadata = if replace { Self::user_metadata(headers)? } else { object.metadata };
         self.objects.insert((bucket.to_owned(), key.to_owned()), Object { metadata, body: object.body });
         Ok(())
+    }
+
+    /// The bucket and key of `x-amz-copy-source` (`/bucket/key`, percent-encoded).
+    fn copy_source(headers: &[(String, String)]) -> Result<(String, String), StoreError> {
+        let source = Self::header(headers, "x-amz-copy-source").ok_or(error(400, "InvalidArgument"))?;
+        let source = percent_decode(source.strip_prefix('/').unwrap_or(source))
+            .ok_or(error(400, "InvalidArgument"))?;
+        let (bucket, key) = source.split_once('/').ok_or(error(400, "InvalidArgument"))?;
+        Ok((bucket.to_owned(), key.to_owned()))
     }
 
     /// DeleteObject.
@@ -339,13 +342,7 @@ impl Store {
         if content_length != body.len() as u64 {
             return Err(error(400, "IncompleteBody"));
         }
-        if !(1..=10_000).contains(&number) {
-            return Err(error(400, "InvalidArgument"));
-        }
-        let pending = self.multipart.uploads.get_mut(&upload).ok_or(error(404, "NoSuchUpload"))?;
-        let etag = s3_etag(&body);
-        pending.parts.insert(number, (body, etag.clone()));
-        Ok(etag)
+        self.store_part(upload, number, body)
     }
 
     /// UploadPartCopy: the part is the bytes of `x-amz-copy-source` (`/bucket/key`, percent-encoded)
@@ -358,15 +355,8 @@ impl Store {
         headers: &[(String, String)],
     ) -> Result<String, StoreError> {
         self.count("UploadPartCopy");
-        let source = Self::header(headers, "x-amz-copy-source").ok_or(error(400, "InvalidArgument"))?;
-        let source = percent_decode(source.strip_prefix('/').unwrap_or(source))
-            .ok_or(error(400, "InvalidArgument"))?;
-        let (src_bucket, src_key) = source.split_once('/').ok_or(error(400, "InvalidArgument"))?;
-        let body = &self
-            .objects
-            .get(&(src_bucket.to_owned(), src_key.to_owned()))
-            .ok_or(error(404, "NoSuchKey"))?
-            .body;
+        let source = Self::copy_source(headers)?;
+        let body = &self.objects.get(&source).ok_or(error(404, "NoSuchKey"))?.body;
         let range = match Self::header(headers, "x-amz-copy-source-range") {
             None => 0..body.len(),
             Some(value) => {
@@ -385,6 +375,11 @@ impl Store {
             return Err(error(400, "InvalidRequest"));
         }
         let bytes = body[range].to_vec();
+        self.store_part(upload, number, bytes)
+    }
+
+    /// Keeps `bytes` as part `number` of `upload` (replacing an earlier upload of it): its ETag.
+    fn store_part(&mut self, upload: u64, number: u32, bytes: Vec<u8>) -> Result<String, StoreError> {
         if !(1..=10_000).contains(&number) {
             return Err(error(400, "InvalidArgument"));
         }
