@@ -1,11 +1,13 @@
 //! Client-side multipart companions from arbitrary bytes: the decoder never panics and accepts
 //! only canonical encodings, and a companion that is not byte-for-byte the one sealed for the
-//! object's upload never opens against the object's metadata.
+//! object's upload never opens against the object's metadata. A GET planned from the genuine
+//! companion, answered with an arbitrary `Content-Range`, is refused or exactly the planned window.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use s3crypt::{
-    ClientKeyring, EncryptionContext, Envelope, ObjectId, PartsCompanion, RootKey, SealOptions, Upload,
+    ByteRange, ClientKeyring, EncryptionContext, Envelope, ObjectId, PartsCompanion, RootKey, SealOptions,
+    Upload,
 };
 use std::sync::OnceLock;
 
@@ -44,6 +46,19 @@ fuzz_target!(|input: (Vec<(u16, u8)>, Vec<u8>)| {
     if let Ok(companion) = PartsCompanion::from_bytes(&raw) {
         assert_eq!(companion.to_bytes(), raw, "the companion encoding is canonical");
         assert!(f.state.open_client_multipart(&f.ring, &id, &companion).is_err() || raw == f.companion);
+    }
+
+    // A GET planned from the genuine companion, answered with `raw` as its Content-Range.
+    let genuine = PartsCompanion::from_bytes(&f.companion).unwrap();
+    let range = edits.first().map(|&(a, b)| {
+        let first = u64::from(a % 64);
+        ByteRange::FromTo(first, first + u64::from(b))
+    });
+    if let (Ok(plan), Ok(text)) = (genuine.plan_get(range), std::str::from_utf8(&raw)) {
+        let metadata = f.state.to_metadata();
+        if let Ok(opener) = plan.opener(metadata, Some(text), &f.ring, &id, &genuine) {
+            assert_eq!(opener.stored_range(), plan.stored);
+        }
     }
 
     // The genuine companion, edited: only the unmodified one opens.
