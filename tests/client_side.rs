@@ -384,7 +384,8 @@ proptest! {
         let plan = match ClientGetPlan::range(range, cs) {
             Ok(plan) => plan,
             Err(e) => {
-                // Only an empty suffix is refused up front, as S3 refuses `bytes=-0`.
+                // Within the drawn offsets only an empty suffix is refused up front, as S3 refuses
+                // `bytes=-0` (offsets past any storable object are too, but are not drawn here).
                 prop_assert_eq!(range, ByteRange::Suffix(0));
                 prop_assert_eq!(e, Error::InvalidRange);
                 return Ok(());
