@@ -262,7 +262,7 @@ impl ClientCompletion {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
-    /// nothing else.
+    /// nothing else, or an ETag holds a control character.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = self.companion.table().parts().map(|part| part.number()).collect();
         complete_plan(&self.key, &numbers, etags)
@@ -488,7 +488,7 @@ impl CopyByPartsPlan {
     /// any order.
     ///
     /// # Errors
-    /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else.
+    /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else, or an ETag holds a control character.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = (1..=self.part_count()).collect();
         complete_plan(&self.create.key, &numbers, etags)
@@ -496,7 +496,8 @@ impl CopyByPartsPlan {
 }
 
 /// CompleteMultipartUpload of the parts `numbers` (ascending), each with the one ETag `etags` gives
-/// for it; `etags` may be in any order but must name nothing else.
+/// for it; `etags` may be in any order but must name nothing else, and no ETag may hold a control
+/// character.
 fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<CompletePlan> {
     if etags.len() != numbers.len() {
         return Err(Error::InvalidPart);
@@ -507,6 +508,10 @@ fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<C
         let (Some((_, etag)), None) = (found.next(), found.next()) else {
             return Err(Error::InvalidPart);
         };
+        // XML 1.0 has no way to carry a control character, escaped or not.
+        if etag.chars().any(char::is_control) {
+            return Err(Error::InvalidPart);
+        }
         parts.push((number, (*etag).to_owned()));
     }
     Ok(CompletePlan { key: key.to_vec(), parts })
