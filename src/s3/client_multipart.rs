@@ -262,7 +262,7 @@ impl ClientCompletion {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
-    /// nothing else, or an ETag holds a control character.
+    /// nothing else, or if an ETag holds a control character.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = self.companion.table().parts().map(|part| part.number()).collect();
         complete_plan(&self.key, &numbers, etags)
@@ -488,7 +488,8 @@ impl CopyByPartsPlan {
     /// any order.
     ///
     /// # Errors
-    /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else, or an ETag holds a control character.
+    /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else, or if
+    /// an ETag holds a control character.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = (1..=self.part_count()).collect();
         complete_plan(&self.create.key, &numbers, etags)
