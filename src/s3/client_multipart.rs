@@ -421,18 +421,23 @@ pub struct UploadPartCopyPlan {
     pub source: Range<u64>,
     /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
     pub copy_source: String,
+    /// `source` is the whole source object (the copy's only part): no range is sent.
+    whole: bool,
 }
 
 impl UploadPartCopyPlan {
-    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`.
+    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`
+    /// (inclusive). The only part of a copy is the whole source and goes without a range: S3
+    /// documents a range copy only for a source over 5 MB, and the only part may be of any size.
     pub fn headers(&self) -> Vec<(String, String)> {
-        vec![
-            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
-            (
+        let mut headers = vec![("x-amz-copy-source".to_owned(), self.copy_source.clone())];
+        if !self.whole {
+            headers.push((
                 "x-amz-copy-source-range".to_owned(),
-                format!("bytes={}-{}", self.source.start, self.source.end - 1),
-            ),
-        ]
+                format!("bytes={}-{}", self.source.start, self.source.end.saturating_sub(1)),
+            ));
+        }
+        headers
     }
 
     /// Appends the request headers to an `http` header map.
@@ -480,6 +485,7 @@ impl CopyByPartsPlan {
                 part_number,
                 source: start..start.saturating_add(self.part_size).min(self.stored_len),
                 copy_source: self.copy_source.clone(),
+                whole: self.stored_len <= self.part_size,
             }
         })
     }
@@ -638,6 +644,10 @@ mod tests {
                         proptest::prop_assert_eq!(part.part_number as usize, i + 1);
                         proptest::prop_assert_eq!(part.source.start, next);
                         let len = part.source.end - part.source.start;
+                        // A range is sent exactly when the part is not the whole source.
+                        let range = format!("bytes={}-{}", part.source.start, part.source.end - 1);
+                        let sent = part.headers().into_iter().find(|(n, _)| n == "x-amz-copy-source-range");
+                        proptest::prop_assert_eq!(sent.map(|(_, v)| v), (count > 1).then_some(range));
                         proptest::prop_assert!(len > 0 && len <= part_size);
                         if part.part_number < count {
                             proptest::prop_assert_eq!(len, part_size);
