@@ -262,7 +262,7 @@ impl ClientCompletion {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
-    /// nothing else, or if an ETag holds a control character.
+    /// nothing else, or if an ETag holds a control character, U+FFFE or U+FFFF.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = self.companion.table().parts().map(|part| part.number()).collect();
         complete_plan(&self.key, &numbers, etags)
@@ -495,7 +495,7 @@ impl CopyByPartsPlan {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else, or if
-    /// an ETag holds a control character.
+    /// an ETag holds a control character, U+FFFE or U+FFFF.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = (1..=self.part_count()).collect();
         complete_plan(&self.create.key, &numbers, etags)
@@ -504,7 +504,7 @@ impl CopyByPartsPlan {
 
 /// CompleteMultipartUpload of the parts `numbers` (ascending), each with the one ETag `etags` gives
 /// for it; `etags` may be in any order but must name nothing else, and no ETag may hold a control
-/// character.
+/// character or a non-character XML cannot carry (U+FFFE, U+FFFF).
 fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<CompletePlan> {
     if etags.len() != numbers.len() {
         return Err(Error::InvalidPart);
@@ -515,8 +515,10 @@ fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<C
         let (Some((_, etag)), None) = (found.next(), found.next()) else {
             return Err(Error::InvalidPart);
         };
-        // XML 1.0 has no way to carry a control character, escaped or not.
-        if etag.chars().any(char::is_control) {
+        // S3's ETags are quoted hex, never with a control character; most C0 controls, U+FFFE and
+        // U+FFFF cannot appear in an XML 1.0 document at all, and CR/LF would not survive its
+        // line-end normalization: S3 would answer 400 or complete with another ETag.
+        if etag.chars().any(|c| c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')) {
             return Err(Error::InvalidPart);
         }
         parts.push((number, (*etag).to_owned()));
