@@ -536,6 +536,35 @@ fn a_copy_by_parts_moves_the_body_without_downloading_it() {
     }
 }
 
+/// A copy by parts whose one part is the whole source sends no `x-amz-copy-source-range`: S3
+/// documents a range copy only for a source over 5 MB, and S3 allows a multipart upload's only
+/// part to be any size, so a small object (or one planned with a part size it fits in) still copies.
+#[test]
+fn a_copy_by_parts_of_one_part_copies_the_whole_source() {
+    let ring = keyring();
+    let mut store = Store::new();
+    for (len, part_size) in [(1, S3_MIN_PART_SIZE), (1000, S3_MIN_PART_SIZE), (6 << 20, 8 << 20)] {
+        let msg = pattern(len);
+        let envelope = put(&mut store, &ring, "small", &msg, ChunkSize::C2SP, 31);
+        let (src, dst) = (ObjectId::new(BUCKET, "small"), ObjectId::new(BUCKET, "small copy"));
+        let copy = ClientCopyPlan::new(&envelope, (&ring, &src), (&ring, &dst), &mut TestRng(32)).unwrap();
+        let plan = copy.by_parts(part_size).unwrap();
+        let parts: Vec<_> = plan.parts().collect();
+        assert_eq!(parts.len(), 1, "{len}");
+        assert_eq!(parts[0].source, 0..envelope.body_len().unwrap());
+        assert_eq!(parts[0].headers(), [("x-amz-copy-source".to_owned(), "/bucket/small".to_owned())]);
+        let upload = store.create_multipart_upload(BUCKET, "small copy", &plan.create().headers).unwrap();
+        let etag = store.upload_part_copy(upload, 1, &parts[0].headers()).unwrap();
+        let complete = plan.complete_request(&[(1, &etag)]).unwrap();
+        store.complete_multipart_upload(upload, &complete.parts).unwrap();
+        assert_eq!(
+            store.object(BUCKET, "small copy").unwrap().body,
+            store.object(BUCKET, "small").unwrap().body
+        );
+        assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "small copy").unwrap(), msg, "{len}");
+    }
+}
+
 #[test]
 fn copy_rename_and_rekey_never_download_the_body() {
     let kms = local_kms();

@@ -496,6 +496,15 @@ fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
         panic!("an unknown version is refused")
     };
     assert_eq!(v, "9\u{fffd}\u{fffd}forged: yes\u{fffd}[2J");
+    // Nor Unicode's line separators (which log viewers break on) or bidirectional overrides
+    // (which reorder what a reader sees); other non-ASCII text is repeated as it is.
+    let mut map = envelope.to_metadata();
+    map.retain(|(k, _)| k != "s3crypt-version");
+    map.push(("s3crypt-version".to_owned(), "9\u{2028}a\u{2029}b\u{202e}c\u{2066}d\u{200f}é".to_owned()));
+    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
+        panic!("an unknown version is refused")
+    };
+    assert_eq!(v, "9\u{fffd}a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}é");
 }
 
 #[test]

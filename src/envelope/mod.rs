@@ -22,9 +22,16 @@ pub const ENVELOPE_VERSION: u8 = 1;
 pub const ECHO_MAX: usize = 64;
 
 /// At most [`ECHO_MAX`] characters of `input`, for an error message; control characters (CR, LF,
-/// ESC, …) become U+FFFD, so stored bytes cannot forge log lines or terminal sequences.
+/// NEL, ESC, …), Unicode's line and paragraph separators and its bidirectional controls become
+/// U+FFFD, so stored bytes cannot forge log lines, terminal sequences or reorder what a log shows.
 pub(crate) fn echo(input: &str) -> String {
-    input.chars().take(ECHO_MAX).map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    let shown = |c: char| {
+        let hidden = c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if hidden { '\u{fffd}' } else { c }
+    };
+    input.chars().take(ECHO_MAX).map(shown).collect()
 }
 
 /// Length of the per-seal salt from which the key-encryption key is derived.

@@ -262,7 +262,7 @@ impl ClientCompletion {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each of the companion's parts exactly once and
-    /// nothing else, or if an ETag holds a control character.
+    /// nothing else, or if an ETag holds a control character, U+FFFE or U+FFFF.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = self.companion.table().parts().map(|part| part.number()).collect();
         complete_plan(&self.key, &numbers, etags)
@@ -421,18 +421,23 @@ pub struct UploadPartCopyPlan {
     pub source: Range<u64>,
     /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
     pub copy_source: String,
+    /// `source` is the whole source object (the copy's only part): no range is sent.
+    whole: bool,
 }
 
 impl UploadPartCopyPlan {
-    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`.
+    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`
+    /// (inclusive). The only part of a copy is the whole source and goes without a range: S3
+    /// documents a range copy only for a source over 5 MB, and the only part may be of any size.
     pub fn headers(&self) -> Vec<(String, String)> {
-        vec![
-            ("x-amz-copy-source".to_owned(), self.copy_source.clone()),
-            (
+        let mut headers = vec![("x-amz-copy-source".to_owned(), self.copy_source.clone())];
+        if !self.whole {
+            headers.push((
                 "x-amz-copy-source-range".to_owned(),
-                format!("bytes={}-{}", self.source.start, self.source.end - 1),
-            ),
-        ]
+                format!("bytes={}-{}", self.source.start, self.source.end.saturating_sub(1)),
+            ));
+        }
+        headers
     }
 
     /// Appends the request headers to an `http` header map.
@@ -480,6 +485,7 @@ impl CopyByPartsPlan {
                 part_number,
                 source: start..start.saturating_add(self.part_size).min(self.stored_len),
                 copy_source: self.copy_source.clone(),
+                whole: self.stored_len <= self.part_size,
             }
         })
     }
@@ -489,7 +495,7 @@ impl CopyByPartsPlan {
     ///
     /// # Errors
     /// [`Error::InvalidPart`] unless `etags` names each part exactly once and nothing else, or if
-    /// an ETag holds a control character.
+    /// an ETag holds a control character, U+FFFE or U+FFFF.
     pub fn complete_request(&self, etags: &[(u32, &str)]) -> Result<CompletePlan> {
         let numbers: Vec<u32> = (1..=self.part_count()).collect();
         complete_plan(&self.create.key, &numbers, etags)
@@ -498,7 +504,7 @@ impl CopyByPartsPlan {
 
 /// CompleteMultipartUpload of the parts `numbers` (ascending), each with the one ETag `etags` gives
 /// for it; `etags` may be in any order but must name nothing else, and no ETag may hold a control
-/// character.
+/// character or a non-character XML cannot carry (U+FFFE, U+FFFF).
 fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<CompletePlan> {
     if etags.len() != numbers.len() {
         return Err(Error::InvalidPart);
@@ -509,8 +515,10 @@ fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<C
         let (Some((_, etag)), None) = (found.next(), found.next()) else {
             return Err(Error::InvalidPart);
         };
-        // XML 1.0 has no way to carry a control character, escaped or not.
-        if etag.chars().any(char::is_control) {
+        // S3's ETags are quoted hex, never with a control character; most C0 controls, U+FFFE and
+        // U+FFFF cannot appear in an XML 1.0 document at all, and CR/LF would not survive its
+        // line-end normalization: S3 would answer 400 or complete with another ETag.
+        if etag.chars().any(|c| c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')) {
             return Err(Error::InvalidPart);
         }
         parts.push((number, (*etag).to_owned()));
@@ -638,6 +646,10 @@ mod tests {
                         proptest::prop_assert_eq!(part.part_number as usize, i + 1);
                         proptest::prop_assert_eq!(part.source.start, next);
                         let len = part.source.end - part.source.start;
+                        // A range is sent exactly when the part is not the whole source.
+                        let range = format!("bytes={}-{}", part.source.start, part.source.end - 1);
+                        let sent = part.headers().into_iter().find(|(n, _)| n == "x-amz-copy-source-range");
+                        proptest::prop_assert_eq!(sent.map(|(_, v)| v), (count > 1).then_some(range));
                         proptest::prop_assert!(len > 0 && len <= part_size);
                         if part.part_number < count {
                             proptest::prop_assert_eq!(len, part_size);

@@ -347,7 +347,8 @@ impl Store {
 
     /// UploadPartCopy: the part is the bytes of `x-amz-copy-source` (`/bucket/key`, percent-encoded)
     /// in `x-amz-copy-source-range` (`bytes=first-last`, within the source; the whole source
-    /// without it); at most 5 GiB. Returns S3's ETag of the part.
+    /// without it); at most 5 GiB. As S3 documents it, a range may be given only for a source over
+    /// 5 MB (taken as 5 MiB here, the stricter reading). Returns S3's ETag of the part.
     pub fn upload_part_copy(
         &mut self,
         upload: u64,
@@ -367,6 +368,9 @@ impl Store {
                     .ok_or(error(400, "InvalidArgument"))?;
                 if first > last || last >= body.len() {
                     return Err(error(400, "InvalidRange"));
+                }
+                if body.len() <= 5 << 20 {
+                    return Err(error(400, "InvalidRequest"));
                 }
                 first..last + 1
             }
