@@ -967,8 +967,13 @@ fn copy_and_rekey_by_parts() {
         let state = Envelope::from_metadata(pairs(&store.raw(from.1.key()).unwrap().metadata)).unwrap();
         let companion =
             PartsCompanion::from_bytes(&store.raw(&parts_companion_key(from.1.key())).unwrap().body).unwrap();
-        let copy = MultipartCopyPlan::new(&state, &companion, from, to, &mut TestRng(seed)).unwrap();
+        let etag = store.s3().head(BUCKET, utf8(from.1.key())).unwrap().header("etag").unwrap().to_owned();
+        let copy = MultipartCopyPlan::new(&state, &companion, from, to, &mut TestRng(seed))
+            .unwrap()
+            .with_source_etag(&etag)
+            .unwrap();
         let plan = copy.by_parts(S3_MIN_PART_SIZE).unwrap();
+        assert!(plan.parts().all(|p| p.source_etag.as_deref() == Some(etag.as_str())));
         assert_eq!(plan.part_count(), 3, "5 MiB copy parts over 4 MiB upload parts");
         store.reset_counts();
         let id = store.create_multipart_upload(to.1.key(), &plan.create().headers);
@@ -985,7 +990,8 @@ fn copy_and_rekey_by_parts() {
         store.complete(id, &plan.complete_request(&named).unwrap().parts).unwrap();
         assert_eq!(
             (store.requests("GetObject"), store.requests("UploadPart"), store.requests("UploadPartCopy")),
-            (0, 0, 3)
+            (0, 0, 3),
+            "pinned to the source's ETag, copied without a download"
         );
     };
     let read = |enc: &dyn Encryptor, object: &ObjectId<'_>| {

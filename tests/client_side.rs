@@ -461,6 +461,55 @@ fn another_chunk_size_is_a_replan_never_wrong_bytes() {
 /// Over S3's 5 GiB CopyObject limit the same copy is a multipart upload of UploadPartCopy ranges:
 /// the body arrives byte for byte, nothing is downloaded or sealed, and the reader sees the same
 /// single-part client-side object.
+/// A copy pinned to the source's ETag (`x-amz-copy-source-if-match`): if the source is overwritten
+/// between the HEAD whose envelope was re-sealed and the copy, S3 answers 412 — for CopyObject and
+/// for each UploadPartCopy — instead of copying another body under this envelope.
+#[test]
+fn a_copy_pinned_to_the_source_etag_refuses_an_overwritten_source() {
+    let ring = keyring();
+    let mut store = Store::new();
+    let msg = pattern(11 << 20);
+    put(&mut store, &ring, "pinned", &msg, ChunkSize::C2SP, 31);
+    let (src, dst) = (ObjectId::new(BUCKET, "pinned"), ObjectId::new(BUCKET, "pinned copy"));
+    let head = store.head(BUCKET, "pinned").unwrap();
+    let etag = head.header("etag").unwrap().to_owned();
+    let stored = Envelope::from_metadata(head.metadata()).unwrap();
+    let copy = ClientCopyPlan::new(&stored, (&ring, &src), (&ring, &dst), &mut TestRng(32))
+        .unwrap()
+        .with_source_etag(&etag)
+        .unwrap();
+    assert!(copy.headers().contains(&("x-amz-copy-source-if-match".to_owned(), etag.clone())));
+    let plan = copy.by_parts(S3_MIN_PART_SIZE).unwrap();
+    assert!(
+        plan.parts().all(|p| p.headers().contains(&("x-amz-copy-source-if-match".to_owned(), etag.clone())))
+    );
+
+    // Unchanged source: the pinned CopyObject goes through.
+    store.copy(BUCKET, "pinned copy", &copy.headers()).unwrap();
+    assert_eq!(get(&store, &ClientGetPlan::whole(), &ring, "pinned copy").unwrap(), msg);
+
+    // Overwritten after part 1 was copied: part 2 is refused with S3's 412, and so is a CopyObject.
+    let upload = store.create_multipart_upload(BUCKET, "pinned copy", &plan.create().headers).unwrap();
+    let parts: Vec<_> = plan.parts().collect();
+    store.upload_part_copy(upload, 1, &parts[0].headers()).unwrap();
+    put(&mut store, &ring, "pinned", &pattern(11 << 20), ChunkSize::C2SP, 33);
+    assert_eq!(
+        store.upload_part_copy(upload, 2, &parts[1].headers()).unwrap_err().code,
+        "PreconditionFailed"
+    );
+    assert_eq!(store.copy(BUCKET, "pinned copy", &copy.headers()).unwrap_err().code, "PreconditionFailed");
+
+    // An ETag that could not be sent as a header is refused when it is given.
+    for bad in ["", "\"e\"\r\nx-evil: 1", "\"é\"", &"e".repeat(1025)] {
+        let plan = ClientCopyPlan::new(&stored, (&ring, &src), (&ring, &dst), &mut TestRng(34)).unwrap();
+        assert_eq!(
+            plan.with_source_etag(bad).unwrap_err(),
+            Error::ClientSide(ClientSideError::InvalidETag),
+            "{bad:?}"
+        );
+    }
+}
+
 #[test]
 fn a_copy_by_parts_moves_the_body_without_downloading_it() {
     let ring = keyring();

@@ -77,6 +77,10 @@ pub enum ClientSideError {
         /// The part size asked for.
         part_size: u64,
     },
+    /// A source ETag to pin a copy to (`x-amz-copy-source-if-match`) that is empty, longer than
+    /// 1,024 bytes, or holds anything but visible ASCII: it could not be sent as a header.
+    #[error("the source ETag cannot be sent as a header")]
+    InvalidETag,
 }
 
 /// Client-side raw wrapping keys: named, versioned 256-bit keys, one of them active, each with its

@@ -547,6 +547,7 @@ impl ClientGetBody {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCopyPlan {
     copy_source: String,
+    source_etag: Option<String>,
     key: Vec<u8>,
     envelope: Envelope,
 }
@@ -568,7 +569,20 @@ impl ClientCopyPlan {
         crate::object::check_client_key(to.1.key())?;
         crate::object::check_client_scheme(to.0.scheme())?;
         let envelope = envelope.reseal(from, to, rng)?;
-        Ok(Self { copy_source: copy_source(from.1), key: to.1.key().to_vec(), envelope })
+        Ok(Self { copy_source: copy_source(from.1), source_etag: None, key: to.1.key().to_vec(), envelope })
+    }
+
+    /// Pins the copy to the source whose envelope was re-sealed: `etag` is the ETag S3 returned
+    /// with that envelope (HeadObject or GetObject), sent as `x-amz-copy-source-if-match` with the
+    /// CopyObject and with every UploadPartCopy of [`ClientCopyPlan::by_parts`]. If the source
+    /// was overwritten since, S3 answers 412 instead of copying another body under this envelope
+    /// (which would fail closed on read) or, in place, overwriting the other writer's object.
+    ///
+    /// # Errors
+    /// [`ClientSideError::InvalidETag`] unless `etag` is 1 to 1,024 bytes of visible ASCII.
+    pub fn with_source_etag(mut self, etag: &str) -> Result<Self> {
+        self.source_etag = Some(source_etag(etag)?);
+        Ok(self)
     }
 
     /// The same copy for an object over S3's 5 GiB CopyObject limit: a multipart upload of
@@ -581,7 +595,8 @@ impl ClientCopyPlan {
     /// than 10,000 parts, or an empty object.
     pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
         let create = CreateUploadPlan { key: self.key.clone(), headers: metadata_headers(&self.envelope) };
-        CopyByPartsPlan::new(create, self.copy_source.clone(), self.envelope.body_len()?, part_size)
+        let source = (self.copy_source.clone(), self.source_etag.clone());
+        CopyByPartsPlan::new(create, source, self.envelope.body_len()?, part_size)
     }
 
     /// The destination's new envelope.
@@ -597,7 +612,7 @@ impl ClientCopyPlan {
     /// The request headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the new
     /// envelope's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        copy_headers(&self.copy_source, &self.envelope)
+        copy_headers(&self.copy_source, self.source_etag.as_deref(), &self.envelope)
     }
 
     /// Appends the request headers to `map` (an `http::HeaderMap`).
@@ -607,15 +622,34 @@ impl ClientCopyPlan {
     }
 }
 
-/// A CopyObject's headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and
-/// `envelope` as the destination's `x-amz-meta-s3crypt-*`.
-pub(super) fn copy_headers(copy_source: &str, envelope: &Envelope) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("x-amz-copy-source".to_owned(), copy_source.to_owned()),
-        ("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()),
-    ];
+/// A CopyObject's headers: `x-amz-copy-source` (and `x-amz-copy-source-if-match`, if pinned),
+/// `x-amz-metadata-directive: REPLACE` and `envelope` as the destination's `x-amz-meta-s3crypt-*`.
+pub(super) fn copy_headers(
+    copy_source: &str,
+    source_etag: Option<&str>,
+    envelope: &Envelope,
+) -> Vec<(String, String)> {
+    let mut headers = source_headers(copy_source, source_etag);
+    headers.push(("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()));
     headers.extend(metadata_headers(envelope));
     headers
+}
+
+/// `x-amz-copy-source`, and `x-amz-copy-source-if-match` for a pinned source.
+pub(super) fn source_headers(copy_source: &str, source_etag: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = vec![("x-amz-copy-source".to_owned(), copy_source.to_owned())];
+    if let Some(etag) = source_etag {
+        headers.push(("x-amz-copy-source-if-match".to_owned(), etag.to_owned()));
+    }
+    headers
+}
+
+/// A source ETag that can be sent as a header value as it is (quotes included, as S3 sends it).
+pub(super) fn source_etag(etag: &str) -> Result<String> {
+    if etag.is_empty() || etag.len() > 1024 || !etag.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ClientSideError::InvalidETag.into());
+    }
+    Ok(etag.to_owned())
 }
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)

@@ -350,8 +350,8 @@ impl MultipartGetPlan {
     /// As [`PartsCompanion::open`]; [`Error::Truncated`] or [`Error::TrailingData`] if the stored
     /// object is shorter or longer than its table says; [`ClientSideError::ContentRange`] for a
     /// `Content-Range` that is malformed or does not answer the planned request (or its absence
-    /// when a range was asked for and the answer is not the whole object); [`Error::InvalidRange`]
-    /// if the plan does not fit the verified table (a plan made from another companion).
+    /// when a range was asked for and the answer is not the whole object). A plan made from
+    /// another companion fails one of these window checks, or else [`Error::InvalidRange`].
     pub fn opener<I, K, V>(
         &self,
         metadata: I,
@@ -406,6 +406,7 @@ pub const S3_MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub struct CopyByPartsPlan {
     create: CreateUploadPlan,
     copy_source: String,
+    source_etag: Option<String>,
     stored_len: u64,
     part_size: u64,
 }
@@ -421,16 +422,19 @@ pub struct UploadPartCopyPlan {
     pub source: Range<u64>,
     /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
     pub copy_source: String,
+    /// The source's ETag, sent as `x-amz-copy-source-if-match`, when the copy plan was pinned.
+    pub source_etag: Option<String>,
     /// `source` is the whole source object (the copy's only part): no range is sent.
     whole: bool,
 }
 
 impl UploadPartCopyPlan {
-    /// The request headers: `x-amz-copy-source` and `x-amz-copy-source-range: bytes=first-last`
-    /// (inclusive). The only part of a copy is the whole source and goes without a range: S3
-    /// documents a range copy only for a source over 5 MB, and the only part may be of any size.
+    /// The request headers: `x-amz-copy-source`, `x-amz-copy-source-if-match` for a pinned source,
+    /// and `x-amz-copy-source-range: bytes=first-last` (inclusive). The only part of a copy is the
+    /// whole source and goes without a range: S3 documents a range copy only for a source over
+    /// 5 MB, and the only part may be of any size.
     pub fn headers(&self) -> Vec<(String, String)> {
-        let mut headers = vec![("x-amz-copy-source".to_owned(), self.copy_source.clone())];
+        let mut headers = super::client::source_headers(&self.copy_source, self.source_etag.as_deref());
         if !self.whole {
             headers.push((
                 "x-amz-copy-source-range".to_owned(),
@@ -451,7 +455,7 @@ impl CopyByPartsPlan {
     /// Splits `stored_len` bytes into parts of `part_size` (the last one shorter).
     pub(super) fn new(
         create: CreateUploadPlan,
-        copy_source: String,
+        (copy_source, source_etag): (String, Option<String>),
         stored_len: u64,
         part_size: u64,
     ) -> Result<Self> {
@@ -462,7 +466,7 @@ impl CopyByPartsPlan {
         if stored_len.div_ceil(part_size) > u64::from(crate::envelope::MAX_PARTS) {
             return Err(refused().into());
         }
-        Ok(Self { create, copy_source, stored_len, part_size })
+        Ok(Self { create, copy_source, source_etag, stored_len, part_size })
     }
 
     /// CreateMultipartUpload at the destination, with the re-sealed envelope as its metadata.
@@ -485,6 +489,7 @@ impl CopyByPartsPlan {
                 part_number,
                 source: start..start.saturating_add(self.part_size).min(self.stored_len),
                 copy_source: self.copy_source.clone(),
+                source_etag: self.source_etag.clone(),
                 whole: self.stored_len <= self.part_size,
             }
         })
@@ -537,6 +542,7 @@ fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<C
 #[derive(Clone, Debug)]
 pub struct MultipartCopyPlan {
     copy_source: String,
+    source_etag: Option<String>,
     key: Vec<u8>,
     state: Envelope,
     companion: CompanionPutPlan,
@@ -570,7 +576,19 @@ impl MultipartCopyPlan {
             body,
         };
         let copy_source = super::client::copy_source(from.1);
-        Ok(Self { copy_source, key: to.1.key().to_vec(), state, companion, stored_len })
+        Ok(Self { copy_source, source_etag: None, key: to.1.key().to_vec(), state, companion, stored_len })
+    }
+
+    /// Pins the copy to the source object whose state was re-sealed: `etag` is the ETag S3
+    /// returned with that state, sent as `x-amz-copy-source-if-match` with the CopyObject and with
+    /// every UploadPartCopy of [`MultipartCopyPlan::by_parts`]; see
+    /// [`crate::ClientCopyPlan::with_source_etag`].
+    ///
+    /// # Errors
+    /// [`ClientSideError::InvalidETag`] unless `etag` is 1 to 1,024 bytes of visible ASCII.
+    pub fn with_source_etag(mut self, etag: &str) -> Result<Self> {
+        self.source_etag = Some(super::client::source_etag(etag)?);
+        Ok(self)
     }
 
     /// The same copy for an object over S3's 5 GiB CopyObject limit: UploadPartCopy requests of
@@ -583,7 +601,8 @@ impl MultipartCopyPlan {
     pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
         let create =
             CreateUploadPlan { key: self.key.clone(), headers: super::client::metadata_headers(&self.state) };
-        CopyByPartsPlan::new(create, self.copy_source.clone(), self.stored_len, part_size)
+        let source = (self.copy_source.clone(), self.source_etag.clone());
+        CopyByPartsPlan::new(create, source, self.stored_len, part_size)
     }
 
     /// The destination's new metadata (its upload state).
@@ -599,7 +618,7 @@ impl MultipartCopyPlan {
     /// The CopyObject headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the
     /// new state's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        super::client::copy_headers(&self.copy_source, &self.state)
+        super::client::copy_headers(&self.copy_source, self.source_etag.as_deref(), &self.state)
     }
 
     /// The PutObject of the destination's companion.
@@ -620,7 +639,7 @@ mod tests {
 
     fn plan(stored_len: u64, part_size: u64) -> Result<CopyByPartsPlan> {
         let create = CreateUploadPlan { key: b"k".to_vec(), headers: Vec::new() };
-        CopyByPartsPlan::new(create, "/b/k".to_owned(), stored_len, part_size)
+        CopyByPartsPlan::new(create, ("/b/k".to_owned(), None), stored_len, part_size)
     }
 
     proptest::proptest! {

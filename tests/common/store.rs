@@ -145,8 +145,13 @@ impl Store {
         Ok(())
     }
 
+    /// The `x-amz-meta-*` headers and the `etag` of a GET or HEAD answer (the model's ETag is the
+    /// single-part form, the MD5 of the stored bytes, for every object).
     fn meta_headers(object: &Object) -> Vec<(String, String)> {
-        object.metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())).collect()
+        let mut headers: Vec<(String, String)> =
+            object.metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())).collect();
+        headers.push(("etag".to_owned(), s3_etag(&object.body)));
+        headers
     }
 
     /// GetObject, with an optional `Range` header value.
@@ -185,8 +190,7 @@ impl Store {
     pub fn copy(&mut self, bucket: &str, key: &str, headers: &[(String, String)]) -> Result<(), StoreError> {
         self.count("CopyObject");
         let (src_bucket, src_key) = Self::copy_source(headers)?;
-        let object =
-            self.objects.get(&(src_bucket.clone(), src_key.clone())).ok_or(error(404, "NoSuchKey"))?.clone();
+        let object = self.source_object(headers, &(src_bucket.clone(), src_key.clone()))?.clone();
         let replace = match Self::header(headers, "x-amz-metadata-directive") {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -198,6 +202,20 @@ impl Store {
         let metadata = if replace { Self::user_metadata(headers)? } else { object.metadata };
         self.objects.insert((bucket.to_owned(), key.to_owned()), Object { metadata, body: object.body });
         Ok(())
+    }
+
+    /// The copy source `name`, if it exists and its ETag is `x-amz-copy-source-if-match`'s (when
+    /// sent): else S3's 404 or 412.
+    fn source_object(
+        &self,
+        headers: &[(String, String)],
+        name: &(String, String),
+    ) -> Result<&Object, StoreError> {
+        let object = self.objects.get(name).ok_or(error(404, "NoSuchKey"))?;
+        match Self::header(headers, "x-amz-copy-source-if-match") {
+            Some(etag) if etag != s3_etag(&object.body) => Err(error(412, "PreconditionFailed")),
+            _ => Ok(object),
+        }
     }
 
     /// The bucket and key of `x-amz-copy-source` (`/bucket/key`, percent-encoded).
@@ -357,7 +375,7 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.count("UploadPartCopy");
         let source = Self::copy_source(headers)?;
-        let body = &self.objects.get(&source).ok_or(error(404, "NoSuchKey"))?.body;
+        let body = &self.source_object(headers, &source)?.body;
         let range = match Self::header(headers, "x-amz-copy-source-range") {
             None => 0..body.len(),
             Some(value) => {
