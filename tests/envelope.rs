@@ -481,30 +481,25 @@ fn errors_repeat_a_bounded_piece_of_what_storage_holds() {
         panic!("an unknown s3crypt- name is refused")
     };
     assert_eq!(name.chars().count(), s3crypt::ECHO_MAX);
-    let mut map = envelope.to_metadata();
-    map.retain(|(k, _)| k != "s3crypt-version");
-    map.push(("s3crypt-version".to_owned(), "7".repeat(1500)));
-    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
-        panic!("an unknown version is refused")
+    // What an error repeats of an unknown version.
+    let repeated = |version: &str| {
+        let mut map = envelope.to_metadata();
+        map.retain(|(k, _)| k != "s3crypt-version");
+        map.push(("s3crypt-version".to_owned(), version.to_owned()));
+        let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
+            panic!("an unknown version is refused")
+        };
+        v
     };
-    assert_eq!(v.len(), s3crypt::ECHO_MAX);
+    assert_eq!(repeated(&"7".repeat(1500)).len(), s3crypt::ECHO_MAX);
     // Control characters never reach an error (and so a log line) as themselves.
-    let mut map = envelope.to_metadata();
-    map.retain(|(k, _)| k != "s3crypt-version");
-    map.push(("s3crypt-version".to_owned(), "9\r\nforged: yes\u{1b}[2J".to_owned()));
-    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
-        panic!("an unknown version is refused")
-    };
-    assert_eq!(v, "9\u{fffd}\u{fffd}forged: yes\u{fffd}[2J");
+    assert_eq!(repeated("9\r\nforged: yes\u{1b}[2J"), "9\u{fffd}\u{fffd}forged: yes\u{fffd}[2J");
     // Nor Unicode's line separators (which log viewers break on) or bidirectional overrides
     // (which reorder what a reader sees); other non-ASCII text is repeated as it is.
-    let mut map = envelope.to_metadata();
-    map.retain(|(k, _)| k != "s3crypt-version");
-    map.push(("s3crypt-version".to_owned(), "9\u{2028}a\u{2029}b\u{202e}c\u{2066}d\u{200f}é".to_owned()));
-    let Err(Error::Format(FormatError::UnsupportedVersion(v))) = Envelope::from_metadata(map) else {
-        panic!("an unknown version is refused")
-    };
-    assert_eq!(v, "9\u{fffd}a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}é");
+    assert_eq!(
+        repeated("9\u{2028}a\u{2029}b\u{202e}c\u{2066}d\u{200f}é"),
+        "9\u{fffd}a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}é"
+    );
 }
 
 #[test]
