@@ -546,8 +546,7 @@ impl ClientGetBody {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientCopyPlan {
-    copy_source: String,
-    source_etag: Option<String>,
+    source: CopySource,
     key: Vec<u8>,
     envelope: Envelope,
 }
@@ -569,7 +568,7 @@ impl ClientCopyPlan {
         crate::object::check_client_key(to.1.key())?;
         crate::object::check_client_scheme(to.0.scheme())?;
         let envelope = envelope.reseal(from, to, rng)?;
-        Ok(Self { copy_source: copy_source(from.1), source_etag: None, key: to.1.key().to_vec(), envelope })
+        Ok(Self { source: CopySource::new(from.1), key: to.1.key().to_vec(), envelope })
     }
 
     /// Pins the copy to the source whose envelope was re-sealed: `etag` is the ETag S3 returned
@@ -581,7 +580,7 @@ impl ClientCopyPlan {
     /// # Errors
     /// [`ClientSideError::InvalidETag`] unless `etag` is 1 to 1,024 bytes of visible ASCII.
     pub fn with_source_etag(mut self, etag: &str) -> Result<Self> {
-        self.source_etag = Some(source_etag(etag)?);
+        self.source.pin(etag)?;
         Ok(self)
     }
 
@@ -594,9 +593,12 @@ impl ClientCopyPlan {
     /// [`ClientSideError::CopyPartSize`] for a part size outside S3's limits, one that needs more
     /// than 10,000 parts, or an empty object.
     pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
-        let create = CreateUploadPlan { key: self.key.clone(), headers: metadata_headers(&self.envelope) };
-        let source = (self.copy_source.clone(), self.source_etag.clone());
-        CopyByPartsPlan::new(create, source, self.envelope.body_len()?, part_size)
+        CopyByPartsPlan::new(
+            CreateUploadPlan::new(&self.key, &self.envelope),
+            &self.source,
+            self.envelope.body_len()?,
+            part_size,
+        )
     }
 
     /// The destination's new envelope.
@@ -606,13 +608,13 @@ impl ClientCopyPlan {
 
     /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
     pub fn copy_source(&self) -> &str {
-        &self.copy_source
+        &self.source.path
     }
 
     /// The request headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the new
     /// envelope's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        copy_headers(&self.copy_source, self.source_etag.as_deref(), &self.envelope)
+        copy_headers(&self.source, &self.envelope)
     }
 
     /// Appends the request headers to `map` (an `http::HeaderMap`).
@@ -624,15 +626,37 @@ impl ClientCopyPlan {
 
 /// A CopyObject's headers: `x-amz-copy-source` (and `x-amz-copy-source-if-match`, if pinned),
 /// `x-amz-metadata-directive: REPLACE` and `envelope` as the destination's `x-amz-meta-s3crypt-*`.
-pub(super) fn copy_headers(
-    copy_source: &str,
-    source_etag: Option<&str>,
-    envelope: &Envelope,
-) -> Vec<(String, String)> {
-    let mut headers = source_headers(copy_source, source_etag);
+pub(super) fn copy_headers(source: &CopySource, envelope: &Envelope) -> Vec<(String, String)> {
+    let mut headers = source_headers(&source.path, source.etag.as_deref());
     headers.push(("x-amz-metadata-directive".to_owned(), "REPLACE".to_owned()));
     headers.extend(metadata_headers(envelope));
     headers
+}
+
+/// What a copy reads, for the single-part and multipart copy plans alike: the source's
+/// `x-amz-copy-source` value and, once pinned, the ETag it must still have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct CopySource {
+    /// `/bucket/key`, percent-encoded ([`copy_source`]).
+    pub(super) path: String,
+    /// Sent as `x-amz-copy-source-if-match`.
+    pub(super) etag: Option<String>,
+}
+
+impl CopySource {
+    pub(super) fn new(object: &ObjectId<'_>) -> Self {
+        Self { path: copy_source(object), etag: None }
+    }
+
+    /// Pins the copy to `etag`, which must be sendable as a header value as it is (quotes
+    /// included, as S3 sends it).
+    pub(super) fn pin(&mut self, etag: &str) -> Result<()> {
+        if etag.is_empty() || etag.len() > 1024 || !etag.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ClientSideError::InvalidETag.into());
+        }
+        self.etag = Some(etag.to_owned());
+        Ok(())
+    }
 }
 
 /// `x-amz-copy-source`, and `x-amz-copy-source-if-match` for a pinned source.
@@ -642,14 +666,6 @@ pub(super) fn source_headers(copy_source: &str, source_etag: Option<&str>) -> Ve
         headers.push(("x-amz-copy-source-if-match".to_owned(), etag.to_owned()));
     }
     headers
-}
-
-/// A source ETag that can be sent as a header value as it is (quotes included, as S3 sends it).
-pub(super) fn source_etag(etag: &str) -> Result<String> {
-    if etag.is_empty() || etag.len() > 1024 || !etag.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ClientSideError::InvalidETag.into());
-    }
-    Ok(etag.to_owned())
 }
 
 /// `/bucket/key` with every byte but RFC 3986's unreserved characters (and `/` in the key)

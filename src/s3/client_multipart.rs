@@ -21,6 +21,7 @@
 //! companion. Copy, rename and re-key: [`MultipartCopyPlan`] (CopyObject with the new metadata,
 //! and the new companion).
 
+use super::client::CopySource;
 use crate::envelope::{Envelope, ObjectId};
 use crate::error::{Error, Result};
 use crate::modes::client_side::ClientSideError;
@@ -45,6 +46,12 @@ pub struct CreateUploadPlan {
 }
 
 impl CreateUploadPlan {
+    /// CreateMultipartUpload of `key` with `state` (an upload state, or a single-part object's
+    /// envelope for a copy by parts) as its metadata.
+    pub(super) fn new(key: &[u8], state: &Envelope) -> Self {
+        Self { key: key.to_vec(), headers: super::client::metadata_headers(state) }
+    }
+
     /// Appends the request headers to an `http` header map.
     #[cfg(feature = "http")]
     pub fn append_to(&self, map: &mut http::HeaderMap) {
@@ -173,8 +180,7 @@ impl ClientMultipartUpload {
         crate::object::check_client_scheme(encryptor.scheme())?;
         crate::object::check_client_key(object.key())?;
         let (upload, state) = Upload::create(options, encryptor, object, rng)?;
-        let plan =
-            CreateUploadPlan { key: object.key().to_vec(), headers: super::client::metadata_headers(&state) };
+        let plan = CreateUploadPlan::new(object.key(), &state);
         Ok((Self { upload, state, key: object.key().to_vec() }, plan))
     }
 
@@ -405,8 +411,7 @@ pub const S3_MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopyByPartsPlan {
     create: CreateUploadPlan,
-    copy_source: String,
-    source_etag: Option<String>,
+    source: CopySource,
     stored_len: u64,
     part_size: u64,
 }
@@ -452,10 +457,11 @@ impl UploadPartCopyPlan {
 }
 
 impl CopyByPartsPlan {
-    /// Splits `stored_len` bytes into parts of `part_size` (the last one shorter).
+    /// Copies `source` (`stored_len` bytes) in parts of `part_size` (the last one shorter) into
+    /// the upload `create` starts.
     pub(super) fn new(
         create: CreateUploadPlan,
-        (copy_source, source_etag): (String, Option<String>),
+        source: &CopySource,
         stored_len: u64,
         part_size: u64,
     ) -> Result<Self> {
@@ -466,7 +472,7 @@ impl CopyByPartsPlan {
         if stored_len.div_ceil(part_size) > u64::from(crate::envelope::MAX_PARTS) {
             return Err(refused().into());
         }
-        Ok(Self { create, copy_source, source_etag, stored_len, part_size })
+        Ok(Self { create, source: source.clone(), stored_len, part_size })
     }
 
     /// CreateMultipartUpload at the destination, with the re-sealed envelope as its metadata.
@@ -488,8 +494,8 @@ impl CopyByPartsPlan {
             UploadPartCopyPlan {
                 part_number,
                 source: start..start.saturating_add(self.part_size).min(self.stored_len),
-                copy_source: self.copy_source.clone(),
-                source_etag: self.source_etag.clone(),
+                copy_source: self.source.path.clone(),
+                source_etag: self.source.etag.clone(),
                 whole: self.stored_len <= self.part_size,
             }
         })
@@ -541,8 +547,7 @@ fn complete_plan(key: &[u8], numbers: &[u32], etags: &[(u32, &str)]) -> Result<C
 /// closed with [`Error::StaleCompanion`]; S3's CopyObject copies at most 5 GiB in one request.
 #[derive(Clone, Debug)]
 pub struct MultipartCopyPlan {
-    copy_source: String,
-    source_etag: Option<String>,
+    source: CopySource,
     key: Vec<u8>,
     state: Envelope,
     companion: CompanionPutPlan,
@@ -575,8 +580,8 @@ impl MultipartCopyPlan {
             content_length: body.len() as u64,
             body,
         };
-        let copy_source = super::client::copy_source(from.1);
-        Ok(Self { copy_source, source_etag: None, key: to.1.key().to_vec(), state, companion, stored_len })
+        let source = CopySource::new(from.1);
+        Ok(Self { source, key: to.1.key().to_vec(), state, companion, stored_len })
     }
 
     /// Pins the copy to the source object whose state was re-sealed: `etag` is the ETag S3
@@ -587,7 +592,7 @@ impl MultipartCopyPlan {
     /// # Errors
     /// [`ClientSideError::InvalidETag`] unless `etag` is 1 to 1,024 bytes of visible ASCII.
     pub fn with_source_etag(mut self, etag: &str) -> Result<Self> {
-        self.source_etag = Some(super::client::source_etag(etag)?);
+        self.source.pin(etag)?;
         Ok(self)
     }
 
@@ -599,10 +604,12 @@ impl MultipartCopyPlan {
     /// [`ClientSideError::CopyPartSize`] for a part size outside S3's limits or one that needs
     /// more than 10,000 parts.
     pub fn by_parts(&self, part_size: u64) -> Result<CopyByPartsPlan> {
-        let create =
-            CreateUploadPlan { key: self.key.clone(), headers: super::client::metadata_headers(&self.state) };
-        let source = (self.copy_source.clone(), self.source_etag.clone());
-        CopyByPartsPlan::new(create, source, self.stored_len, part_size)
+        CopyByPartsPlan::new(
+            CreateUploadPlan::new(&self.key, &self.state),
+            &self.source,
+            self.stored_len,
+            part_size,
+        )
     }
 
     /// The destination's new metadata (its upload state).
@@ -612,13 +619,13 @@ impl MultipartCopyPlan {
 
     /// The `x-amz-copy-source` value: `/bucket/key`, percent-encoded.
     pub fn copy_source(&self) -> &str {
-        &self.copy_source
+        &self.source.path
     }
 
     /// The CopyObject headers: `x-amz-copy-source`, `x-amz-metadata-directive: REPLACE` and the
     /// new state's `x-amz-meta-s3crypt-*`.
     pub fn headers(&self) -> Vec<(String, String)> {
-        super::client::copy_headers(&self.copy_source, self.source_etag.as_deref(), &self.state)
+        super::client::copy_headers(&self.source, &self.state)
     }
 
     /// The PutObject of the destination's companion.
@@ -639,7 +646,7 @@ mod tests {
 
     fn plan(stored_len: u64, part_size: u64) -> Result<CopyByPartsPlan> {
         let create = CreateUploadPlan { key: b"k".to_vec(), headers: Vec::new() };
-        CopyByPartsPlan::new(create, ("/b/k".to_owned(), None), stored_len, part_size)
+        CopyByPartsPlan::new(create, &CopySource::new(&ObjectId::new("b", "k")), stored_len, part_size)
     }
 
     proptest::proptest! {
