@@ -189,8 +189,8 @@ impl Store {
     /// default) the source's — and copying an object onto itself then is refused, as S3 does.
     pub fn copy(&mut self, bucket: &str, key: &str, headers: &[(String, String)]) -> Result<(), StoreError> {
         self.count("CopyObject");
-        let (src_bucket, src_key) = Self::copy_source(headers)?;
-        let object = self.source_object(headers, &(src_bucket.clone(), src_key.clone()))?.clone();
+        let ((src_bucket, src_key), object) = self.source_object(headers)?;
+        let object = object.clone();
         let replace = match Self::header(headers, "x-amz-metadata-directive") {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -204,27 +204,20 @@ impl Store {
         Ok(())
     }
 
-    /// The copy source `name`, if it exists and its ETag is `x-amz-copy-source-if-match`'s (when
-    /// sent): else S3's 404 or 412.
-    fn source_object(
-        &self,
-        headers: &[(String, String)],
-        name: &(String, String),
-    ) -> Result<&Object, StoreError> {
-        let object = self.objects.get(name).ok_or(error(404, "NoSuchKey"))?;
-        match Self::header(headers, "x-amz-copy-source-if-match") {
-            Some(etag) if etag != s3_etag(&object.body) => Err(error(412, "PreconditionFailed")),
-            _ => Ok(object),
-        }
-    }
-
-    /// The bucket and key of `x-amz-copy-source` (`/bucket/key`, percent-encoded).
-    fn copy_source(headers: &[(String, String)]) -> Result<(String, String), StoreError> {
+    /// The bucket, key and object `x-amz-copy-source` names (`/bucket/key`, percent-encoded), if
+    /// it exists and its ETag is `x-amz-copy-source-if-match`'s (when sent): else S3's 400, 404
+    /// or 412.
+    fn source_object(&self, headers: &[(String, String)]) -> Result<((String, String), &Object), StoreError> {
         let source = Self::header(headers, "x-amz-copy-source").ok_or(error(400, "InvalidArgument"))?;
         let source = percent_decode(source.strip_prefix('/').unwrap_or(source))
             .ok_or(error(400, "InvalidArgument"))?;
         let (bucket, key) = source.split_once('/').ok_or(error(400, "InvalidArgument"))?;
-        Ok((bucket.to_owned(), key.to_owned()))
+        let name = (bucket.to_owned(), key.to_owned());
+        let object = self.objects.get(&name).ok_or(error(404, "NoSuchKey"))?;
+        match Self::header(headers, "x-amz-copy-source-if-match") {
+            Some(etag) if etag != s3_etag(&object.body) => Err(error(412, "PreconditionFailed")),
+            _ => Ok((name, object)),
+        }
     }
 
     /// DeleteObject.
@@ -374,8 +367,7 @@ impl Store {
         headers: &[(String, String)],
     ) -> Result<String, StoreError> {
         self.count("UploadPartCopy");
-        let source = Self::copy_source(headers)?;
-        let body = &self.source_object(headers, &source)?.body;
+        let body = &self.source_object(headers)?.1.body;
         let range = match Self::header(headers, "x-amz-copy-source-range") {
             None => 0..body.len(),
             Some(value) => {
