@@ -36,14 +36,15 @@ struct S3 {
 }
 
 impl S3 {
-    fn get(&mut self, key: &[u8], range: Option<(u64, u64)>) -> Result<(Metadata, Vec<u8>)> {
+    /// GetObject with an optional `Range` header: the metadata, the bytes and, for a range, the
+    /// `Content-Range` S3 answers with (`bytes first-last/<stored length>`).
+    fn get(&mut self, key: &[u8], range: Option<&str>) -> Result<(Metadata, Vec<u8>, Option<String>)> {
         self.requests += 1;
         let (metadata, body) = self.objects.get(key).ok_or("NoSuchKey")?;
-        let body = match range {
-            None => body.clone(),
-            Some((first, last)) => body[usize::try_from(first)?..=usize::try_from(last)?].to_vec(),
-        };
-        Ok((metadata.clone(), body))
+        let Some(range) = range else { return Ok((metadata.clone(), body.clone(), None)) };
+        let (first, last) = parse_range(range)?;
+        let bytes = body[usize::try_from(first)?..=usize::try_from(last)?].to_vec();
+        Ok((metadata.clone(), bytes, Some(format!("bytes {first}-{last}/{}", body.len()))))
     }
 }
 
@@ -89,12 +90,9 @@ fn single_part(ring: &ClientKeyring, s3: &mut S3) -> Result<()> {
     s3.requests = 0;
     let plan = ClientGetPlan::range(ByteRange::FromTo(500_000, 500_099), ChunkSize::C2SP)?;
     let header = plan.range_header().ok_or("a range")?;
-    let (first, last) = parse_range(&header)?;
-    let (metadata, bytes) = s3.get(object.key(), Some((first, last)))?;
-    let stored_len = s3.objects[object.key()].1.len();
-    let content_range = format!("bytes {first}-{last}/{stored_len}");
+    let (metadata, bytes, content_range) = s3.get(object.key(), Some(&header))?;
     let envelope = Envelope::from_metadata(metadata)?;
-    let mut get = plan.open(&envelope, Some(&content_range), ring, &object)?;
+    let mut get = plan.open(&envelope, content_range.as_deref(), ring, &object)?;
     let mut plain = Vec::new();
     get.update(&bytes, &mut plain)?;
     get.finish(&mut plain)?;
@@ -222,12 +220,8 @@ fn multipart(mut ring: ClientKeyring, description: EncryptionContext) -> Result<
         };
         let plan = companion.plan_get(Some(range))?;
         let header = plan.range.as_deref().ok_or("a range")?;
-        let (first, last) = parse_range(header)?;
-        let (metadata, bytes) = s3.get(object.key(), Some((first, last)))?;
-        // S3 answers 206 with `Content-Range: bytes first-last/<stored length>`.
-        let stored_len = s3.objects[object.key()].1.len();
-        let content_range = format!("bytes {first}-{last}/{stored_len}");
-        let mut opener = plan.opener(metadata, Some(&content_range), &ring, &object, &companion)?;
+        let (metadata, bytes, content_range) = s3.get(object.key(), Some(header))?;
+        let mut opener = plan.opener(metadata, content_range.as_deref(), &ring, &object, &companion)?;
         let mut plain = Vec::new();
         opener.update(&bytes, &mut plain)?;
         opener.finish()?;
@@ -252,7 +246,7 @@ fn multipart(mut ring: ClientKeyring, description: EncryptionContext) -> Result<
     s3.objects.insert(copy.put_companion().key.clone(), (Vec::new(), copy.put_companion().body.clone()));
     s3.objects.get_mut(object.key()).ok_or("object")?.0 = new_metadata;
     let companion = PartsCompanion::from_bytes(&s3.get(&parts_companion_key(object.key()), None)?.1)?;
-    let (metadata, body) = s3.get(object.key(), None)?;
+    let (metadata, body, _) = s3.get(object.key(), None)?;
     let mut opener = companion.plan_get(None)?.opener(metadata, None, &ring, &object, &companion)?;
     let mut plain = Vec::with_capacity(plaintext.len());
     opener.update(&body, &mut plain)?;
